@@ -1,0 +1,35 @@
+# OrderFlow — `make run` starts everything locally; `make test` runs every test on a throwaway stack.
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+# librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
+export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
+
+.PHONY: help run test stop clean setup build stack-start stack-stop
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+run: ## Install what is missing, start the local stack and all five services, follow logs (Ctrl-C stops)
+	@deploy/local/run.sh
+
+test: ## Run every test against a throwaway local stack on free ports
+	@deploy/local/test.sh
+
+stop: ## Stop the services and the local stack started by `make run`
+	@deploy/local/services.sh stop $(ROOT)/.run/stack
+	@deploy/local/stack.sh stop $(ROOT)/.run/stack
+
+setup: ## Install dependencies only (apt packages, librdkafka >= 2.6, Tansu)
+	@deploy/local/setup.sh
+
+build: setup ## Debug build of every target
+	@source deploy/local/lib.sh && pkg_config_env && swift build $(SWIFT_BUILD_FLAGS)
+
+stack-start: setup ## Start only Postgres, Redis and Tansu (.run/stack)
+	@deploy/local/stack.sh start $(ROOT)/.run/stack
+
+stack-stop: ## Stop the local stack
+	@deploy/local/stack.sh stop $(ROOT)/.run/stack
+
+clean: stop ## Stop everything, remove .run/ and build products (keeps .deps/)
+	@rm -rf .run .build

@@ -1,0 +1,155 @@
+// swift-tools-version: 6.2
+//
+// OrderFlow — an event-driven microservices reference system.
+// Layout: Services/<Name> (one executable each), Shared/<Module> (libraries), Tests/<Module>Tests.
+import PackageDescription
+
+/// Settings every OrderFlow target compiles with: Swift 6 language mode (strict concurrency)
+/// and the upcoming features that make access control deliberate.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "orderflow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gateway", targets: ["Gateway"]),
+        .executable(name: "users", targets: ["Users"]),
+        .executable(name: "orders", targets: ["Orders"]),
+        .executable(name: "payments", targets: ["Payments"]),
+        .executable(name: "notifications", targets: ["Notifications"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["CommandLineArguments"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // MARK: C system libraries
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Shared/CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Shared/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
+        ),
+
+        // MARK: Shared libraries
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Shared/ServiceKit",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                "ServiceKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Shared/Kafka",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis",
+                "ServiceKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Shared/Redis",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Services (one executable each)
+        .executableTarget(
+            name: "Gateway",
+            dependencies: ["ServiceKit", "Redis"],
+            path: "Services/Gateway",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "Users",
+            dependencies: ["ServiceKit", "Kafka"],
+            path: "Services/Users",
+            resources: [.copy("Migrations")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "Orders",
+            dependencies: ["ServiceKit", "Kafka"],
+            path: "Services/Orders",
+            resources: [.copy("Migrations")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "Payments",
+            dependencies: ["ServiceKit", "Kafka"],
+            path: "Services/Payments",
+            resources: [.copy("Migrations")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "Notifications",
+            dependencies: ["ServiceKit", "Kafka"],
+            path: "Services/Notifications",
+            resources: [.copy("Migrations")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: [
+                "ServiceKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ServiceKitTests",
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ServicesTests",
+            dependencies: [
+                "ServiceKit", "Kafka", "Redis",
+                "Gateway", "Users", "Orders", "Payments", "Notifications",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ServicesTests",
+            swiftSettings: strictSettings
+        ),
+    ]
+)

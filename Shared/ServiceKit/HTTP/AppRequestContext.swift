@@ -1,0 +1,16 @@
+public import Hummingbird
+
+/// The request context every OrderFlow service uses.
+///
+/// Carries the request id (accepted from `X-Request-ID` or generated) so that error
+/// responses and log lines can quote it.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request id echoed in `X-Request-ID`; set by ``RequestIDMiddleware``.
+    public var requestID: String
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestID = ""
+    }
+}

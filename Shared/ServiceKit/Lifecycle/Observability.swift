@@ -1,0 +1,44 @@
+public import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import OTel
+import Prometheus
+public import ServiceLifecycle
+
+/// Process-wide observability: JSON logs, Prometheus metrics, and tracing.
+///
+/// swift-log, swift-metrics and swift-distributed-tracing can each be bootstrapped once per
+/// process; ``bootstrap(service:logLevel:tracing:)`` does all three at most once and is safe to
+/// call again (tests call it from many suites).
+public enum Observability {
+    private struct State {
+        var didBootstrapLoggingAndMetrics = false
+        var didBootstrapTracing = false
+    }
+
+    private static let state = NIOLockedValueBox(State())
+
+    /// Bootstraps logging, metrics and (when configured) tracing.
+    /// - Returns: The tracing exporter's service to run in the service group, if tracing is on.
+    @discardableResult
+    public static func bootstrap(
+        service: String,
+        logLevel: Logger.Level,
+        tracing: TracingSettings = TracingSettings(otlpEndpoint: nil)
+    ) throws -> (any Service)? {
+        try state.withLockedValue { state -> (any Service)? in
+            if !state.didBootstrapLoggingAndMetrics {
+                // Adds trace_id / span_id of the current span to every log line.
+                let provider = OTel.makeLoggingMetadataProvider()
+                LoggingSystem.bootstrap({ label, metadataProvider in
+                    JSONLogHandler(label: label, service: service, level: logLevel, metadataProvider: metadataProvider)
+                }, metadataProvider: provider)
+                MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: MetricsRegistry.shared))
+                state.didBootstrapLoggingAndMetrics = true
+            }
+            guard !state.didBootstrapTracing, tracing.otlpEndpoint != nil else { return nil }
+            state.didBootstrapTracing = true
+            return try TracingBootstrap.bootstrap(service: service, settings: tracing)
+        }
+    }
+}

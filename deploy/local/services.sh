@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Starts or stops the five OrderFlow services against a running local stack.
+#
+#   services.sh start STACK_DIR BIN_DIR   start gateway, users, orders, payments, notifications
+#   services.sh stop  STACK_DIR           stop them (by recorded pid, SIGTERM then wait)
+#
+# Ports: ORDERFLOW_<SERVICE>_PORT if set, else 8080-8084 when free, else any free port.
+# Logs (one JSON object per line): STACK_DIR/logs/<service>.log.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cmd="${1:-}"
+STACK_DIR="${2:-$ORDERFLOW_ROOT/.run/stack}"
+BIN_DIR="${3:-}"
+SERVICES="gateway users orders payments notifications"
+PID_DIR="$STACK_DIR/pids"
+LOG_DIR="$STACK_DIR/logs"
+URLS_FILE="$STACK_DIR/services.env"
+
+default_port() {
+  case "$1" in gateway) echo 8080 ;; users) echo 8081 ;; orders) echo 8082 ;; payments) echo 8083 ;; notifications) echo 8084 ;; esac
+}
+
+choose_port() {
+  local svc="$1" var override
+  var="ORDERFLOW_$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
+  override="${!var:-}"
+  if [ -n "$override" ]; then echo "$override"; return; fi
+  local p; p="$(default_port "$svc")"
+  if tcp_open "$p"; then free_port; else echo "$p"; fi
+}
+
+ready() { curl -fsS "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1; }
+
+start_one() {
+  local svc="$1" port="$2" dburl=""
+  if pid_alive "$PID_DIR/$svc.pid"; then log "$svc already running"; return; fi
+  local upper; upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"
+  local var="ORDERFLOW_${upper}_DATABASE_URL"
+  dburl="${!var:-}"
+  env HTTP_HOST=127.0.0.1 HTTP_PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" \
+      ${dburl:+DATABASE_URL="$dburl"} KAFKA_BROKERS="$ORDERFLOW_KAFKA_BROKERS" REDIS_URL="$ORDERFLOW_REDIS_URL" \
+      nohup "$BIN_DIR/$svc" >>"$LOG_DIR/$svc.log" 2>&1 &
+  echo $! > "$PID_DIR/$svc.pid"
+}
+
+case "$cmd" in
+  start)
+    [ -n "$BIN_DIR" ] || die "usage: $0 start STACK_DIR BIN_DIR"
+    [ -f "$STACK_DIR/stack.env" ] || die "no stack in $STACK_DIR; run deploy/local/stack.sh start first"
+    set -a; source "$STACK_DIR/stack.env"; set +a
+    pkg_config_env
+    mkdir -p "$PID_DIR" "$LOG_DIR"
+    : > "$URLS_FILE"
+    for svc in $SERVICES; do
+      port="$(choose_port "$svc")"
+      start_one "$svc" "$port"
+      echo "$(echo "$svc" | tr '[:lower:]' '[:upper:]')_URL=http://127.0.0.1:$port" >> "$URLS_FILE"
+    done
+    source "$URLS_FILE"
+    failed=0
+    for svc in $SERVICES; do
+      var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_URL"; port="${!var##*:}"
+      if ! wait_until "$svc (port $port)" 60 ready "$port"; then
+        warn "$svc is not ready; last log lines:"; tail -n 5 "$LOG_DIR/$svc.log" >&2 || true; failed=1
+      fi
+    done
+    [ $failed -eq 0 ] || exit 1
+    ;;
+  stop)
+    for svc in notifications payments orders users gateway; do stop_pidfile "$svc" "$PID_DIR/$svc.pid"; done
+    ;;
+  *) echo "usage: $0 start STACK_DIR BIN_DIR | stop STACK_DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make test`: a throwaway stack on its own free ports, then `swift test` against it.
+# The stack is torn down whatever the outcome; the exit status is swift test's.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+"$ORDERFLOW_ROOT/deploy/local/setup.sh"
+STACK_DIR="$ORDERFLOW_ROOT/.run/test-$$"
+cleanup() {
+  local status=$?
+  "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  if [ $status -eq 0 ]; then rm -rf "$STACK_DIR"; else warn "stack logs kept in $STACK_DIR/logs"; fi
+  exit $status
+}
+trap cleanup EXIT INT TERM
+"$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
+
+set -a; source "$STACK_DIR/stack.env"; set +a
+pkg_config_env
+cd "$ORDERFLOW_ROOT"
+log "building tests…"
+swift build --build-tests ${SWIFT_BUILD_FLAGS:-}
+export ORDERFLOW_BIN_DIR="$(swift build ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
+export ORDERFLOW_ROOT
+log "running tests against the stack in $STACK_DIR"
+swift test --skip-build ${SWIFT_BUILD_FLAGS:-} ${SWIFT_TEST_FLAGS:-}
