@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceKit
+import Testing
+
+/// The throwaway stack `make test` starts; its URLs arrive in the environment.
+enum TestStack {
+    static func value(_ name: String) throws -> String {
+        try #require(
+            ProcessInfo.processInfo.environment[name],
+            "\(name) is not set: run the tests with `make test`, which starts Postgres, Redis and Tansu on free ports"
+        )
+    }
+
+    /// The superuser URL of the test cluster's `orderflow` database.
+    static func adminURL() throws -> DatabaseURL {
+        try #require(DatabaseURL(try value("ORDERFLOW_ADMIN_DATABASE_URL")))
+    }
+
+    /// The URL for a service role (`users`, `orders`, `payments`, `notifications`).
+    static func roleURL(_ role: String) throws -> DatabaseURL {
+        try #require(DatabaseURL(try value("ORDERFLOW_\(role.uppercased())_DATABASE_URL")))
+    }
+
+    static let logger = Logger(label: "tests")
+
+    /// Runs `body` with a running client for `url`; the client is shut down afterwards.
+    static func withClient<T: Sendable>(
+        _ url: DatabaseURL,
+        _ body: @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+
+    /// A fresh schema name for one test.
+    static func uniqueSchema(_ prefix: String) -> String {
+        "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}

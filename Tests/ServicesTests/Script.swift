@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a project script to completion without blocking the cooperative pool.
+///
+/// Uses `posix_spawn` + `waitpid(WNOHANG)` rather than Foundation's `Process`: the stack script
+/// leaves daemons (Postgres) behind, and they would inherit the descriptor `Process` watches for
+/// the child's exit, so `Process` would never see the script finish.
+enum Script {
+    struct Failed: Error, CustomStringConvertible {
+        let command: [String]
+        let status: Int32
+        var description: String { "\(command.joined(separator: " ")) exited with \(status)" }
+    }
+
+    static func run(_ arguments: [String], deadline: Duration = .seconds(120)) async throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        guard spawned == 0 else { throw Failed(command: arguments, status: -1) }
+        var status: Int32 = 0
+        let clock = ContinuousClock()
+        let end = clock.now + deadline
+        while waitpid(pid, &status, WNOHANG) != pid {
+            guard clock.now < end else {
+                kill(pid, SIGKILL)
+                throw Poll.TimedOut(what: "\(arguments.joined(separator: " ")) finishes")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0, exitCode == 0 else { throw Failed(command: arguments, status: exitCode) }
+    }
+}

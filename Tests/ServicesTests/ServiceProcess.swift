@@ -1,0 +1,98 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// One of the built executables, started as a real process for a test.
+final class ServiceProcess: @unchecked Sendable {
+    // @unchecked: `process` and the pipes are only touched from the test that owns this value.
+    let name: String
+    let port: Int
+    private let process = Process()
+    /// Standard error and output go to files, not pipes: a pipe's write end can leak into other
+    /// children spawned concurrently and keep a reader waiting for an EOF that never comes.
+    private let errorFile: URL
+    private let outputFile: URL
+
+    /// The directory of built products (`swift build --show-bin-path`), from `make test`.
+    static func binary(_ name: String) throws -> URL {
+        let directory = try #require(
+            ProcessInfo.processInfo.environment["ORDERFLOW_BIN_DIR"],
+            "ORDERFLOW_BIN_DIR is not set: run the tests with `make test`"
+        )
+        return URL(fileURLWithPath: directory).appendingPathComponent(name)
+    }
+
+    /// Starts `name` with exactly `environment` (plus PATH and library paths) on a free port.
+    init(_ name: String, environment: [String: String]) throws {
+        self.name = name
+        self.port = try FreePort.reserve()
+        process.executableURL = try Self.binary(name)
+        var env = environment
+        let inherited = ProcessInfo.processInfo.environment
+        for key in ["PATH", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH"] { env[key] = env[key] ?? inherited[key] }
+        env["HTTP_PORT"] = env["HTTP_PORT"] ?? String(port)
+        env["LOG_LEVEL"] = env["LOG_LEVEL"] ?? "warning"
+        process.environment = env
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("of-\(name)-\(UUID().uuidString.prefix(8))")
+        errorFile = scratch.appendingPathExtension("stderr")
+        outputFile = scratch.appendingPathExtension("stdout")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        try process.run()
+    }
+
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits (polling, up to `deadline`) for the process to exit; returns its status and standard error.
+    func waitForExit(deadline: Duration = .seconds(30)) async throws -> (status: Int32, stderr: String) {
+        try await Poll.until("\(name) exits", deadline: deadline) { !self.process.isRunning }
+        let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, stderr)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    func terminate() async throws -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        return try await waitForExit().status
+    }
+
+    /// Kills the process if a test left it running.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: errorFile)
+        try? FileManager.default.removeItem(at: outputFile)
+    }
+
+    /// GET `path`; nil when the connection fails.
+    func get(_ path: String) async -> (status: Int, body: String)? {
+        var request = URLRequest(url: baseURL.appendingPathComponent(path))
+        request.timeoutInterval = 10
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+              let http = response as? HTTPURLResponse
+        else { return nil }
+        return (http.statusCode, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Waits for conditions with generous deadlines instead of sleeping and hoping.
+enum Poll {
+    struct TimedOut: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "timed out waiting until \(what)" }
+    }
+
+    static func until(_ what: String, deadline: Duration = .seconds(60), _ condition: @Sendable () async throws -> Bool) async throws {
+        let clock = ContinuousClock()
+        let end = clock.now + deadline
+        while clock.now < end {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TimedOut(what: what)
+    }
+}
