@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // MARK: C system libraries
@@ -77,7 +78,12 @@ let package = Package(
                 "CRdKafka",
                 "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Shared/Kafka",
             swiftSettings: strictSettings
@@ -131,10 +137,21 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka", "TestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Tests/KafkaTests",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
-                "ServiceKit",
+                "ServiceKit", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/ServiceKitTests",
@@ -144,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "ServiceKit", "Kafka", "Redis",
+                "ServiceKit", "Kafka", "Redis", "TestSupport",
                 "Gateway", "Users", "Orders", "Payments", "Notifications",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

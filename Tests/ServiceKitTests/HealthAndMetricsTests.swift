@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import PostgresNIO
 @testable import ServiceKit
+import TestSupport
 import Testing
 
 /// `/health`, `/health/ready` against real and unreachable Postgres, and `/metrics`.

@@ -26,6 +26,7 @@ enum TestStack {
     static let logger = Logger(label: "tests")
 
     /// Runs `body` with a running client for `url`; the client is shut down afterwards.
+    @discardableResult
     static func withClient<T: Sendable>(
         _ url: DatabaseURL,
         _ body: @Sendable (PostgresClient) async throws -> T

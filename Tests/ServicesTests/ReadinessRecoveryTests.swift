@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Kill Postgres under a running service: `/health/ready` turns 503 naming postgres; start it

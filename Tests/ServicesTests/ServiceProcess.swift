@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TestSupport
 import Testing
 
 /// One of the built executables, started as a real process for a test.
@@ -79,20 +80,3 @@ final class ServiceProcess: @unchecked Sendable {
     }
 }
 
-/// Waits for conditions with generous deadlines instead of sleeping and hoping.
-enum Poll {
-    struct TimedOut: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out waiting until \(what)" }
-    }
-
-    static func until(_ what: String, deadline: Duration = .seconds(60), _ condition: @Sendable () async throws -> Bool) async throws {
-        let clock = ContinuousClock()
-        let end = clock.now + deadline
-        while clock.now < end {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TimedOut(what: what)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Each executable starts against the real stack, applies its migrations, reports its

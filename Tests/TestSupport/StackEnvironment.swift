@@ -2,13 +2,13 @@ import Foundation
 import Testing
 
 /// Values from the throwaway stack `make test` started.
-enum StackEnvironment {
-    static func value(_ name: String) throws -> String {
+public enum StackEnvironment {
+    public static func value(_ name: String) throws -> String {
         try #require(ProcessInfo.processInfo.environment[name], "\(name) is not set: run the tests with `make test`")
     }
 
     /// The environment a service needs against the shared test stack.
-    static func serviceEnvironment(_ service: String) throws -> [String: String] {
+    public static func serviceEnvironment(_ service: String) throws -> [String: String] {
         if service == "gateway" {
             return ["REDIS_URL": try value("ORDERFLOW_REDIS_URL")]
         }

@@ -5,10 +5,10 @@ import Darwin
 #endif
 
 /// A loopback TCP port that nothing listens on (the kernel picks it; we release it at once).
-enum FreePort {
-    struct Failure: Error {}
+public enum FreePort {
+    public struct Failure: Error {}
 
-    static func reserve() throws -> Int {
+    public static func reserve() throws -> Int {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else

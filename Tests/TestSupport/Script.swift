@@ -9,14 +9,14 @@ import Darwin
 /// Uses `posix_spawn` + `waitpid(WNOHANG)` rather than Foundation's `Process`: the stack script
 /// leaves daemons (Postgres) behind, and they would inherit the descriptor `Process` watches for
 /// the child's exit, so `Process` would never see the script finish.
-enum Script {
-    struct Failed: Error, CustomStringConvertible {
+public enum Script {
+    public struct Failed: Error, CustomStringConvertible {
         let command: [String]
         let status: Int32
-        var description: String { "\(command.joined(separator: " ")) exited with \(status)" }
+        public var description: String { "\(command.joined(separator: " ")) exited with \(status)" }
     }
 
-    static func run(_ arguments: [String], deadline: Duration = .seconds(120)) async throws {
+    public static func run(_ arguments: [String], deadline: Duration = .seconds(120)) async throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -1,0 +1,129 @@
+import CRdKafka
+public import Logging
+import NIOConcurrencyHelpers
+public import ServiceLifecycle
+
+/// An idempotent Kafka producer whose `send` resumes when the broker has acknowledged.
+///
+/// - Defaults (``defaultProperties``): `enable.idempotence=true`, `acks=all`, `linger.ms=5`,
+///   lz4 compression, `message.timeout.ms=30000` — a send to an unreachable cluster fails with
+///   `_MSG_TIMED_OUT` after that long, and works again once the cluster is back.
+/// - Batches: ``send(_:)-([ProducerRecord])`` enqueues every record, then awaits all reports:
+///   one round trip's worth of waiting for the whole batch, never one per message.
+/// - Threads: a dedicated poll thread serves delivery reports; blocking calls (flush, destroy)
+///   run on NIO's blocking pool. Nothing blocks Swift's cooperative pool.
+/// - Fatal errors (idempotence violated), and any message timing out: the handle is replaced on
+///   the next send, so the next message starts under a fresh producer id. After a timed-out
+///   in-flight request librdkafka bumps the producer epoch and restarts sequence numbers; brokers
+///   without KIP-360 support (Tansu 0.x) reject that forever as a sequence gap. See ADR 0003.
+/// - As a ServiceLifecycle `Service`, it flushes and closes on graceful shutdown.
+public final class KafkaProducer: Service, Sendable {
+    /// Safe producer defaults; anything in the configuration overrides them.
+    public static let defaultProperties: [String: String] = [
+        "enable.idempotence": "true",
+        "acks": "all",
+        "linger.ms": "5",
+        "compression.type": "lz4",
+        "message.timeout.ms": "30000",
+        "client.id": "orderflow",
+    ]
+
+    private let configuration: KafkaConfiguration
+    private let logger: Logger
+    private let current: NIOLockedValueBox<ProducerHandle?>
+
+    /// Creates the producer (and connects lazily).
+    public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
+        var merged = configuration
+        merged.properties = Self.defaultProperties.merging(configuration.properties) { _, new in new }
+        self.configuration = merged
+        self.logger = logger
+        self.current = NIOLockedValueBox(try ProducerHandle(configuration: merged, logger: logger))
+    }
+
+    /// Sends one record and returns where it was stored.
+    public func send(_ record: ProducerRecord) async throws(KafkaError) -> DeliveryReport {
+        try await send([record])[0]
+    }
+
+    /// Sends many records and waits for all; throws the first failure (after all are settled).
+    public func send(_ records: [ProducerRecord]) async throws(KafkaError) -> [DeliveryReport] {
+        var reports: [DeliveryReport] = []
+        reports.reserveCapacity(records.count)
+        for result in try await sendAll(records) {
+            switch result {
+            case .success(let report): reports.append(report)
+            case .failure(let error): throw error
+            }
+        }
+        return reports
+    }
+
+    /// Sends many records and returns each one's outcome, in order.
+    public func sendAll(_ records: [ProducerRecord]) async throws(KafkaError) -> [Result<DeliveryReport, KafkaError>] {
+        guard !records.isEmpty else { return [] }
+        let handle = try await usableHandle()
+        let batch = DeliveryBatch(count: records.count)
+        for (index, record) in records.enumerated() {
+            let slot = Unmanaged.passRetained(DeliverySlot(batch: batch, index: index))
+            while true {
+                guard let error = handle.enqueue(record, opaque: slot.toOpaque()) else { break }
+                if error.code == "_QUEUE_FULL" {
+                    // Backpressure: the local queue drains as the poll thread serves reports.
+                    try? await Task.sleep(for: .milliseconds(2))
+                    continue
+                }
+                slot.release()
+                batch.complete(index, .failure(error))
+                break
+            }
+        }
+        let results = await batch.wait()
+        if results.contains(where: { if case .failure(let error) = $0 { error.code == KafkaError.messageTimedOutCode } else { false } }) {
+            handle.events.requestReplacement()
+        }
+        return results
+    }
+
+    /// Waits until everything queued was delivered (or failed), at most `timeout`.
+    public func flush(timeout: Duration = .seconds(10)) async throws {
+        guard let handle = current.withLockedValue({ $0 }) else { return }
+        try await handle.flush(timeout: timeout)
+    }
+
+    /// Flushes (up to `flushTimeout`), fails what is left, and releases the client.
+    public func close(flushTimeout: Duration = .seconds(10)) async {
+        guard let handle = current.withLockedValue({ current in defer { current = nil }; return current }) else { return }
+        do {
+            try await handle.flush(timeout: flushTimeout)
+        } catch {
+            logger.warning("kafka producer closed with undelivered messages", metadata: ["error": "\(error)", "kafka.queue": "\(handle.queueLength)"])
+        }
+        await handle.shutdown()
+    }
+
+    /// Runs until graceful shutdown, then flushes and closes.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    private func usableHandle() async throws(KafkaError) -> ProducerHandle {
+        let outcome = current.withLockedValue { current -> Result<(ProducerHandle, ProducerHandle?), KafkaError> in
+            guard let existing = current else { return .failure(KafkaError.closed) }
+            guard existing.events.needsReplacement else { return .success((existing, nil)) }
+            return Result { () throws(KafkaError) -> ProducerHandle in
+                try ProducerHandle(configuration: configuration, logger: logger)
+            }.map { fresh in
+                current = fresh
+                return (fresh, existing)
+            }
+        }
+        let (handle, replaced) = try outcome.get()
+        if let replaced {
+            logger.warning("replaced the kafka producer handle after a fatal error or a delivery timeout")
+            Task { await replaced.shutdown() }
+        }
+        return handle
+    }
+}
