@@ -8,13 +8,16 @@ STACK_DIR="$ORDERFLOW_ROOT/.run/stack"
 "$ORDERFLOW_ROOT/deploy/local/setup.sh"
 "$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
 
+STOPPING=""
 stop_all() {
+  STOPPING=1
   trap - INT TERM EXIT
   echo
   "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" || true
   "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" || true
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 pkg_config_env
 log "building (release)…"
@@ -37,12 +40,14 @@ cat <<INFO
   Logs: $STACK_DIR/logs/   Stop: Ctrl-C here, or \`make stop\` from another terminal.
 
 INFO
-if [ -n "${ORDERFLOW_RUN_DETACH:-}" ]; then trap - INT TERM EXIT; exit 0; fi
+if [ -n "${ORDERFLOW_RUN_DETACH:-}" ]; then trap - INT TERM EXIT; exit 0; fi  # leave it running; `make stop` ends it
 tail -n 0 -F "$STACK_DIR"/logs/{gateway,users,orders,payments,notifications}.log &
 TAIL_PID=$!
 # Wait until Ctrl-C or until a service exits on its own.
 while sleep 1; do
   for svc in gateway users orders payments notifications; do
-    if ! pid_alive "$STACK_DIR/pids/$svc.pid"; then warn "$svc exited; stopping"; kill "$TAIL_PID" 2>/dev/null; exit 1; fi
+    if [ -z "$STOPPING" ] && ! pid_alive "$STACK_DIR/pids/$svc.pid"; then
+      warn "$svc exited (see $STACK_DIR/logs/$svc.log); stopping everything"; kill "$TAIL_PID" 2>/dev/null; exit 1
+    fi
   done
 done

@@ -38,7 +38,10 @@ start_one() {
   local upper; upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"
   local var="ORDERFLOW_${upper}_DATABASE_URL"
   dburl="${!var:-}"
-  env HTTP_HOST=127.0.0.1 HTTP_PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" \
+  # Own session (where setsid exists): Ctrl-C in the terminal reaches run.sh, which stops the
+  # services in order with SIGTERM, instead of hitting every process at once.
+  local detach=""; command -v setsid >/dev/null 2>&1 && detach="setsid"
+  $detach env HTTP_HOST=127.0.0.1 HTTP_PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" \
       ${dburl:+DATABASE_URL="$dburl"} KAFKA_BROKERS="$ORDERFLOW_KAFKA_BROKERS" REDIS_URL="$ORDERFLOW_REDIS_URL" \
       nohup "$BIN_DIR/$svc" >>"$LOG_DIR/$svc.log" 2>&1 &
   echo $! > "$PID_DIR/$svc.pid"

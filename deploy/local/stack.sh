@@ -47,6 +47,10 @@ as_pg_user() {
   fi
 }
 
+# Daemons get their own session where setsid exists, so a Ctrl-C meant for `make run` reaches
+# run.sh (which stops everything in order) instead of killing them mid-flight.
+DETACH=""; command -v setsid >/dev/null 2>&1 && DETACH="setsid"
+
 gen_secret() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
 
 # Load a previous env file so a re-run reuses ports and passwords.
@@ -134,7 +138,7 @@ dir $STACK_DIR/redis
 CONF
   local redis_server
   redis_server="$(command -v redis-server)" || die "redis-server not found; run deploy/local/setup.sh"
-  nohup "$redis_server" "$STACK_DIR/redis/redis.conf" >"$LOG_DIR/redis.log" 2>&1 &
+  $DETACH nohup "$redis_server" "$STACK_DIR/redis/redis.conf" >"$LOG_DIR/redis.log" 2>&1 &
   echo $! > "$PID_DIR/redis.pid"
   wait_until "redis (port $REDIS_PORT)" 30 redis_ping || die "redis not ready; see $LOG_DIR/redis.log"
 }
@@ -145,7 +149,7 @@ start_tansu() {
   [ -x "$TANSU_BIN" ] || die "Tansu not installed; run deploy/local/setup.sh"
   KAFKA_PORT="$(port_or_new "${KAFKA_PORT:-}")"
   # Tansu reads some settings from the environment; give it only what it needs.
-  nohup env -i PATH="$PATH" HOME="${HOME:-/tmp}" RUST_LOG="${TANSU_LOG:-warn}" "$TANSU_BIN" broker \
+  $DETACH nohup env -i PATH="$PATH" HOME="${HOME:-/tmp}" RUST_LOG="${TANSU_LOG:-warn}" "$TANSU_BIN" broker \
     --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
     --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
     --storage-engine "memory://tansu/" >"$LOG_DIR/tansu.log" 2>&1 &
