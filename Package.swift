@@ -94,7 +94,10 @@ let package = Package(
                 "CHiredis",
                 "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Shared/Redis",
             swiftSettings: strictSettings
@@ -140,6 +143,12 @@ let package = Package(
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", "TestSupport"],
+            path: "Tests/RedisTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

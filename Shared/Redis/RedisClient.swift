@@ -1,0 +1,96 @@
+public import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+public import ServiceLifecycle
+
+/// A Redis client over hiredis: a small connection pool whose blocking I/O runs on the client's
+/// own threads, never on Swift's cooperative pool.
+///
+/// - Pipelining: ``pipeline(_:)`` writes every command, then reads every reply — one round trip.
+/// - Scripts: ``evalSHA(_:keys:arguments:)`` sends `EVALSHA` and, on `NOSCRIPT`, `SCRIPT LOAD`s
+///   and retries once.
+/// - Pub/sub: ``subscribe(_:)`` yields messages as an `AsyncSequence` over a dedicated connection.
+/// - Failures: a broken or timed-out connection is discarded. A failure on a connection that sat
+///   idle in the pool (for example after the server restarted) is retried once on a fresh
+///   connection; the command never reached the old server.
+/// - As a ServiceLifecycle `Service`, it closes its connections on graceful shutdown.
+public final class RedisClient: Service, Sendable {
+    private let configuration: RedisConfiguration
+    private let pool: ConnectionPool
+    private let threads: NIOThreadPool
+    private let logger: Logger
+
+    /// Creates the client; connections are opened on first use.
+    public init(configuration: RedisConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.pool = ConnectionPool(configuration: configuration)
+        self.threads = NIOThreadPool(numberOfThreads: max(configuration.poolSize, 1))
+        self.threads.start()
+        self.logger = logger
+    }
+
+    /// Runs one command; an error reply throws ``RedisError/server(_:)``.
+    @discardableResult
+    public func execute(_ command: RedisCommand) async throws(RedisError) -> RedisValue {
+        let reply = try await pipeline([command])[0]
+        if case .error(let message) = reply { throw .server(message) }
+        return reply
+    }
+
+    /// Runs `commands` in one round trip; error replies are returned in place.
+    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisValue] {
+        guard !commands.isEmpty else { return [] }
+        let pool = self.pool
+        do {
+            return try await threads.runIfActive {
+                var lease = try pool.checkOut()
+                do {
+                    let replies = try lease.connection.pipeline(commands)
+                    pool.checkIn(lease)
+                    return replies
+                } catch where lease.wasIdle {
+                    // The idle connection went stale (server restarted); try once on a fresh one.
+                    lease = try pool.checkOut()
+                    while lease.wasIdle { lease = try pool.checkOut() }
+                    let replies = try lease.connection.pipeline(commands)
+                    pool.checkIn(lease)
+                    return replies
+                }
+            }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw .closed
+        }
+    }
+
+    /// Runs a script by SHA-1, loading it when the server does not know it yet.
+    public func evalSHA(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws(RedisError) -> RedisValue {
+        let command = RedisCommand("EVALSHA", [.text(script.sha1), .integer(Int64(keys.count))] + keys.map { .text($0) } + arguments)
+        let reply = try await pipeline([command])[0]
+        if case .error(let message) = reply {
+            guard message.hasPrefix("NOSCRIPT") else { throw .server(message) }
+            try await execute(RedisCommand("SCRIPT", "LOAD", script.source))
+            return try await execute(command)
+        }
+        return reply
+    }
+
+    /// Subscribes to `channels`; the sequence ends (and the connection closes) when the
+    /// consuming task stops iterating or is cancelled.
+    public func subscribe(_ channels: [String]) -> RedisSubscription {
+        RedisSubscription(configuration: configuration, channels: channels, logger: logger)
+    }
+
+    /// Closes pooled connections and stops the client's threads.
+    public func close() async {
+        pool.close()
+        try? await threads.shutdownGracefully()
+    }
+
+    /// Runs until graceful shutdown, then closes.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// A message received on a subscribed channel.
+public struct RedisPubSubMessage: Sendable, Equatable {
+    /// The channel.
+    public var channel: String
+    /// The payload.
+    public var payload: [UInt8]
+
+    /// The payload as UTF-8 text.
+    public var text: String { String(decoding: payload, as: UTF8.self) }
+}
+
+/// Messages of a `SUBSCRIBE`, as an `AsyncSequence`. A dedicated connection and thread read
+/// them; the first element is yielded only after the server confirmed every subscription.
+public struct RedisSubscription: AsyncSequence, Sendable {
+    public typealias Element = RedisPubSubMessage
+    private let stream: AsyncThrowingStream<RedisPubSubMessage, any Error>
+    private let ready: ReadySignal
+
+    init(configuration: RedisConfiguration, channels: [String], logger: Logger) {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: RedisPubSubMessage.self)
+        let ready = ReadySignal()
+        self.stream = stream
+        self.ready = ready
+        let connectionBox = NIOLockedValueBox<ConnectionPool.Lease?>(nil)
+        continuation.onTermination = { _ in connectionBox.withLockedValue { $0?.connection.interrupt() } }
+        let thread = Thread {
+            do {
+                let s = configuration.settings
+                let connection = try RedisConnection(host: s.host, port: s.port, connectTimeout: configuration.connectTimeout, commandTimeout: .seconds(0))
+                connectionBox.withLockedValue { $0 = ConnectionPool.Lease(connection: connection, wasIdle: false) }
+                try Self.subscribe(connection, channels)
+                ready.signal(nil)
+                while true {
+                    let reply = try connection.readReply()
+                    guard let parts = reply.array, parts.count == 3, parts[0].text == "message",
+                          let channel = parts[1].text, case .bulk(let payload) = parts[2]
+                    else { continue }
+                    continuation.yield(RedisPubSubMessage(channel: channel, payload: payload))
+                }
+            } catch {
+                ready.signal(error)
+                continuation.finish(throwing: error)
+            }
+        }
+        thread.name = "redis-subscribe"
+        thread.start()
+    }
+
+    /// Sends SUBSCRIBE and waits for one confirmation per channel.
+    private static func subscribe(_ connection: RedisConnection, _ channels: [String]) throws(RedisError) {
+        let replies = try connection.pipeline([RedisCommand("SUBSCRIBE", channels.map { .text($0) })])
+        var confirmed = replies.filter { $0.array?.first?.text == "subscribe" }.count
+        while confirmed < channels.count {
+            if try connection.readReply().array?.first?.text == "subscribe" { confirmed += 1 }
+        }
+    }
+
+    /// Waits until the server confirmed the subscription (so that messages published afterwards arrive).
+    public func waitUntilSubscribed() async throws {
+        try await ready.wait()
+    }
+
+    public func makeAsyncIterator() -> AsyncThrowingStream<RedisPubSubMessage, any Error>.AsyncIterator {
+        stream.makeAsyncIterator()
+    }
+}
+
+/// A one-shot signal from the subscription thread to waiting tasks.
+final class ReadySignal: Sendable {
+    private struct State {
+        var outcome: Result<Void, any Error>?
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func signal(_ error: (any Error)?) {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, any Error>] in
+            guard state.outcome == nil else { return [] }
+            state.outcome = error.map { .failure($0) } ?? .success(())
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters {
+            if let error { waiter.resume(throwing: error) } else { waiter.resume() }
+        }
+    }
+
+    func wait() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLockedValue { state -> Result<Void, any Error>? in
+                if let outcome = state.outcome { return outcome }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
+    }
+}

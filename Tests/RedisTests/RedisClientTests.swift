@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Redis
+import TestSupport
+import Testing
+
+/// The Redis client against the real redis-server `make test` starts.
+@Suite("Redis client (real redis-server)")
+struct RedisClientTests {
+    static let logger = Logger(label: "redis-tests")
+
+    private func client() throws -> RedisClient {
+        let settings = try #require(RedisSettings(url: try StackEnvironment.value("ORDERFLOW_REDIS_URL")))
+        return RedisClient(configuration: RedisConfiguration(settings: settings), logger: Self.logger)
+    }
+
+    private func key(_ name: String) -> String { "test:\(name):\(UUID().uuidString.prefix(8))" }
+
+    @Test("commands are binary safe and error replies are typed")
+    func basics() async throws {
+        let redis = try client()
+        let k = key("bin")
+        let bytes: [UInt8] = [0, 13, 10, 255, 0x24]
+        #expect(try await redis.execute(RedisCommand("SET", [.text(k), .binary(bytes)])) == .status("OK"))
+        #expect(try await redis.execute(RedisCommand("GET", [.text(k)])) == .bulk(bytes))
+        #expect(try await redis.execute(RedisCommand("GET", [.text(key("missing"))])) == .null)
+        await #expect(throws: RedisError.server("ERR unknown command 'NOPE', with args beginning with: ")) {
+            try await redis.execute(RedisCommand("NOPE"))
+        }
+        await redis.close()
+    }
+
+    @Test("10,000 pipelined commands come back in order in one call")
+    func pipelining() async throws {
+        let redis = try client()
+        let k = key("pipe")
+        let replies = try await redis.pipeline((0..<10_000).map { _ in RedisCommand("INCR", k) })
+        #expect(replies.count == 10_000)
+        #expect(replies.map(\.integer) == (1...10_000).map { Int64($0) })
+        await redis.close()
+    }
+
+    @Test("EVALSHA loads an unknown script automatically")
+    func evalSHA() async throws {
+        let redis = try client()
+        let script = RedisScript("return {KEYS[1], ARGV[1], \(UUID().uuidString.count)}")
+        try await redis.execute(RedisCommand("SCRIPT", "FLUSH"))
+        let reply = try await redis.evalSHA(script, keys: ["k"], arguments: ["v"])
+        #expect(reply == .array([.bulk(Array("k".utf8)), .bulk(Array("v".utf8)), .integer(36)]))
+        #expect(try await redis.execute(RedisCommand("SCRIPT", "EXISTS", script.sha1)) == .array([.integer(1)]))
+        await redis.close()
+    }
+
+    @Test("pub/sub delivers published messages")
+    func pubSub() async throws {
+        let redis = try client()
+        let channel = key("chan")
+        let subscription = redis.subscribe([channel])
+        try await subscription.waitUntilSubscribed()
+        #expect(try await redis.execute(RedisCommand("PUBLISH", channel, "hello")).integer == 1)
+        #expect(try await redis.execute(RedisCommand("PUBLISH", channel, "world")).integer == 1)
+        var received: [String] = []
+        for try await message in subscription {
+            #expect(message.channel == channel)
+            received.append(message.text)
+            if received.count == 2 { break }
+        }
+        #expect(received == ["hello", "world"])
+        await redis.close()
+    }
+}

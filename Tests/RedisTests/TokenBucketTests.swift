@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import Redis
+import TestSupport
+import Testing
+
+/// The token-bucket script at its edges, with explicit timestamps (no dependence on the clock).
+@Suite("Token bucket script (real redis-server)")
+struct TokenBucketTests {
+    private func client() throws -> RedisClient {
+        let settings = try #require(RedisSettings(url: try StackEnvironment.value("ORDERFLOW_REDIS_URL")))
+        return RedisClient(configuration: RedisConfiguration(settings: settings), logger: Logger(label: "redis-tests"))
+    }
+
+    @Test("a full bucket allows exactly its capacity, then refills one token per interval")
+    func edges() async throws {
+        let redis = try client()
+        let bucket = TokenBucket(capacity: 5, refillPerSecond: 1)
+        let key = "test:bucket:\(UUID().uuidString)"
+        let t0: Int64 = 1_700_000_000_000
+
+        for expectedRemaining in [4, 3, 2, 1, 0] {
+            let decision = try await bucket.take(key: key, nowMs: t0, using: redis)
+            #expect(decision.allowed)
+            #expect(decision.remaining == expectedRemaining)
+        }
+        let denied = try await bucket.take(key: key, nowMs: t0, using: redis)
+        #expect(denied == .init(allowed: false, remaining: 0, retryAfterMs: 1_000, resetMs: 5_000))
+
+        // One millisecond short of a whole token: still denied, and told to wait exactly 1 ms.
+        let almost = try await bucket.take(key: key, nowMs: t0 + 999, using: redis)
+        #expect(almost == .init(allowed: false, remaining: 0, retryAfterMs: 1, resetMs: 4_001))
+
+        let refilled = try await bucket.take(key: key, nowMs: t0 + 1_000, using: redis)
+        #expect(refilled.allowed)
+        #expect(refilled.remaining == 0)
+
+        // A long idle period never overfills the bucket.
+        for _ in 0..<5 { #expect(try await bucket.take(key: key, nowMs: t0 + 3_600_000, using: redis).allowed) }
+        #expect(try await bucket.take(key: key, nowMs: t0 + 3_600_000, using: redis).allowed == false)
+
+        // A cost above capacity can never be met.
+        let tooBig = try await bucket.take(6, key: "\(key):big", nowMs: t0, using: redis)
+        #expect(tooBig.allowed == false)
+        await redis.close()
+    }
+
+    @Test("time going backwards (clock skew between gateways) does not mint tokens")
+    func clockSkew() async throws {
+        let redis = try client()
+        let bucket = TokenBucket(capacity: 2, refillPerSecond: 1)
+        let key = "test:bucket:\(UUID().uuidString)"
+        let t0: Int64 = 1_700_000_000_000
+        #expect(try await bucket.take(2, key: key, nowMs: t0, using: redis).allowed)
+        #expect(try await bucket.take(key: key, nowMs: t0 - 5_000, using: redis).allowed == false)
+        await redis.close()
+    }
+}
