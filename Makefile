@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
 export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
 
-.PHONY: help run test stop clean setup build stack-start stack-stop
+.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ stack-start: setup ## Start only Postgres, Redis and Tansu (.run/stack)
 
 stack-stop: ## Stop the local stack
 	@deploy/local/stack.sh stop $(ROOT)/.run/stack
+
+bench-kafka: ## Benchmark the Kafka client against librdkafka's rdkafka_performance (same broker, same run)
+	@deploy/loadtest/bench-kafka.sh
 
 clean: stop ## Stop everything, remove .run/ and build products (keeps .deps/)
 	@rm -rf .run .build

@@ -2,24 +2,54 @@ import CRdKafka
 import NIOConcurrencyHelpers
 
 /// Collects the delivery reports of one `send` call and resumes its caller when all arrived.
+///
+/// Hot path: one allocation per batch, not per message. Each message's librdkafka opaque points
+/// at its ``DeliverySlot`` in ``slots``; the batch keeps itself alive (one retain) until every
+/// message is settled.
 final class DeliveryBatch: Sendable {
+    /// The raw outcome of one message: partition/offset, or librdkafka's error code.
+    struct Outcome: Sendable {
+        var partition: Int32 = -1
+        var offset: Int64 = -1
+        var error: rd_kafka_resp_err_t = RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
     private struct State {
-        var results: [Result<DeliveryReport, KafkaError>?]
+        var outcomes: [Outcome]
         var remaining: Int
-        var continuation: CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>?
+        var continuation: CheckedContinuation<[Outcome], Never>?
     }
 
     private let state: NIOLockedValueBox<State>
+    /// `nonisolated(unsafe)`: written once in `init`, read-only afterwards (by librdkafka through opaques).
+    nonisolated(unsafe) let slots: UnsafeMutablePointer<DeliverySlot>
+    private let count: Int
 
+    /// Creates a batch for `count` messages; it stays alive until all of them are completed.
     init(count: Int) {
-        state = NIOLockedValueBox(State(results: Array(repeating: nil, count: count), remaining: count))
+        self.count = count
+        self.state = NIOLockedValueBox(State(outcomes: Array(repeating: Outcome(), count: count), remaining: count))
+        self.slots = .allocate(capacity: count)
+        let unmanaged = Unmanaged.passUnretained(self)
+        for index in 0..<count { (slots + index).initialize(to: DeliverySlot(batch: unmanaged, index: index)) }
+        _ = Unmanaged.passRetained(self) // released by the last `complete`
     }
 
-    /// Waits for every result (resumes at once when all are in).
-    func wait() async -> [Result<DeliveryReport, KafkaError>] {
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    /// The opaque to hand librdkafka for message `index`.
+    func opaque(for index: Int) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(slots + index)
+    }
+
+    /// Waits for every outcome (resumes at once when all are in).
+    func wait() async -> [Outcome] {
         await withCheckedContinuation { continuation in
-            let done = state.withLockedValue { state -> [Result<DeliveryReport, KafkaError>]? in
-                if state.remaining == 0 { return state.results.compactMap { $0 } }
+            let done = state.withLockedValue { state -> [Outcome]? in
+                if state.remaining == 0 { return state.outcomes }
                 state.continuation = continuation
                 return nil
             }
@@ -28,39 +58,30 @@ final class DeliveryBatch: Sendable {
     }
 
     /// Records the outcome of message `index`.
-    func complete(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
-        let resume = state.withLockedValue { state -> (CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>, [Result<DeliveryReport, KafkaError>])? in
-            guard state.results[index] == nil else { return nil }
-            state.results[index] = result
+    func complete(_ index: Int, _ outcome: Outcome) {
+        let finished = state.withLockedValue { state -> (CheckedContinuation<[Outcome], Never>?, [Outcome])? in
+            state.outcomes[index] = outcome
             state.remaining -= 1
-            guard state.remaining == 0, let continuation = state.continuation else { return nil }
-            state.continuation = nil
-            return (continuation, state.results.compactMap { $0 })
+            guard state.remaining == 0 else { return nil }
+            defer { state.continuation = nil }
+            return (state.continuation, state.outcomes)
         }
-        if let (continuation, results) = resume { continuation.resume(returning: results) }
+        guard let (continuation, outcomes) = finished else { return }
+        continuation?.resume(returning: outcomes)
+        Unmanaged.passUnretained(self).release()
     }
 }
 
-/// The per-message opaque handed to librdkafka: which batch, which position.
-final class DeliverySlot {
-    let batch: DeliveryBatch
+/// What librdkafka's opaque points at: the batch and the message's position in it.
+struct DeliverySlot {
+    let batch: Unmanaged<DeliveryBatch>
     let index: Int
-
-    init(batch: DeliveryBatch, index: Int) {
-        self.batch = batch
-        self.index = index
-    }
 }
 
 /// librdkafka's delivery-report callback (runs on the producer's poll thread).
 let deliveryReportCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = { _, message, _ in
     guard let message, let opaque = message.pointee._private else { return }
-    let slot = Unmanaged<DeliverySlot>.fromOpaque(opaque).takeRetainedValue()
+    let slot = opaque.assumingMemoryBound(to: DeliverySlot.self).pointee
     let m = message.pointee
-    if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-        slot.batch.complete(slot.index, .success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
-    } else {
-        slot.batch.complete(slot.index, .failure(KafkaError(m.err)))
-    }
+    slot.batch.takeUnretainedValue().complete(slot.index, .init(partition: m.partition, offset: m.offset, error: m.err))
 }

@@ -65,23 +65,31 @@ public final class KafkaProducer: Service, Sendable {
         let handle = try await usableHandle()
         let batch = DeliveryBatch(count: records.count)
         for (index, record) in records.enumerated() {
-            let slot = Unmanaged.passRetained(DeliverySlot(batch: batch, index: index))
             while true {
-                guard let error = handle.enqueue(record, opaque: slot.toOpaque()) else { break }
-                if error.code == "_QUEUE_FULL" {
+                let error = handle.enqueue(record, opaque: batch.opaque(for: index))
+                if error == RD_KAFKA_RESP_ERR_NO_ERROR { break }
+                if error == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                     // Backpressure: the local queue drains as the poll thread serves reports.
                     try? await Task.sleep(for: .milliseconds(2))
                     continue
                 }
-                slot.release()
-                batch.complete(index, .failure(error))
+                batch.complete(index, .init(error: error))
                 break
             }
         }
-        let results = await batch.wait()
-        if results.contains(where: { if case .failure(let error) = $0 { error.code == KafkaError.messageTimedOutCode } else { false } }) {
-            handle.events.requestReplacement()
+        let outcomes = await batch.wait()
+        var results: [Result<DeliveryReport, KafkaError>] = []
+        results.reserveCapacity(outcomes.count)
+        var timedOut = false
+        for (outcome, record) in zip(outcomes, records) {
+            if outcome.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                results.append(.success(DeliveryReport(topic: record.topic, partition: outcome.partition, offset: outcome.offset)))
+            } else {
+                timedOut = timedOut || outcome.error == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
+                results.append(.failure(KafkaError(outcome.error)))
+            }
         }
+        if timedOut { handle.events.requestReplacement() }
         return results
     }
 

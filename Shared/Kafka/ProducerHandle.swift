@@ -27,34 +27,40 @@ final class ProducerHandle: @unchecked Sendable {
         self.poller = PollThread(name: "kafka-producer-poll", body: { _ = rd_kafka_poll(sendable.pointer, 100) }, finish: {})
     }
 
-    /// Enqueues one record; the delivery report resumes `opaque`'s batch later.
-    func enqueue(_ record: ProducerRecord, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+    /// Enqueues one record; the delivery report completes `opaque`'s slot later.
+    /// - Returns: `RD_KAFKA_RESP_ERR_NO_ERROR`, or why the record was not enqueued.
+    func enqueue(_ record: ProducerRecord, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
         let headers = record.headers.makeRdKafkaHeaders()
         let failure: OpaquePointer? = record.topic.withCString { topic in
             withOptionalBytes(record.key) { key in
                 withOptionalBytes(record.value) { value in
-                    var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 7)
-                    var count = 0
-                    func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                        values[count].vtype = type
-                        fill(&values[count])
-                        count += 1
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
+                        var count = 0
+                        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                            var element = rd_kafka_vu_t()
+                            element.vtype = type
+                            fill(&element)
+                            values.initializeElement(at: count, to: element)
+                            count += 1
+                        }
+                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+                        if let value { add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); $0.u.mem.size = value.count } }
+                        if let key { add(RD_KAFKA_VTYPE_KEY) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); $0.u.mem.size = key.count } }
+                        if let partition = record.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
+                        if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
+                        return rd_kafka_produceva(handle, values.baseAddress, count)
                     }
-                    add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                    add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                    add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
-                    if let value { add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); $0.u.mem.size = value.count } }
-                    if let key { add(RD_KAFKA_VTYPE_KEY) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); $0.u.mem.size = key.count } }
-                    if let partition = record.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
-                    if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
-                    return rd_kafka_produceva(handle, values, count)
                 }
             }
         }
-        guard let failure else { return nil }
+        guard let failure else { return RD_KAFKA_RESP_ERR_NO_ERROR }
         // On failure librdkafka did not take the headers.
         if let headers { rd_kafka_headers_destroy(headers) }
-        return KafkaError(consuming: failure)
+        let code = rd_kafka_error_code(failure)
+        rd_kafka_error_destroy(failure)
+        return code
     }
 
     /// Waits (off the cooperative pool) until every queued message is delivered or `timeout` passes.

@@ -4,7 +4,9 @@ import CRdKafka
 enum TopicPartitionList {
     /// A new list (the caller destroys it) holding `partitions`, with offsets when given.
     static func make(_ partitions: [(TopicPartition, Int64?)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
-        let list = rd_kafka_topic_partition_list_new(Int32(max(partitions.count, 1)))!
+        guard let list = rd_kafka_topic_partition_list_new(Int32(max(partitions.count, 1))) else {
+            fatalError("librdkafka could not allocate a topic-partition list (out of memory)")
+        }
         for (tp, offset) in partitions {
             let element = rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition)
             if let offset { element?.pointee.offset = offset }
