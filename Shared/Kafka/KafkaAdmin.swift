@@ -26,15 +26,8 @@ public final class KafkaAdmin: @unchecked Sendable {
 
     /// Creates an admin client.
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
-        let conf = try configuration.makeConf()
         let events = ClientEvents(logger: logger)
-        events.install(on: conf)
-        var errorBuffer = [CChar](repeating: 0, count: 512)
-        guard let handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorBuffer, errorBuffer.count) else {
-            rd_kafka_conf_destroy(conf)
-            throw KafkaError(code: "_CREATE", message: String(cStringBuffer: errorBuffer))
-        }
-        self.handle = handle
+        self.handle = try configuration.makeHandle(RD_KAFKA_PRODUCER, events: events)
         self.events = events
     }
 

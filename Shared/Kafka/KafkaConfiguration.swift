@@ -30,6 +30,24 @@ public struct KafkaConfiguration: Sendable, Equatable {
     }
 }
 
+extension KafkaConfiguration {
+    /// Creates a librdkafka client of `type` with these properties, `events` as its callbacks'
+    /// target, and whatever `prepare` adds to the configuration (delivery or rebalance callbacks).
+    func makeHandle(
+        _ type: rd_kafka_type_t, events: ClientEvents, prepare: (OpaquePointer) -> Void = { _ in }
+    ) throws(KafkaError) -> OpaquePointer {
+        let conf = try makeConf()
+        events.install(on: conf)
+        prepare(conf)
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(type, conf, &errorBuffer, errorBuffer.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(code: "_CREATE", message: String(cStringBuffer: errorBuffer))
+        }
+        return handle
+    }
+}
+
 extension String {
     /// Decodes a NUL-terminated C buffer.
     init(cStringBuffer buffer: [CChar]) {

@@ -40,14 +40,9 @@ public final class KafkaConsumer: Service, Sendable {
         var merged = configuration
         merged.properties = Self.defaultProperties.merging(configuration.properties) { _, new in new }
         merged["group.id"] = groupID
-        let conf = try merged.makeConf()
         let events = ClientEvents(logger: logger)
-        events.install(on: conf)
-        rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
-        var errorBuffer = [CChar](repeating: 0, count: 512)
-        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errorBuffer, errorBuffer.count) else {
-            rd_kafka_conf_destroy(conf)
-            throw KafkaError(code: "_CREATE", message: String(cStringBuffer: errorBuffer))
+        let handle = try merged.makeHandle(RD_KAFKA_CONSUMER, events: events) { conf in
+            rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
         }
         _ = rd_kafka_poll_set_consumer(handle)
         let core = ConsumerCore(handle: handle, events: events, groupID: groupID, bufferCapacity: bufferCapacity, logger: logger)

@@ -12,14 +12,9 @@ final class ProducerHandle: @unchecked Sendable {
     private let poller: PollThread
 
     init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
-        let conf = try configuration.makeConf()
         let events = ClientEvents(logger: logger)
-        events.install(on: conf)
-        rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
-        var errorBuffer = [CChar](repeating: 0, count: 512)
-        guard let handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorBuffer, errorBuffer.count) else {
-            rd_kafka_conf_destroy(conf)
-            throw KafkaError(code: "_CREATE", message: String(cStringBuffer: errorBuffer))
+        let handle = try configuration.makeHandle(RD_KAFKA_PRODUCER, events: events) { conf in
+            rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
         }
         self.handle = handle
         self.events = events
