@@ -44,18 +44,18 @@ struct KafkaBench {
         exit(2)
     }
 
-    /// Sends `count` messages of `size` bytes as fast as the client allows: batches of 5,000,
-    /// sixteen in flight, every one awaited until acknowledged.
+    /// Sends `count` messages of `size` bytes as fast as the client allows: batches of 25,000,
+    /// three in flight, every one awaited until acknowledged.
     static func throughput(brokers: [String], topic: String, count: Int, size: Int) async throws {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: brokers, properties: producerProperties), logger: logger)
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
-        let batchSize = 5_000
+        let batchSize = 25_000
         let batches = (count + batchSize - 1) / batchSize
         let clock = ContinuousClock()
         let start = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for batch in 0..<batches {
-                if batch >= 16 { try await group.next() }
+                if batch >= 3 { try await group.next() }
                 let n = min(batchSize, count - batch * batchSize)
                 group.addTask {
                     _ = try await producer.send(Array(repeating: ProducerRecord(topic: topic, value: payload), count: n))

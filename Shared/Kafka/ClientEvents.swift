@@ -55,13 +55,18 @@ private let clientLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePoin
 private let clientErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = { handle, code, reason, opaque in
     guard let opaque else { return }
     let events = Unmanaged<ClientEvents>.fromOpaque(opaque).takeUnretainedValue()
-    let error = rd_kafka_resp_err_t(rawValue: code)
-    let text = reason.map { String(cString: $0) } ?? ""
-    if error == RD_KAFKA_RESP_ERR__FATAL {
-        events.requestReplacement()
-        events.logger.error("kafka fatal error; the client will be recreated", metadata: ["error": .string(text)])
-    } else {
-        // Transport errors are expected while a broker restarts; librdkafka retries on its own.
-        events.logger.warning("kafka client error", metadata: ["error": .string(text), "error.code": .string(String(cString: rd_kafka_err2name(error)))])
+    events.report(rd_kafka_resp_err_t(rawValue: code), reason: reason.map { String(cString: $0) } ?? "", isFatal: code == RD_KAFKA_RESP_ERR__FATAL.rawValue)
+}
+
+extension ClientEvents {
+    /// Handles an error librdkafka reported (through the error callback or an error event).
+    func report(_ error: rd_kafka_resp_err_t, reason: String, isFatal: Bool) {
+        if isFatal {
+            requestReplacement()
+            logger.error("kafka fatal error; the client will be recreated", metadata: ["error": .string(reason)])
+        } else {
+            // Transport errors are expected while a broker restarts; librdkafka retries on its own.
+            logger.warning("kafka client error", metadata: ["error": .string(reason), "error.code": .string(String(cString: rd_kafka_err2name(error)))])
+        }
     }
 }

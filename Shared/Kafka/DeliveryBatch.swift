@@ -59,9 +59,14 @@ final class DeliveryBatch: Sendable {
 
     /// Records the outcome of message `index`.
     func complete(_ index: Int, _ outcome: Outcome) {
+        complete(CollectionOfOne((index, outcome)))
+    }
+
+    /// Records several outcomes under one lock (a delivery-report event covers many messages).
+    func complete(_ items: some Collection<(Int, Outcome)>) {
         let finished = state.withLockedValue { state -> (CheckedContinuation<[Outcome], Never>?, [Outcome])? in
-            state.outcomes[index] = outcome
-            state.remaining -= 1
+            for (index, outcome) in items { state.outcomes[index] = outcome }
+            state.remaining -= items.count
             guard state.remaining == 0 else { return nil }
             defer { state.continuation = nil }
             return (state.continuation, state.outcomes)
@@ -78,10 +83,27 @@ struct DeliverySlot {
     let index: Int
 }
 
-/// librdkafka's delivery-report callback (runs on the producer's poll thread).
-let deliveryReportCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = { _, message, _ in
-    guard let message, let opaque = message.pointee._private else { return }
-    let slot = opaque.assumingMemoryBound(to: DeliverySlot.self).pointee
-    let m = message.pointee
-    slot.batch.takeUnretainedValue().complete(slot.index, .init(partition: m.partition, offset: m.offset, error: m.err))
+/// Applies one delivery-report event: consecutive messages of the same batch are completed
+/// together, under one lock.
+func completeDeliveries(in event: OpaquePointer) {
+    var messages = [UnsafePointer<rd_kafka_message_t>?](repeating: nil, count: 1024)
+    while true {
+        let count = rd_kafka_event_message_array(event, &messages, messages.count)
+        guard count > 0 else { return }
+        var run: [(Int, DeliveryBatch.Outcome)] = []
+        var runBatch: Unmanaged<DeliveryBatch>?
+        for case let message? in messages.prefix(count) {
+            guard let opaque = message.pointee._private else { continue }
+            let slot = opaque.assumingMemoryBound(to: DeliverySlot.self).pointee
+            if let current = runBatch, current.toOpaque() != slot.batch.toOpaque() {
+                current.takeUnretainedValue().complete(run)
+                run.removeAll(keepingCapacity: true)
+            }
+            runBatch = slot.batch
+            let m = message.pointee
+            run.append((slot.index, .init(partition: m.partition, offset: m.offset, error: m.err)))
+        }
+        if let current = runBatch, !run.isEmpty { current.takeUnretainedValue().complete(run) }
+        if count < messages.count { return }
+    }
 }

@@ -64,18 +64,32 @@ public final class KafkaProducer: Service, Sendable {
         guard !records.isEmpty else { return [] }
         let handle = try await usableHandle()
         let batch = DeliveryBatch(count: records.count)
-        for (index, record) in records.enumerated() {
-            while true {
-                let error = handle.enqueue(record, opaque: batch.opaque(for: index))
-                if error == RD_KAFKA_RESP_ERR_NO_ERROR { break }
-                if error == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                    // Backpressure: the local queue drains as the poll thread serves reports.
-                    try? await Task.sleep(for: .milliseconds(2))
-                    continue
+        var topicName = ""
+        var topic: OpaquePointer?
+        var next = 0
+        while next < records.count {
+            // Enqueue in order until librdkafka's queue is full, then wait a moment for it to drain
+            // and continue from the same record (retrying a later one first would break key order).
+            next = records.withUnsafeBufferPointer { records -> Int in
+                for index in next..<records.count {
+                    // Serve ready delivery reports inline now and then (never blocks), as
+                    // librdkafka's own tools do: it saves the poll thread a wake-up per report.
+                    if index & 255 == 255 { handle.serveReadyReports() }
+                    if records[index].topic != topicName || topic == nil {
+                        topicName = records[index].topic
+                        topic = handle.topicHandle(topicName)
+                    }
+                    guard let topic else {
+                        batch.complete(index, .init(error: RD_KAFKA_RESP_ERR__INVALID_ARG))
+                        continue
+                    }
+                    let error = handle.enqueue(records[index], topic: topic, opaque: batch.opaque(for: index))
+                    if error == RD_KAFKA_RESP_ERR__QUEUE_FULL { return index }
+                    if error != RD_KAFKA_RESP_ERR_NO_ERROR { batch.complete(index, .init(error: error)) }
                 }
-                batch.complete(index, .init(error: error))
-                break
+                return records.count
             }
+            if next < records.count { try? await Task.sleep(for: .milliseconds(2)) }
         }
         let outcomes = await batch.wait()
         var results: [Result<DeliveryReport, KafkaError>] = []

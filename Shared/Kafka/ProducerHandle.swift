@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 
 /// One librdkafka producer handle with its poll thread.
@@ -9,25 +10,46 @@ import NIOPosix
 final class ProducerHandle: @unchecked Sendable {
     let handle: OpaquePointer
     let events: ClientEvents
+    private let mainQueue: SendableHandle
     private let poller: PollThread
+    /// Topic handles by name: producing by handle skips librdkafka's per-message topic lookup
+    /// (which takes a write lock). Destroyed in ``shutdown()``.
+    private let topics = NIOLockedValueBox<[String: SendableHandle]>([:])
 
     init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         let events = ClientEvents(logger: logger)
+        // Delivery reports and errors arrive as events on the main queue: one event carries many
+        // reports, which are applied to their batches under one lock each.
         let handle = try configuration.makeHandle(RD_KAFKA_PRODUCER, events: events) { conf in
-            rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
+            rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR)
+        }
+        guard let queue = rd_kafka_queue_get_main(handle) else {
+            rd_kafka_destroy(handle)
+            throw KafkaError(code: "_CREATE", message: "cannot get the main queue")
         }
         self.handle = handle
         self.events = events
-        let sendable = SendableHandle(pointer: handle)
-        self.poller = PollThread(name: "kafka-producer-poll", body: { _ = rd_kafka_poll(sendable.pointer, 100) }, finish: {})
+        self.mainQueue = SendableHandle(pointer: queue)
+        let mainQueue = self.mainQueue
+        self.poller = PollThread(name: "kafka-producer-poll", body: { Self.serve(mainQueue, events: events, timeoutMs: 100) }, finish: {})
     }
 
-    /// Enqueues one record; the delivery report completes `opaque`'s slot later.
+    /// The librdkafka topic handle for `name` (created once, kept until shutdown).
+    func topicHandle(_ name: String) -> OpaquePointer? {
+        topics.withLockedValue { topics in
+            if let existing = topics[name] { return existing.pointer }
+            guard let created = rd_kafka_topic_new(handle, name, nil) else { return nil }
+            topics[name] = SendableHandle(pointer: created)
+            return created
+        }
+    }
+
+    /// Enqueues one record to `topic` (from ``topicHandle(_:)``); the delivery report completes
+    /// `opaque`'s slot later.
     /// - Returns: `RD_KAFKA_RESP_ERR_NO_ERROR`, or why the record was not enqueued.
-    func enqueue(_ record: ProducerRecord, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
+    func enqueue(_ record: ProducerRecord, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
         let headers = record.headers.makeRdKafkaHeaders()
-        let failure: OpaquePointer? = record.topic.withCString { topic in
-            withOptionalBytes(record.key) { key in
+        let failure: OpaquePointer? = withOptionalBytes(record.key) { key in
                 withOptionalBytes(record.value) { value in
                     withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
                         var count = 0
@@ -38,7 +60,7 @@ final class ProducerHandle: @unchecked Sendable {
                             values.initializeElement(at: count, to: element)
                             count += 1
                         }
-                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        add(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = topic }
                         add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
                         add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
                         if let value { add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); $0.u.mem.size = value.count } }
@@ -48,7 +70,6 @@ final class ProducerHandle: @unchecked Sendable {
                         return rd_kafka_produceva(handle, values.baseAddress, count)
                     }
                 }
-            }
         }
         guard let failure else { return RD_KAFKA_RESP_ERR_NO_ERROR }
         // On failure librdkafka did not take the headers.
@@ -56,6 +77,26 @@ final class ProducerHandle: @unchecked Sendable {
         let code = rd_kafka_error_code(failure)
         rd_kafka_error_destroy(failure)
         return code
+    }
+
+    /// Applies delivery reports that are ready now, without waiting.
+    func serveReadyReports() {
+        Self.serve(mainQueue, events: events, timeoutMs: 0)
+    }
+
+    /// Takes one event from the main queue (waiting up to `timeoutMs`) and applies it.
+    private static func serve(_ queue: SendableHandle, events: ClientEvents, timeoutMs: Int32) {
+        guard let event = rd_kafka_queue_poll(queue.pointer, timeoutMs) else { return }
+        defer { rd_kafka_event_destroy(event) }
+        switch rd_kafka_event_type(event) {
+        case RD_KAFKA_EVENT_DR:
+            completeDeliveries(in: event)
+        case RD_KAFKA_EVENT_ERROR:
+            let reason = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
+            events.report(rd_kafka_event_error(event), reason: reason, isFatal: rd_kafka_event_error_is_fatal(event) != 0)
+        default:
+            break
+        }
     }
 
     /// Waits (off the cooperative pool) until every queued message is delivered or `timeout` passes.
@@ -78,6 +119,9 @@ final class ProducerHandle: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         await poller.stop()
+        let topicHandles = topics.withLockedValue { topics in defer { topics = [:] }; return Array(topics.values) }
+        topicHandles.forEach { rd_kafka_topic_destroy($0.pointer) }
+        rd_kafka_queue_destroy(mainQueue.pointer)
         let handle = SendableHandle(pointer: self.handle)
         try? await NIOThreadPool.singleton.runIfActive { rd_kafka_destroy(handle.pointer) }
     }
