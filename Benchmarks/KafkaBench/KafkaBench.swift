@@ -44,8 +44,8 @@ struct KafkaBench {
         exit(2)
     }
 
-    /// Sends `count` messages of `size` bytes as fast as the client allows: batches of 25,000,
-    /// three in flight, every one awaited until acknowledged.
+    /// Sends `count` messages of `size` bytes as fast as the client allows: batches of 25,000
+    /// enqueued in order by one task, up to four awaiting delivery, every one acknowledged.
     static func throughput(brokers: [String], topic: String, count: Int, size: Int) async throws {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: brokers, properties: producerProperties), logger: logger)
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
@@ -53,16 +53,14 @@ struct KafkaBench {
         let batches = (count + batchSize - 1) / batchSize
         let clock = ContinuousClock()
         let start = clock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for batch in 0..<batches {
-                if batch >= 3 { try await group.next() }
-                let n = min(batchSize, count - batch * batchSize)
-                group.addTask {
-                    _ = try await producer.send(Array(repeating: ProducerRecord(topic: topic, value: payload), count: n))
-                }
-            }
-            try await group.waitForAll()
+        // One task enqueues every batch in order and keeps at most three awaiting delivery.
+        var window: [KafkaProducer.PendingDeliveries] = []
+        for batch in 0..<batches {
+            let n = min(batchSize, count - batch * batchSize)
+            window.append(try await producer.enqueue(Array(repeating: ProducerRecord(topic: topic, value: payload), count: n)))
+            if window.count > 3 { try check(await window.removeFirst().outcomes()) }
         }
+        for pending in window { try check(await pending.outcomes()) }
         let elapsed = clock.now - start
         await producer.close()
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -122,6 +120,10 @@ struct KafkaBench {
         let sorted = samples.sorted()
         func percentile(_ p: Double) -> Int64 { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         print("samples=\(sorted.count) p50_us=\(percentile(0.5)) p99_us=\(percentile(0.99)) p999_us=\(percentile(0.999))")
+    }
+
+    static func check(_ outcomes: [Result<DeliveryReport, KafkaError>]) throws {
+        for outcome in outcomes { _ = try outcome.get() }
     }
 
     static func payload(size: Int) -> [UInt8] {

@@ -61,7 +61,13 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Sends many records and returns each one's outcome, in order.
     public func sendAll(_ records: [ProducerRecord]) async throws(KafkaError) -> [Result<DeliveryReport, KafkaError>] {
-        guard !records.isEmpty else { return [] }
+        try await enqueue(records).outcomes()
+    }
+
+    /// Enqueues `records` (in order, waiting only while librdkafka's local queue is full) and
+    /// returns a handle to await their delivery later. Lets one task keep a window of batches in
+    /// flight without enqueuing from several threads at once.
+    public func enqueue(_ records: [ProducerRecord]) async throws(KafkaError) -> PendingDeliveries {
         let handle = try await usableHandle()
         let batch = DeliveryBatch(count: records.count)
         var topicName = ""
@@ -91,20 +97,33 @@ public final class KafkaProducer: Service, Sendable {
             }
             if next < records.count { try? await Task.sleep(for: .milliseconds(2)) }
         }
-        let outcomes = await batch.wait()
-        var results: [Result<DeliveryReport, KafkaError>] = []
-        results.reserveCapacity(outcomes.count)
-        var timedOut = false
-        for (outcome, record) in zip(outcomes, records) {
-            if outcome.error == RD_KAFKA_RESP_ERR_NO_ERROR {
-                results.append(.success(DeliveryReport(topic: record.topic, partition: outcome.partition, offset: outcome.offset)))
-            } else {
-                timedOut = timedOut || outcome.error == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
-                results.append(.failure(KafkaError(outcome.error)))
+        return PendingDeliveries(batch: batch, records: records, handle: handle)
+    }
+
+    /// Records enqueued by ``KafkaProducer/enqueue(_:)`` whose delivery reports may still be coming.
+    public struct PendingDeliveries: Sendable {
+        fileprivate let batch: DeliveryBatch
+        fileprivate let records: [ProducerRecord]
+        fileprivate let handle: ProducerHandle
+
+        /// Waits for every report; each record's outcome, in order.
+        public func outcomes() async -> [Result<DeliveryReport, KafkaError>] {
+            let outcomes = await batch.wait()
+            var results: [Result<DeliveryReport, KafkaError>] = []
+            results.reserveCapacity(outcomes.count)
+            var timedOut = false
+            for (outcome, record) in zip(outcomes, records) {
+                if outcome.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    results.append(.success(DeliveryReport(topic: record.topic, partition: outcome.partition, offset: outcome.offset)))
+                } else {
+                    timedOut = timedOut || outcome.error == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
+                    results.append(.failure(KafkaError(outcome.error)))
+                }
             }
+            // A timed-out delivery poisons the idempotent sequence on brokers without KIP-360.
+            if timedOut { handle.events.requestReplacement() }
+            return results
         }
-        if timedOut { handle.events.requestReplacement() }
-        return results
     }
 
     /// Waits until everything queued was delivered (or failed), at most `timeout`.
