@@ -32,7 +32,7 @@ final class DeliveryBatch: Sendable {
         self.slots = .allocate(capacity: count)
         let unmanaged = Unmanaged.passUnretained(self)
         for index in 0..<count { (slots + index).initialize(to: DeliverySlot(batch: unmanaged, index: index)) }
-        _ = Unmanaged.passRetained(self) // released by the last `complete`
+        if count > 0 { _ = Unmanaged.passRetained(self) } // released by the last `complete`
     }
 
     deinit {

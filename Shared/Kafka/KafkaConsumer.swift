@@ -18,6 +18,7 @@ public import ServiceLifecycle
 ///   application's own backoff and are never undone by flow control.
 /// - Lag: gauge `kafka_consumer_lag{group,topic,partition}`, every 5 s.
 /// - As a ServiceLifecycle `Service`, it commits and leaves the group on graceful shutdown.
+///   Outside a service group, call ``close()``: the poll thread (and group membership) lasts until then.
 public final class KafkaConsumer: Service, Sendable {
     /// Consumer defaults; the configuration overrides them.
     public static let defaultProperties: [String: String] = [

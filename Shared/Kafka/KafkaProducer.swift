@@ -16,7 +16,8 @@ public import ServiceLifecycle
 ///   the next send, so the next message starts under a fresh producer id. After a timed-out
 ///   in-flight request librdkafka bumps the producer epoch and restarts sequence numbers; brokers
 ///   without KIP-360 support (Tansu 0.x) reject that forever as a sequence gap. See ADR 0003.
-/// - As a ServiceLifecycle `Service`, it flushes and closes on graceful shutdown.
+/// - As a ServiceLifecycle `Service`, it flushes and closes on graceful shutdown. Outside a
+///   service group, call ``close(flushTimeout:)``: the poll thread runs until then.
 public final class KafkaProducer: Service, Sendable {
     /// Safe producer defaults; anything in the configuration overrides them.
     public static let defaultProperties: [String: String] = [

@@ -84,3 +84,12 @@ struct ProducerConsumerTests {
         #expect(described.contains(TopicDescription(name: name, partitions: 4)))
     }
 }
+
+extension ProducerConsumerTests {
+    @Test("an empty batch completes at once with no reports")
+    func emptyBatch() async throws {
+        let producer = try KafkaProducer(configuration: try KafkaTestKit.producerConfiguration(), logger: KafkaTestKit.logger)
+        #expect(try await producer.send([]).isEmpty)
+        await producer.close()
+    }
+}
