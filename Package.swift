@@ -184,7 +184,10 @@ let package = Package(
             dependencies: [
                 "ServiceKit", "Kafka", "Redis", "TestSupport",
                 "Gateway", "Users", "Orders", "Payments", "Notifications",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/ServicesTests",
             swiftSettings: strictSettings

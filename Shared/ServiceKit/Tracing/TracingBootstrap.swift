@@ -1,4 +1,5 @@
 import Instrumentation
+import Logging
 import OTel
 import ServiceLifecycle
 
@@ -9,6 +10,9 @@ package enum TracingBootstrap {
         guard let endpoint = settings.otlpEndpoint else { return nil }
         var configuration = OTel.Configuration.default
         configuration.serviceName = service
+        // swift-otel's own diagnostics go through our JSON log handler, warnings and worse only.
+        configuration.diagnosticLogger = .custom(Logger(label: "otel"))
+        configuration.diagnosticLogLevel = .warning
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         configuration.traces.enabled = true
