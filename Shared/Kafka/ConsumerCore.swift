@@ -1,14 +1,16 @@
 import CRdKafka
+import Dispatch
 import Logging
 import Metrics
 import NIOConcurrencyHelpers
 import NIOPosix
 
 /// The state behind a ``KafkaConsumer``: the librdkafka handle, who owns which partition, the
-/// message buffer, flow control and lag metrics. Everything that calls into librdkafka's poll
-/// (and so may run the rebalance callback) happens on the poll thread.
+/// message buffer, in-flight work, flow control and lag metrics. Everything that calls into
+/// librdkafka's poll (and so may run the rebalance callback) happens on the poll thread.
 ///
-/// `@unchecked Sendable`: `handle` is an immutable pointer to a thread-safe librdkafka client;
+/// `@unchecked Sendable`: `handle` is an immutable pointer to a thread-safe librdkafka client that
+/// is destroyed only under `handleLock` once no caller can reach it (see ``withHandle(_:)``);
 /// all mutable state is in lock-protected boxes.
 final class ConsumerCore: @unchecked Sendable {
     struct Assignment {
@@ -19,32 +21,65 @@ final class ConsumerCore: @unchecked Sendable {
         var pausedByUser: Set<TopicPartition> = []
         /// Paused because the buffer is full.
         var pausedByFlowControl: Set<TopicPartition> = []
-        /// Messages handed to processing and not finished yet (counts toward flow control).
-        var inFlight = 0
+        /// Messages handed to `process` lanes and not finished (or skipped) yet, per partition.
+        var inFlight: [TopicPartition: Int] = [:]
+        /// Set by `close`: lanes skip what they still hold; the buffer delivers nothing more.
+        var stopping = false
+
+        var totalInFlight: Int { inFlight.values.reduce(0, +) }
     }
 
-    let handle: OpaquePointer
     let events: ClientEvents
     let buffer = MessageBuffer()
     let assignment = NIOLockedValueBox(Assignment())
     let groupID: String
     let logger: Logger
+    private let handle: OpaquePointer
+    /// Guards the handle's lifetime: held by callers from other threads while they use it, and by
+    /// the poll thread while it destroys it.
+    private let handleLock = NIOLockedValueBox(true)
     private let highWatermark: Int
     private let lowWatermark: Int
+    private let revokeDrainLimit: Duration
     private let lastLagReport = NIOLockedValueBox(ContinuousClock.now)
 
-    init(handle: OpaquePointer, events: ClientEvents, groupID: String, bufferCapacity: Int, logger: Logger) {
+    init(handle: OpaquePointer, events: ClientEvents, groupID: String, bufferCapacity: Int, revokeDrainLimit: Duration, logger: Logger) {
         self.handle = handle
         self.events = events
         self.groupID = groupID
         self.logger = logger
         self.highWatermark = bufferCapacity
         self.lowWatermark = max(bufferCapacity / 4, 1)
+        self.revokeDrainLimit = revokeDrainLimit
     }
 
-    /// Whether `generation` is still the current ownership of `partition`.
-    func isCurrent(_ partition: TopicPartition, generation: Int) -> Bool {
-        assignment.withLockedValue { $0.generations[partition] == generation }
+    /// Runs `body` with the handle if it is still alive (callers on any thread).
+    func withHandle<T>(_ body: (OpaquePointer) -> T) -> T? {
+        handleLock.withLockedValue { isOpen in isOpen ? body(handle) : nil }
+    }
+
+    /// Whether a message fetched under `generation` may still be handled.
+    func mayHandle(_ partition: TopicPartition, generation: Int) -> Bool {
+        assignment.withLockedValue { !$0.stopping && $0.generations[partition] == generation }
+    }
+
+    func beginInFlight(_ partition: TopicPartition) {
+        assignment.withLockedValue { $0.inFlight[partition, default: 0] += 1 }
+    }
+
+    func endInFlight(_ partition: TopicPartition) {
+        assignment.withLockedValue { state in
+            let left = (state.inFlight[partition] ?? 1) - 1
+            state.inFlight[partition] = left > 0 ? left : nil
+        }
+    }
+
+    /// Pauses or resumes `partitions` in librdkafka (caller holds whatever ordering it needs).
+    func setPaused(_ handle: OpaquePointer, _ partitions: [TopicPartition], paused: Bool) {
+        guard !partitions.isEmpty else { return }
+        let list = TopicPartitionList.make(partitions.map { ($0, nil) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = paused ? rd_kafka_pause_partitions(handle, list) : rd_kafka_resume_partitions(handle, list)
     }
 
     // MARK: Poll thread
@@ -83,32 +118,26 @@ final class ConsumerCore: @unchecked Sendable {
     }
 
     /// Pauses every assigned partition while too many messages wait; resumes when drained.
+    /// librdkafka is called under the assignment lock, so a concurrent application
+    /// ``KafkaConsumer/pause(_:)`` cannot be undone by a late flow-control resume.
     private func applyFlowControl() {
-        let waiting = buffer.count + assignment.withLockedValue { $0.inFlight }
-        let (toPause, toResume) = assignment.withLockedValue { state -> ([TopicPartition], [TopicPartition]) in
-            if waiting >= highWatermark {
+        let waiting = buffer.count
+        assignment.withLockedValue { state in
+            let load = waiting + state.totalInFlight
+            if load >= highWatermark {
                 let pause = state.generations.keys.filter { !state.pausedByFlowControl.contains($0) && !state.pausedByUser.contains($0) }
                 state.pausedByFlowControl.formUnion(pause)
-                return (pause, [])
-            }
-            if waiting <= lowWatermark, !state.pausedByFlowControl.isEmpty {
+                setPaused(handle, pause, paused: true)
+            } else if load <= lowWatermark, !state.pausedByFlowControl.isEmpty {
                 let resume = state.pausedByFlowControl.filter { state.generations[$0] != nil && !state.pausedByUser.contains($0) }
                 state.pausedByFlowControl = []
-                return ([], Array(resume))
+                setPaused(handle, Array(resume), paused: false)
             }
-            return ([], [])
         }
-        if !toPause.isEmpty { setPaused(toPause, paused: true) }
-        if !toResume.isEmpty { setPaused(toResume, paused: false) }
     }
 
-    func setPaused(_ partitions: [TopicPartition], paused: Bool) {
-        let list = TopicPartitionList.make(partitions.map { ($0, nil) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        _ = paused ? rd_kafka_pause_partitions(handle, list) : rd_kafka_resume_partitions(handle, list)
-    }
-
-    /// Publishes `kafka_consumer_lag{group,topic,partition}` every 5 s (poll thread only).
+    /// Publishes `kafka_consumer_lag{group,topic,partition}` — high watermark minus the committed
+    /// offset — every 5 s (poll thread only).
     private func reportLagIfDue() {
         let now = ContinuousClock.now
         let due = lastLagReport.withLockedValue { last -> Bool in
@@ -121,12 +150,14 @@ final class ConsumerCore: @unchecked Sendable {
         guard !partitions.isEmpty else { return }
         let list = TopicPartitionList.make(partitions.map { ($0, nil) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
-        for (partition, position, _) in TopicPartitionList.read(list) {
+        guard rd_kafka_committed(handle, list, 1_000) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        for (partition, committed, _) in TopicPartitionList.read(list) {
             var low: Int64 = 0
             var high: Int64 = 0
-            guard rd_kafka_get_watermark_offsets(handle, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            let lag = position >= 0 ? max(high - position, 0) : max(high - low, 0)
+            guard rd_kafka_get_watermark_offsets(handle, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0
+            else { continue }
+            let lag = committed >= 0 ? max(high - committed, 0) : max(high - low, 0)
             Gauge(label: "kafka_consumer_lag", dimensions: [
                 ("group", groupID), ("topic", partition.topic), ("partition", String(partition.partition)),
             ]).record(lag)
@@ -153,19 +184,22 @@ final class ConsumerCore: @unchecked Sendable {
             }
             logger.info("kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.map(\.description).sorted())"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-            // Commit what processing marked done while we still own it, so the next owner
-            // starts right after it (no message marked done is processed twice).
-            if rd_kafka_assignment_lost(handle) == 0 {
-                let commit = rd_kafka_commit(handle, nil, 0)
-                if commit != RD_KAFKA_RESP_ERR_NO_ERROR && commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
-                    logFailure("commit on revoke", KafkaError(commit))
-                }
-            }
+            // 1. Stop handing out these partitions' messages (lanes skip what they hold).
             assignment.withLockedValue { state in
                 for partition in changed {
                     state.generations[partition] = nil
                     state.pausedByUser.remove(partition)
                     state.pausedByFlowControl.remove(partition)
+                }
+            }
+            // 2. Let handlers already running for them finish and mark their messages done.
+            if rd_kafka_assignment_lost(handle) == 0 { waitForInFlight(of: Set(changed)) }
+            // 3. Commit what was marked done while we still own it, so the next owner starts
+            //    right after it (no message marked done is processed twice).
+            if rd_kafka_assignment_lost(handle) == 0 {
+                let commit = rd_kafka_commit(handle, nil, 0)
+                if commit != RD_KAFKA_RESP_ERR_NO_ERROR && commit != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                    logFailure("commit on revoke", KafkaError(commit))
                 }
             }
             if cooperative {
@@ -181,8 +215,37 @@ final class ConsumerCore: @unchecked Sendable {
         }
     }
 
+    /// Blocks the poll thread (never the cooperative pool) until no handler works on `partitions`,
+    /// at most `revokeDrainLimit`.
+    private func waitForInFlight(of partitions: Set<TopicPartition>) {
+        let deadline = ContinuousClock.now + revokeDrainLimit
+        while assignment.withLockedValue({ state in partitions.contains { state.inFlight[$0] != nil } }) {
+            guard ContinuousClock.now < deadline else {
+                logger.warning("kafka revoke: handlers still running after the drain limit; their messages may be processed again by the next owner")
+                return
+            }
+            usleep(1_000)
+        }
+    }
+
     private func logFailure(_ what: String, _ error: KafkaError) {
         logger.warning("kafka \(what) failed", metadata: ["error": "\(error)"])
+    }
+
+    // MARK: Close
+
+    /// Stops delivery (buffered messages are dropped; lanes skip what they still hold).
+    func beginStopping() {
+        assignment.withLockedValue { $0.stopping = true }
+        buffer.finish(discardingPending: true)
+    }
+
+    /// Waits until no handler is running, at most `limit` (never blocks the cooperative pool).
+    func waitUntilIdle(limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while assignment.withLockedValue({ $0.totalInFlight > 0 }), ContinuousClock.now < deadline {
+            await sleepIgnoringCancellation(.milliseconds(5))
+        }
     }
 
     /// Final commit, leave the group, destroy the handle (poll thread, after the last poll).
@@ -194,8 +257,20 @@ final class ConsumerCore: @unchecked Sendable {
         let close = rd_kafka_consumer_close(handle)
         if close != RD_KAFKA_RESP_ERR_NO_ERROR { logFailure("close", KafkaError(close)) }
         events.rebalanceTarget.withLockedValue { $0 = nil }
-        rd_kafka_destroy(handle)
-        buffer.finish()
+        handleLock.withLockedValue { isOpen in
+            isOpen = false
+            rd_kafka_destroy(handle)
+        }
+        buffer.finish(discardingPending: true)
+    }
+}
+
+/// Sleeps even when the task is cancelled (shutdown paths must still wait).
+func sleepIgnoringCancellation(_ duration: Duration) async {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(Int(duration.milliseconds * 1000))) {
+            continuation.resume()
+        }
     }
 }
 

@@ -9,8 +9,9 @@ public import ServiceLifecycle
 ///   librdkafka's auto-commit commits; stored offsets are also committed synchronously when
 ///   partitions are revoked and on close, so a message marked done before a rebalance is never
 ///   delivered to the next owner.
-/// - Rebalances: `cooperative-sticky` by default (incremental assign/unassign); messages already
-///   buffered for a partition that was revoked are dropped, not delivered.
+/// - Rebalances: `cooperative-sticky` by default (incremental assign/unassign). On revoke, messages
+///   not yet handed to a handler are dropped (the next owner gets them), handlers already running
+///   in ``process(_:)`` are waited for (up to `revokeDrainLimit`), then stored offsets are committed.
 /// - Order: one partition's messages are delivered in offset order; ``process(_:)`` runs one
 ///   task per partition so partitions proceed concurrently.
 /// - Flow control: when too many messages wait, assigned partitions are paused (the poll loop
@@ -34,9 +35,12 @@ public final class KafkaConsumer: Service, Sendable {
     private let poller: PollThread
 
     /// Joins `groupID` and subscribes to `topics`.
-    /// - Parameter bufferCapacity: Messages waiting (buffered or in processing) before partitions are paused.
+    /// - Parameters:
+    ///   - bufferCapacity: Messages waiting (buffered or in processing) before partitions are paused.
+    ///   - revokeDrainLimit: How long a revoke waits for running handlers of the revoked partitions.
     public init(
-        configuration: KafkaConfiguration, groupID: String, topics: [String], bufferCapacity: Int = 1_000, logger: Logger
+        configuration: KafkaConfiguration, groupID: String, topics: [String], bufferCapacity: Int = 1_000,
+        revokeDrainLimit: Duration = .seconds(5), logger: Logger
     ) throws(KafkaError) {
         var merged = configuration
         merged.properties = Self.defaultProperties.merging(configuration.properties) { _, new in new }
@@ -46,7 +50,10 @@ public final class KafkaConsumer: Service, Sendable {
             rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
         }
         _ = rd_kafka_poll_set_consumer(handle)
-        let core = ConsumerCore(handle: handle, events: events, groupID: groupID, bufferCapacity: bufferCapacity, logger: logger)
+        let core = ConsumerCore(
+            handle: handle, events: events, groupID: groupID, bufferCapacity: bufferCapacity,
+            revokeDrainLimit: revokeDrainLimit, logger: logger
+        )
         events.rebalanceTarget.withLockedValue { $0 = core }
         let list = TopicPartitionList.make(topics.map { (TopicPartition(topic: $0, partition: -1), nil) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -63,37 +70,50 @@ public final class KafkaConsumer: Service, Sendable {
     /// The messages, in order per partition. Ends after ``close()``.
     public var messages: Messages { Messages(core: core) }
 
-    /// Stores `message.offset + 1` for commit. Throws when the partition is no longer ours.
+    /// Stores `message.offset + 1` for commit. Throws when the partition is no longer ours or
+    /// the consumer is closed.
     public func markDone(_ message: KafkaMessage) throws(KafkaError) {
-        let list = TopicPartitionList.make([(message.topicPartition, message.offset + 1)])
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let error = rd_kafka_offsets_store(core.handle, list)
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error) }
-        if let (_, _, elementError) = TopicPartitionList.read(list).first, elementError != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(elementError)
+        let error = core.withHandle { handle -> rd_kafka_resp_err_t in
+            let list = TopicPartitionList.make([(message.topicPartition, message.offset + 1)])
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let error = rd_kafka_offsets_store(handle, list)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { return error }
+            return TopicPartitionList.read(list).first?.2 ?? RD_KAFKA_RESP_ERR_NO_ERROR
         }
+        guard let error else { throw KafkaError.closed }
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error) }
     }
 
     /// Commits stored offsets now (synchronously, off the cooperative pool).
     public func commit() async throws {
-        let handle = SendableHandle(pointer: core.handle)
-        let error = try await NIOThreadPool.singleton.runIfActive { rd_kafka_commit(handle.pointer, nil, 0) }
+        let core = self.core
+        let error = try await NIOThreadPool.singleton.runIfActive {
+            core.withHandle { rd_kafka_commit($0, nil, 0) }
+        }
+        guard let error else { throw KafkaError.closed }
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET else { throw KafkaError(error) }
     }
 
     /// Stops fetching `partition` (for backoff) until ``resume(_:)``.
     public func pause(_ partition: TopicPartition) {
-        core.assignment.withLockedValue { _ = $0.pausedByUser.insert(partition) }
-        core.setPaused([partition], paused: true)
+        let core = self.core
+        _ = core.withHandle { handle in
+            core.assignment.withLockedValue { state in
+                state.pausedByUser.insert(partition)
+                core.setPaused(handle, [partition], paused: true)
+            }
+        }
     }
 
-    /// Resumes a partition paused with ``pause(_:)``.
+    /// Resumes a partition paused with ``pause(_:)`` (unless flow control holds it paused).
     public func resume(_ partition: TopicPartition) {
-        let flowPaused = core.assignment.withLockedValue { state -> Bool in
-            state.pausedByUser.remove(partition)
-            return state.pausedByFlowControl.contains(partition)
+        let core = self.core
+        _ = core.withHandle { handle in
+            core.assignment.withLockedValue { state in
+                state.pausedByUser.remove(partition)
+                if !state.pausedByFlowControl.contains(partition) { core.setPaused(handle, [partition], paused: false) }
+            }
         }
-        if !flowPaused { core.setPaused([partition], paused: false) }
     }
 
     /// The partitions this member currently owns.
@@ -101,32 +121,38 @@ public final class KafkaConsumer: Service, Sendable {
         core.assignment.withLockedValue { Set($0.generations.keys) }
     }
 
-    /// Runs `handler` for every message until the sequence ends: one task per partition, so a
-    /// partition's messages are handled in order while partitions proceed concurrently.
+    /// Runs `handler` for every message until the consumer closes: one task per partition, so a
+    /// partition's messages are handled in order while partitions proceed concurrently. A message
+    /// whose partition was revoked (or whose consumer is closing) before its turn is skipped, not
+    /// handled: the partition's next owner gets it.
     public func process(_ handler: @escaping @Sendable (KafkaMessage) async -> Void) async {
         let core = self.core
         await withDiscardingTaskGroup { group in
-            var lanes: [TopicPartition: AsyncStream<KafkaMessage>.Continuation] = [:]
-            for await message in messages {
-                core.assignment.withLockedValue { $0.inFlight += 1 }
-                if lanes[message.topicPartition] == nil {
-                    let (stream, continuation) = AsyncStream.makeStream(of: KafkaMessage.self)
-                    lanes[message.topicPartition] = continuation
+            var lanes: [TopicPartition: AsyncStream<MessageBuffer.Entry>.Continuation] = [:]
+            while let entry = await core.buffer.next() {
+                let partition = entry.message.topicPartition
+                core.beginInFlight(partition)
+                if lanes[partition] == nil {
+                    let (stream, continuation) = AsyncStream.makeStream(of: MessageBuffer.Entry.self)
+                    lanes[partition] = continuation
                     group.addTask {
                         for await next in stream {
-                            await handler(next)
-                            core.assignment.withLockedValue { $0.inFlight -= 1 }
+                            if core.mayHandle(partition, generation: next.generation) { await handler(next.message) }
+                            core.endInFlight(partition)
                         }
                     }
                 }
-                lanes[message.topicPartition]?.yield(message)
+                lanes[partition]?.yield(entry)
             }
             lanes.values.forEach { $0.finish() }
         }
     }
 
-    /// Commits stored offsets, leaves the group and ends ``messages``.
-    public func close() async {
+    /// Stops delivery, waits (up to `drainLimit`) for running handlers, commits stored offsets,
+    /// leaves the group and releases the client. Safe to call more than once.
+    public func close(drainLimit: Duration = .seconds(30)) async {
+        core.beginStopping()
+        await core.waitUntilIdle(limit: drainLimit)
         await poller.stop()
     }
 
@@ -149,7 +175,7 @@ public final class KafkaConsumer: Service, Sendable {
 
             public mutating func next() async -> KafkaMessage? {
                 while let entry = await core.buffer.next() {
-                    if core.isCurrent(entry.message.topicPartition, generation: entry.generation) { return entry.message }
+                    if core.mayHandle(entry.message.topicPartition, generation: entry.generation) { return entry.message }
                 }
                 return nil
             }

@@ -69,7 +69,8 @@ public final class KafkaProducer: Service, Sendable {
     /// returns a handle to await their delivery later. Lets one task keep a window of batches in
     /// flight without enqueuing from several threads at once.
     public func enqueue(_ records: [ProducerRecord]) async throws(KafkaError) -> PendingDeliveries {
-        let handle = try await usableHandle()
+        let handle = try acquireHandle()
+        defer { handle.users.withLockedValue { $0 -= 1 } }
         let batch = DeliveryBatch(count: records.count)
         var topicName = ""
         var topic: OpaquePointer?
@@ -96,7 +97,8 @@ public final class KafkaProducer: Service, Sendable {
                 }
                 return records.count
             }
-            if next < records.count { try? await Task.sleep(for: .milliseconds(2)) }
+            // Not cancellable: the rest of the batch must still go out in order.
+            if next < records.count { await sleepIgnoringCancellation(.milliseconds(2)) }
         }
         return PendingDeliveries(batch: batch, records: records, handle: handle)
     }
@@ -129,7 +131,8 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Waits until everything queued was delivered (or failed), at most `timeout`.
     public func flush(timeout: Duration = .seconds(10)) async throws {
-        guard let handle = current.withLockedValue({ $0 }) else { return }
+        let handle = try acquireHandle()
+        defer { handle.users.withLockedValue { $0 -= 1 } }
         try await handle.flush(timeout: timeout)
     }
 
@@ -150,14 +153,20 @@ public final class KafkaProducer: Service, Sendable {
         await close()
     }
 
-    private func usableHandle() async throws(KafkaError) -> ProducerHandle {
+    /// The current handle with its user count raised (the caller lowers it when done), replacing
+    /// it first when it needs replacement. A replaced handle shuts down once its users are gone.
+    private func acquireHandle() throws(KafkaError) -> ProducerHandle {
         let outcome = current.withLockedValue { current -> Result<(ProducerHandle, ProducerHandle?), KafkaError> in
             guard let existing = current else { return .failure(KafkaError.closed) }
-            guard existing.events.needsReplacement else { return .success((existing, nil)) }
+            guard existing.events.needsReplacement else {
+                existing.users.withLockedValue { $0 += 1 }
+                return .success((existing, nil))
+            }
             return Result { () throws(KafkaError) -> ProducerHandle in
                 try ProducerHandle(configuration: configuration, logger: logger)
             }.map { fresh in
                 current = fresh
+                fresh.users.withLockedValue { $0 += 1 }
                 return (fresh, existing)
             }
         }

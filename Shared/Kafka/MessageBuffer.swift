@@ -34,10 +34,11 @@ final class MessageBuffer: Sendable {
         waiter?.resume(returning: entry)
     }
 
-    /// Ends the stream: the reader gets the remaining entries, then nil.
-    func finish() {
+    /// Ends the stream: the reader gets the remaining entries (or none, when discarding), then nil.
+    func finish(discardingPending: Bool = false) {
         let waiter = state.withLockedValue { state -> CheckedContinuation<Entry?, Never>? in
             state.finished = true
+            if discardingPending { state.entries.removeAll() }
             defer { state.waiter = nil }
             return state.waiter
         }

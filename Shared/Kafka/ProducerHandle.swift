@@ -15,6 +15,8 @@ final class ProducerHandle: @unchecked Sendable {
     /// Topic handles by name: producing by handle skips librdkafka's per-message topic lookup
     /// (which takes a write lock). Destroyed in ``shutdown()``.
     private let topics = NIOLockedValueBox<[String: SendableHandle]>([:])
+    /// Callers currently enqueuing through this handle (see ``KafkaProducer``'s `withHandle`).
+    let users = NIOLockedValueBox(0)
 
     init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         let events = ClientEvents(logger: logger)
@@ -113,12 +115,16 @@ final class ProducerHandle: @unchecked Sendable {
 
     /// Fails whatever is still queued (their senders get `_PURGE_*` errors), stops polling, destroys the handle.
     func shutdown() async {
+        // Nobody may be inside `enqueue` while the handle goes away.
+        while users.withLockedValue({ $0 }) > 0 { await sleepIgnoringCancellation(.milliseconds(2)) }
         rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
-        // Let the poll thread serve the purged messages' delivery reports.
-        for _ in 0..<50 where rd_kafka_outq_len(handle) > 0 {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
         await poller.stop()
+        // Serve the purged messages' delivery reports here until none is outstanding, so every
+        // sender's batch completes (with a `_PURGE_*` error) instead of waiting forever.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while rd_kafka_outq_len(handle) > 0, ContinuousClock.now < deadline {
+            Self.serve(mainQueue, events: events, timeoutMs: 10)
+        }
         let topicHandles = topics.withLockedValue { topics in defer { topics = [:] }; return Array(topics.values) }
         topicHandles.forEach { rd_kafka_topic_destroy($0.pointer) }
         rd_kafka_queue_destroy(mainQueue.pointer)

@@ -29,6 +29,11 @@ final class ConnectionPool: Sendable {
             return .success(state.idle.popLast())
         }
         if let idle = try taken.get() { return Lease(connection: idle.connection, wasIdle: true) }
+        return try connectFresh()
+    }
+
+    /// A new connection, bypassing idle ones (blocking connect: call from a blocking thread).
+    func connectFresh() throws(RedisError) -> Lease {
         let s = configuration.settings
         let connection = try RedisConnection(host: s.host, port: s.port, connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout)
         return Lease(connection: connection, wasIdle: false)

@@ -1,5 +1,6 @@
 public import Logging
 import NIOConcurrencyHelpers
+import Foundation
 import NIOPosix
 public import ServiceLifecycle
 
@@ -10,9 +11,10 @@ public import ServiceLifecycle
 /// - Scripts: ``evalSHA(_:keys:arguments:)`` sends `EVALSHA` and, on `NOSCRIPT`, `SCRIPT LOAD`s
 ///   and retries once.
 /// - Pub/sub: ``subscribe(_:)`` yields messages as an `AsyncSequence` over a dedicated connection.
-/// - Failures: a broken or timed-out connection is discarded. A failure on a connection that sat
-///   idle in the pool (for example after the server restarted) is retried once on a fresh
-///   connection; the command never reached the old server.
+/// - Failures: a broken or timed-out connection is discarded. When a connection that sat idle in
+///   the pool turns out closed or reset before any reply (the server restarted meanwhile), the
+///   command is retried once on a fresh connection — the old server never ran it. Timeouts are
+///   never retried: the server may have run the command.
 /// - As a ServiceLifecycle `Service`, it closes its connections on graceful shutdown.
 public final class RedisClient: Service, Sendable {
     private let configuration: RedisConfiguration
@@ -24,6 +26,8 @@ public final class RedisClient: Service, Sendable {
     public init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
         self.pool = ConnectionPool(configuration: configuration)
+        // hiredis writes with plain write(2): a server that went away must not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         self.threads = NIOThreadPool(numberOfThreads: max(configuration.poolSize, 1))
         self.threads.start()
         self.logger = logger
@@ -43,17 +47,16 @@ public final class RedisClient: Service, Sendable {
         let pool = self.pool
         do {
             return try await threads.runIfActive {
-                var lease = try pool.checkOut()
+                let lease = try pool.checkOut()
                 do {
                     let replies = try lease.connection.pipeline(commands)
                     pool.checkIn(lease)
                     return replies
-                } catch where lease.wasIdle {
-                    // The idle connection went stale (server restarted); try once on a fresh one.
-                    lease = try pool.checkOut()
-                    while lease.wasIdle { lease = try pool.checkOut() }
-                    let replies = try lease.connection.pipeline(commands)
-                    pool.checkIn(lease)
+                } catch where lease.wasIdle && lease.connection.failedBeforeExecution {
+                    // The idle connection had gone stale (server restarted); once more, on a new one.
+                    let fresh = try pool.connectFresh()
+                    let replies = try fresh.connection.pipeline(commands)
+                    pool.checkIn(fresh)
                     return replies
                 }
             }

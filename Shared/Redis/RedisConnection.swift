@@ -27,9 +27,15 @@ final class RedisConnection {
     /// Whether hiredis marked the connection unusable.
     var isBroken: Bool { context.pointee.err != 0 }
 
+    /// Whether the last failure proves the server never ran the command: the connection was found
+    /// closed or reset (EOF, ECONNRESET, EPIPE) before any reply was read. A timeout does not
+    /// qualify — the server may have run the command and just answered late.
+    private(set) var failedBeforeExecution = false
+
     /// Sends every command, then reads every reply: one round trip for the whole pipeline.
     /// Error replies come back in place as ``RedisValue/error(_:)``.
     func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
+        failedBeforeExecution = false
         for command in commands {
             let appended = Self.withArgv(command.arguments) { argc, argv, lengths in
                 redisAppendCommandArgv(context, argc, argv, lengths)
@@ -40,7 +46,10 @@ final class RedisConnection {
         replies.reserveCapacity(commands.count)
         for _ in commands {
             var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw .connectionLost(Self.errorText(context)) }
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                failedBeforeExecution = replies.isEmpty && Self.isClosedOrReset(context)
+                throw .connectionLost(Self.errorText(context))
+            }
             replies.append(RedisValue(reply: raw.assumingMemoryBound(to: redisReply.self)))
             freeReplyObject(raw)
         }
@@ -76,6 +85,13 @@ final class RedisConnection {
             let lengths = arguments.map(\.count)
             return body(Int32(arguments.count), &argv, lengths)
         }
+    }
+
+    private static func isClosedOrReset(_ context: UnsafeMutablePointer<redisContext>) -> Bool {
+        if context.pointee.err == REDIS_ERR_EOF { return true }
+        guard context.pointee.err == REDIS_ERR_IO else { return false }
+        let text = errorText(context)
+        return text == String(cString: strerror(ECONNRESET)) || text == String(cString: strerror(EPIPE))
     }
 
     private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {

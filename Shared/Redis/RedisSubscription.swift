@@ -25,21 +25,28 @@ public struct RedisSubscription: AsyncSequence, Sendable {
         let ready = ReadySignal()
         self.stream = stream
         self.ready = ready
-        let connectionBox = NIOLockedValueBox<ConnectionPool.Lease?>(nil)
-        continuation.onTermination = { _ in connectionBox.withLockedValue { $0?.connection.interrupt() } }
+        // The reading thread and a terminating consumer race: whoever comes second acts.
+        let connectionBox = NIOLockedValueBox<(lease: ConnectionPool.Lease?, terminated: Bool)>((nil, false))
+        continuation.onTermination = { _ in
+            connectionBox.withLockedValue { box in
+                box.terminated = true
+                box.lease?.connection.interrupt()
+            }
+        }
         let thread = Thread {
             do {
                 let s = configuration.settings
                 let connection = try RedisConnection(host: s.host, port: s.port, connectTimeout: configuration.connectTimeout, commandTimeout: .seconds(0))
-                connectionBox.withLockedValue { $0 = ConnectionPool.Lease(connection: connection, wasIdle: false) }
-                try Self.subscribe(connection, channels)
+                let terminated = connectionBox.withLockedValue { box -> Bool in
+                    box.lease = ConnectionPool.Lease(connection: connection, wasIdle: false)
+                    return box.terminated
+                }
+                if terminated { throw RedisError.closed }
+                let early = try Self.subscribe(connection, channels)
                 ready.signal(nil)
+                for message in early { continuation.yield(message) }
                 while true {
-                    let reply = try connection.readReply()
-                    guard let parts = reply.array, parts.count == 3, parts[0].text == "message",
-                          let channel = parts[1].text, case .bulk(let payload) = parts[2]
-                    else { continue }
-                    continuation.yield(RedisPubSubMessage(channel: channel, payload: payload))
+                    if let message = Self.message(from: try connection.readReply()) { continuation.yield(message) }
                 }
             } catch {
                 ready.signal(error)
@@ -50,13 +57,24 @@ public struct RedisSubscription: AsyncSequence, Sendable {
         thread.start()
     }
 
-    /// Sends SUBSCRIBE and waits for one confirmation per channel.
-    private static func subscribe(_ connection: RedisConnection, _ channels: [String]) throws(RedisError) {
+    /// Sends SUBSCRIBE and waits for one confirmation per channel; messages that arrive on an
+    /// already-confirmed channel meanwhile are returned, not dropped.
+    private static func subscribe(_ connection: RedisConnection, _ channels: [String]) throws(RedisError) -> [RedisPubSubMessage] {
         let replies = try connection.pipeline([RedisCommand("SUBSCRIBE", channels.map { .text($0) })])
         var confirmed = replies.filter { $0.array?.first?.text == "subscribe" }.count
+        var early: [RedisPubSubMessage] = []
         while confirmed < channels.count {
-            if try connection.readReply().array?.first?.text == "subscribe" { confirmed += 1 }
+            let reply = try connection.readReply()
+            if reply.array?.first?.text == "subscribe" { confirmed += 1 } else if let message = message(from: reply) { early.append(message) }
         }
+        return early
+    }
+
+    private static func message(from reply: RedisValue) -> RedisPubSubMessage? {
+        guard let parts = reply.array, parts.count == 3, parts[0].text == "message",
+              let channel = parts[1].text, case .bulk(let payload) = parts[2]
+        else { return nil }
+        return RedisPubSubMessage(channel: channel, payload: payload)
     }
 
     /// Waits until the server confirmed the subscription (so that messages published afterwards arrive).

@@ -44,3 +44,12 @@ struct SQLScriptTests {
         #expect(SQLScript.statements(in: "-- comment\nSELECT 1;") == ["-- comment\nSELECT 1"])
     }
 }
+
+extension SQLScriptTests {
+    @Test("E'…' strings honour backslash escapes; plain strings and identifiers ending in e do not")
+    func escapeStrings() {
+        let script = #"INSERT INTO t VALUES (E'it\'s; fine', 'C:\'); SELECT 'x';"#
+        #expect(SQLScript.statements(in: script) == [#"INSERT INTO t VALUES (E'it\'s; fine', 'C:\')"#, "SELECT 'x'"])
+        #expect(SQLScript.statements(in: #"SELECT name'a;b' FROM t; SELECT 2"#).count == 2)
+    }
+}

@@ -2,13 +2,14 @@
 ///
 /// PostgresNIO speaks the extended query protocol, which accepts one statement per query, so a
 /// migration file is split before it is run. The splitter is a small state machine that knows
-/// about single-quoted strings (with `''` escapes), double-quoted identifiers, dollar-quoted
+/// about single-quoted strings (with `''` escapes, and backslash escapes in `E'…'` strings),
+/// double-quoted identifiers, dollar-quoted
 /// bodies (`$$ … $$`, `$fn$ … $fn$`), `--` line comments and nested `/* … */` block comments,
 /// so semicolons inside any of those do not end a statement.
 package enum SQLScript {
     private enum State {
         case code
-        case singleQuoted
+        case singleQuoted(backslashEscapes: Bool)
         case doubleQuoted
         case dollarQuoted(tag: [Character])
         case lineComment
@@ -43,7 +44,7 @@ package enum SQLScript {
                 } else if c == "/", next == "*" {
                     state = .blockComment(depth: 1); current.append(contentsOf: "/*"); i += 2; continue
                 } else if c == "'" {
-                    state = .singleQuoted; hasCode = true
+                    state = .singleQuoted(backslashEscapes: startsEscapeString(current)); hasCode = true
                 } else if c == "\"" {
                     state = .doubleQuoted; hasCode = true
                 } else if c == "$", let tag = dollarTag(in: chars, at: i) {
@@ -52,7 +53,10 @@ package enum SQLScript {
                 } else if !c.isWhitespace {
                     hasCode = true
                 }
-            case .singleQuoted:
+            case .singleQuoted(let backslashEscapes):
+                if backslashEscapes, c == "\\", let next {
+                    current.append(c); current.append(next); i += 2; continue
+                }
                 if c == "'" {
                     if next == "'" { current.append(contentsOf: "''"); i += 2; continue }
                     state = .code
@@ -82,6 +86,14 @@ package enum SQLScript {
         }
         flush()
         return statements
+    }
+
+    /// Whether the quote about to open follows a lone `E`/`e` (an escape string, `E'…'`).
+    private static func startsEscapeString(_ preceding: [Character]) -> Bool {
+        guard let last = preceding.last, last == "E" || last == "e" else { return false }
+        guard preceding.count >= 2 else { return true }
+        let before = preceding[preceding.count - 2]
+        return !(before.isLetter || before.isNumber || before == "_")
     }
 
     /// The dollar-quote opener at `index` (`$$` or `$tag$`), or nil when `$` starts something else

@@ -20,21 +20,22 @@ public struct ServiceDatabase: Sendable {
         self.runner = try MigrationRunner(schema: schema, migrations: Migration.load(from: migrationsDirectory))
     }
 
-    /// Applies pending migrations; waits at most the startup timeout for Postgres to answer.
-    /// Needs ``client`` to be running.
+    /// Waits at most the startup timeout for Postgres to answer, then applies pending migrations
+    /// (which may take as long as they need). Needs ``client`` to be running.
     @discardableResult
     public func migrate(logger: Logger) async throws -> MigrationRunner.Outcome {
-        let runner = self.runner
         let client = self.client
         do {
-            return try await withTimeout(settings.startupTimeout) {
-                try await runner.run(on: client, logger: logger)
+            try await withTimeout(settings.startupTimeout) {
+                let rows = try await client.query("SELECT 1 AS ok")
+                for try await _ in rows {}
             }
         } catch is TimeoutError {
             throw StartupError.databaseUnreachable(
                 host: settings.url.host, port: settings.url.port, timeout: settings.startupTimeout
             )
         }
+        return try await runner.run(on: client, logger: logger)
     }
 }
 
