@@ -21,10 +21,20 @@ struct RoleIsolationTests {
         }
     }
 
+    /// Creates `role`'s probe table as `role` itself. Test cases run in parallel and
+    /// `CREATE TABLE IF NOT EXISTS` is not safe against a concurrent create, so creation is
+    /// serialised with an advisory lock.
+    static func ensureProbeTable(_ role: String, using client: PostgresClient) async throws {
+        try await client.withTransaction(logger: TestStack.logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("isolation_probe." + role)))", logger: TestStack.logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(role).isolation_probe (x int)"), logger: TestStack.logger)
+        }
+    }
+
     @Test("a role can create, write and read tables in its own schema", arguments: roles)
     func ownSchema(_ role: String) async throws {
         try await TestStack.withClient(try TestStack.roleURL(role)) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(role).isolation_probe (x int)"))
+            try await Self.ensureProbeTable(role, using: client)
             try await client.query(PostgresQuery(unsafeSQL: "INSERT INTO \(role).isolation_probe VALUES (1)"))
             let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(role).isolation_probe"))
             for try await count in rows.decode(Int.self) { #expect(count >= 1) }
@@ -36,7 +46,7 @@ struct RoleIsolationTests {
         let (actor, victim) = pair
         // The victim's own table exists (created by the victim role itself).
         try await TestStack.withClient(try TestStack.roleURL(victim)) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(victim).isolation_probe (x int)"))
+            try await Self.ensureProbeTable(victim, using: client)
         }
         try await TestStack.withClient(try TestStack.roleURL(actor)) { client in
             // 42501 = insufficient_privilege
