@@ -17,7 +17,7 @@ final class DeliveryBatch: Sendable {
     private struct State {
         var outcomes: [Outcome]
         var remaining: Int
-        var continuation: CheckedContinuation<[Outcome], Never>?
+        var waiters: [CheckedContinuation<[Outcome], Never>] = []
     }
 
     private let state: NIOLockedValueBox<State>
@@ -50,7 +50,7 @@ final class DeliveryBatch: Sendable {
         await withCheckedContinuation { continuation in
             let done = state.withLockedValue { state -> [Outcome]? in
                 if state.remaining == 0 { return state.outcomes }
-                state.continuation = continuation
+                state.waiters.append(continuation)
                 return nil
             }
             if let done { continuation.resume(returning: done) }
@@ -64,15 +64,15 @@ final class DeliveryBatch: Sendable {
 
     /// Records several outcomes under one lock (a delivery-report event covers many messages).
     func complete(_ items: some Collection<(Int, Outcome)>) {
-        let finished = state.withLockedValue { state -> (CheckedContinuation<[Outcome], Never>?, [Outcome])? in
+        let finished = state.withLockedValue { state -> ([CheckedContinuation<[Outcome], Never>], [Outcome])? in
             for (index, outcome) in items { state.outcomes[index] = outcome }
             state.remaining -= items.count
             guard state.remaining == 0 else { return nil }
-            defer { state.continuation = nil }
-            return (state.continuation, state.outcomes)
+            defer { state.waiters = [] }
+            return (state.waiters, state.outcomes)
         }
-        guard let (continuation, outcomes) = finished else { return }
-        continuation?.resume(returning: outcomes)
+        guard let (waiters, outcomes) = finished else { return }
+        waiters.forEach { $0.resume(returning: outcomes) }
         Unmanaged.passUnretained(self).release()
     }
 }
