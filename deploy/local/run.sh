@@ -9,9 +9,12 @@ STACK_DIR="$ORDERFLOW_ROOT/.run/stack"
 "$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
 
 STOPPING=""
+TAIL_PID=""
 stop_all() {
   STOPPING=1
   trap - INT TERM EXIT
+  # The log follower runs in the background, where scripts ignore SIGINT: end it explicitly.
+  if [ -n "$TAIL_PID" ]; then kill "$TAIL_PID" 2>/dev/null || true; fi
   echo
   "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" || true
   "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" || true
