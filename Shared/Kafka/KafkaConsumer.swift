@@ -67,7 +67,8 @@ public final class KafkaConsumer: Service, Sendable {
         self.poller = PollThread(name: "kafka-consumer-poll", body: { core.pollOnce() }, finish: { core.closeOnPollThread() })
     }
 
-    /// The messages, in order per partition. Ends after ``close()``.
+    /// The messages, in order per partition. Ends after ``close()``. Read them from one task,
+    /// and either through this sequence or through ``process(_:)``, not both.
     public var messages: Messages { Messages(core: core) }
 
     /// Stores `message.offset + 1` for commit. Throws when the partition is no longer ours or

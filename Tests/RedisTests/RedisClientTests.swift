@@ -7,12 +7,7 @@ import Testing
 /// The Redis client against the real redis-server `make test` starts.
 @Suite("Redis client (real redis-server)")
 struct RedisClientTests {
-    static let logger = Logger(label: "redis-tests")
-
-    private func client() throws -> RedisClient {
-        let settings = try #require(RedisSettings(url: try StackEnvironment.value("ORDERFLOW_REDIS_URL")))
-        return RedisClient(configuration: RedisConfiguration(settings: settings), logger: Self.logger)
-    }
+    private func client() throws -> RedisClient { try RedisTestKit.client() }
 
     private func key(_ name: String) -> String { "test:\(name):\(UUID().uuidString.prefix(8))" }
 

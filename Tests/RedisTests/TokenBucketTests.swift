@@ -7,10 +7,7 @@ import Testing
 /// The token-bucket script at its edges, with explicit timestamps (no dependence on the clock).
 @Suite("Token bucket script (real redis-server)")
 struct TokenBucketTests {
-    private func client() throws -> RedisClient {
-        let settings = try #require(RedisSettings(url: try StackEnvironment.value("ORDERFLOW_REDIS_URL")))
-        return RedisClient(configuration: RedisConfiguration(settings: settings), logger: Logger(label: "redis-tests"))
-    }
+    private func client() throws -> RedisClient { try RedisTestKit.client() }
 
     @Test("a full bucket allows exactly its capacity, then refills one token per interval")
     func edges() async throws {

@@ -41,9 +41,7 @@ struct HealthAndMetricsTests {
 
     @Test("503 naming postgres when nothing listens at its address")
     func notReadyWithoutPostgres() async throws {
-        var url = try TestStack.adminURL()
-        url.port = try FreePort.reserve()
-        try await TestStack.withClient(url) { client in
+        try await TestStack.withClient(try TestStack.unreachableURL()) { client in
             try await app(checks: [PostgresCheck(client: client)]).test(.router) { http in
                 try await http.execute(uri: "/health/ready", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)
@@ -59,9 +57,7 @@ struct HealthAndMetricsTests {
 
     @Test("liveness answers without touching dependencies")
     func liveness() async throws {
-        var url = try TestStack.adminURL()
-        url.port = try FreePort.reserve()
-        try await TestStack.withClient(url) { client in
+        try await TestStack.withClient(try TestStack.unreachableURL()) { client in
             try await app(checks: [PostgresCheck(client: client)]).test(.router) { http in
                 try await http.execute(uri: "/health", method: .get) { response in
                     #expect(response.status == .ok)

@@ -2,15 +2,13 @@ import Foundation
 import Logging
 import PostgresNIO
 import ServiceKit
+import TestSupport
 import Testing
 
 /// The throwaway stack `make test` starts; its URLs arrive in the environment.
 enum TestStack {
     static func value(_ name: String) throws -> String {
-        try #require(
-            ProcessInfo.processInfo.environment[name],
-            "\(name) is not set: run the tests with `make test`, which starts Postgres, Redis and Tansu on free ports"
-        )
+        try StackEnvironment.value(name)
     }
 
     /// The superuser URL of the test cluster's `orderflow` database.
@@ -37,6 +35,13 @@ enum TestStack {
             defer { group.cancelAll() }
             return try await body(client)
         }
+    }
+
+    /// An admin URL whose port has nothing listening: Postgres "down" without stopping anything.
+    static func unreachableURL() throws -> DatabaseURL {
+        var url = try adminURL()
+        url.port = try FreePort.reserve()
+        return url
     }
 
     /// A fresh schema name for one test.

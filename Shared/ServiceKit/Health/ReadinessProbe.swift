@@ -27,8 +27,8 @@ public struct ReadinessProbe: Sendable {
             for await result in group { collected.append(result) }
             return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        let report = ReadinessReport(status: "", service: service, checks: results)
-        return ReadinessReport(status: report.isReady ? "ready" : "not_ready", service: service, checks: results)
+        let ready = results.allSatisfy { $0.status == "up" }
+        return ReadinessReport(status: ready ? "ready" : "not_ready", service: service, checks: results)
     }
 
     private func probe(_ dependency: any DependencyCheck) async -> ReadinessReport.Check {
