@@ -8,8 +8,8 @@ public import ServiceLifecycle
 /// own threads, never on Swift's cooperative pool.
 ///
 /// - Pipelining: ``pipeline(_:)`` writes every command, then reads every reply — one round trip.
-/// - Scripts: ``evalSHA(_:keys:arguments:)`` sends `EVALSHA` and, on `NOSCRIPT`, `SCRIPT LOAD`s
-///   and retries once.
+/// - Scripts: ``evalSHA(_:keys:arguments:)`` sends `EVALSHA` and, on `NOSCRIPT`, falls back to
+///   `EVAL` once (which also caches the script for the next call).
 /// - Pub/sub: ``subscribe(_:)`` yields messages as an `AsyncSequence` over a dedicated connection.
 /// - Failures: a broken or timed-out connection is discarded. When a connection that sat idle in
 ///   the pool turns out closed or reset before any reply (the server restarted meanwhile), the
@@ -73,8 +73,9 @@ public final class RedisClient: Service, Sendable {
         let reply = try await pipeline([command])[0]
         if case .error(let message) = reply {
             guard message.hasPrefix("NOSCRIPT") else { throw .server(message) }
-            try await execute(RedisCommand("SCRIPT", "LOAD", script.source))
-            return try await execute(command)
+            // EVAL runs the source and leaves it cached, so the next EVALSHA finds it — even if
+            // another client flushed the script cache in between (SCRIPT LOAD + EVALSHA could lose that race).
+            return try await execute(RedisCommand("EVAL", [.text(script.source), .integer(Int64(keys.count))] + keys.map { .text($0) } + arguments))
         }
         return reply
     }
