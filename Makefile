@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
 export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
 
-.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka
+.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay contracts
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,12 @@ stack-stop: ## Stop the local stack
 
 bench-kafka: ## Benchmark the Kafka client against librdkafka's rdkafka_performance (same broker, same run)
 	@deploy/loadtest/bench-kafka.sh
+
+bench-relay: ## Benchmark the outbox relay against a bare producer (latency and drain rate, same run)
+	@deploy/loadtest/bench-relay.sh
+
+contracts: ## Regenerate the JSON Schema snapshots and docs/asyncapi.yaml from the Swift contracts
+	@source deploy/local/lib.sh && pkg_config_env && ORDERFLOW_UPDATE_CONTRACTS=1 swift test $(SWIFT_BUILD_FLAGS) --filter ContractsTests
 
 clean: stop ## Stop everything, remove .run/ and build products (keeps .deps/)
 	@rm -rf .run .build

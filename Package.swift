@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "orders", targets: ["Orders"]),
         .executable(name: "payments", targets: ["Payments"]),
         .executable(name: "notifications", targets: ["Notifications"]),
+        .executable(name: "orderflow-dlq", targets: ["DeadLetterTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -52,6 +53,12 @@ let package = Package(
         ),
 
         // MARK: Shared libraries
+        .target(
+            name: "Contracts",
+            path: "Shared/Contracts",
+            exclude: ["Schemas"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "ServiceKit",
             dependencies: [
@@ -103,6 +110,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "Outbox",
+            dependencies: [
+                "Contracts", "Kafka", "ServiceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Shared/Outbox",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Services (one executable each)
         .executableTarget(
             name: "Gateway",
@@ -112,30 +136,38 @@ let package = Package(
         ),
         .executableTarget(
             name: "Users",
-            dependencies: ["ServiceKit", "Kafka"],
+            dependencies: ["ServiceKit", "Outbox"],
             path: "Services/Users",
             resources: [.copy("Migrations")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "Orders",
-            dependencies: ["ServiceKit", "Kafka"],
+            dependencies: ["ServiceKit", "Outbox"],
             path: "Services/Orders",
             resources: [.copy("Migrations")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "Payments",
-            dependencies: ["ServiceKit", "Kafka"],
+            dependencies: ["ServiceKit", "Outbox"],
             path: "Services/Payments",
             resources: [.copy("Migrations")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "Notifications",
-            dependencies: ["ServiceKit", "Kafka"],
+            dependencies: ["ServiceKit", "Outbox"],
             path: "Services/Notifications",
             resources: [.copy("Migrations")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tools
+        .executableTarget(
+            name: "DeadLetterTool",
+            dependencies: ["Outbox", "Kafka", "Contracts", "ServiceKit", .product(name: "Logging", package: "swift-log")],
+            path: "Tools/DeadLetterTool",
             swiftSettings: strictSettings
         ),
 
@@ -147,10 +179,39 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .executableTarget(
+            name: "RelayBench",
+            dependencies: [
+                "Outbox", "Kafka", "Contracts", "ServiceKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/RelayBench",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ContractsTests",
+            dependencies: ["Contracts"],
+            path: "Tests/ContractsTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OutboxTests",
+            dependencies: [
+                "Outbox", "Contracts", "Kafka", "ServiceKit", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/OutboxTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,20 +1,17 @@
 import Foundation
-import Kafka
 import Logging
+import Outbox
 import ServiceKit
 
-/// Builds the `payments` service: migrations for the `payments` schema, Postgres and Kafka readiness.
+/// Builds the `payments` service: the `payments` schema's migrations (plus the messaging tables),
+/// Postgres and Kafka readiness, its topics and its outbox relay.
 ///
-/// Settings beyond the common ones: `DATABASE_URL` (the `payments` role), `KAFKA_BROKERS`.
+/// Settings beyond the common ones: `DATABASE_URL` (the `payments` role), `KAFKA_BROKERS`; see
+/// `ServiceApplication.dataService` for the optional ones.
 func buildApplication(settings: Settings, common: ServiceSettings, logger: Logger) async throws -> ServiceApplication {
-    let databaseSettings = try DatabaseSettings.read(from: settings)
-    let kafkaSettings = try KafkaSettings.read(from: settings)
-    let database = try ServiceDatabase(
-        settings: databaseSettings,
-        schema: "payments",
-        migrationsDirectory: Bundle.module.migrationsDirectory(),
-        logger: logger
+    let (app, _) = try ServiceApplication.dataService(
+        common, schema: "payments", settings: settings,
+        migrationsDirectory: Bundle.module.migrationsDirectory(), logger: logger
     )
-    let kafka = try KafkaMetadataCheck(settings: kafkaSettings)
-    return .orderFlowService(common, database: database, checks: [kafka], logger: logger)
+    return app
 }

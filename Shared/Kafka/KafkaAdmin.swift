@@ -108,4 +108,40 @@ public final class KafkaAdmin: @unchecked Sendable {
     public func listTopics(timeout: Duration = .seconds(5)) async throws -> [String] {
         try await describeTopics(timeout: timeout).map(\.name)
     }
+
+    /// The low and high watermark of every partition of `topic`, asked of the partition leaders.
+    public func watermarks(topic: String, timeout: Duration = .seconds(5)) async throws -> [PartitionWatermarks] {
+        guard let description = try await describeTopics(timeout: timeout).first(where: { $0.name == topic }) else {
+            throw KafkaError(code: "UNKNOWN_TOPIC_OR_PART", message: "topic \(topic) does not exist")
+        }
+        let sendable = SendableHandle(pointer: handle)
+        return try await NIOThreadPool.singleton.runIfActive {
+            try (0..<Int32(description.partitions)).map { partition in
+                var low: Int64 = 0
+                var high: Int64 = 0
+                let error = rd_kafka_query_watermark_offsets(
+                    sendable.pointer, topic, partition, &low, &high, Int32(clamping: timeout.milliseconds)
+                )
+                guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error) }
+                return PartitionWatermarks(partition: partition, low: low, high: high)
+            }
+        }
+    }
+}
+
+/// The offsets a partition holds: `low..<high` (empty when equal).
+public struct PartitionWatermarks: Sendable, Equatable {
+    /// The partition.
+    public var partition: Int32
+    /// The first offset still stored.
+    public var low: Int64
+    /// The offset the next message will get.
+    public var high: Int64
+
+    /// Creates watermarks.
+    public init(partition: Int32, low: Int64, high: Int64) {
+        self.partition = partition
+        self.low = low
+        self.high = high
+    }
 }

@@ -33,7 +33,9 @@ public enum Observability {
                 LoggingSystem.bootstrap({ label, metadataProvider in
                     JSONLogHandler(label: label, service: service, level: logLevel, metadataProvider: metadataProvider)
                 }, metadataProvider: provider)
-                MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: MetricsRegistry.shared))
+                var factory = PrometheusMetricsFactory(registry: MetricsRegistry.shared)
+                factory.valueHistogramBuckets["outbox_batch_size"] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_000]
+                MetricsSystem.bootstrap(factory)
                 state.didBootstrapLoggingAndMetrics = true
             }
             guard !state.didBootstrapTracing, tracing.otlpEndpoint != nil else { return nil }

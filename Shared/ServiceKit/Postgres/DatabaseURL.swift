@@ -67,4 +67,20 @@ public struct DatabaseURL: Sendable, Equatable {
         configuration.options.connectTimeout = .seconds(5)
         return configuration
     }
+
+    /// A configuration for one dedicated connection (outside the pool), for sessions that must
+    /// stay on one connection: advisory locks held for a leadership term, `LISTEN`.
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch tlsMode {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(try .init(configuration: .makeClientConfiguration()))
+        case .require: tls = .require(try .init(configuration: .makeClientConfiguration()))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
 }

@@ -24,12 +24,17 @@ public struct MigrationRunner: Sendable {
 
     /// Creates a runner; `schema` must be a plain lower-case identifier.
     public init(schema: String, migrations: [Migration]) throws(MigrationError) {
-        let isIdentifier = !schema.isEmpty && schema.utf8.count <= 63
-            && schema.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
-            && !(schema.utf8.first.map { $0 >= 48 && $0 <= 57 } ?? true)
-        guard isIdentifier else { throw .invalidSchema(schema) }
+        guard Self.isPlainIdentifier(schema) else { throw .invalidSchema(schema) }
         self.schema = schema
         self.migrations = migrations.sorted { $0.version < $1.version }
+    }
+
+    /// Whether `name` is a plain lower-case SQL identifier (letters, digits, `_`; not starting
+    /// with a digit; at most 63 bytes), safe to splice into SQL text.
+    public static func isPlainIdentifier(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 63
+            && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+            && !(name.utf8.first.map { $0 >= 48 && $0 <= 57 } ?? true)
     }
 
     /// Applies every pending migration through `client`.

@@ -10,14 +10,18 @@ public struct ServiceDatabase: Sendable {
     public let settings: DatabaseSettings
     private let runner: MigrationRunner
 
-    /// Creates the pool and loads the migrations in `migrationsDirectory` for `schema`.
-    public init(settings: DatabaseSettings, schema: String, migrationsDirectory: URL, logger: Logger) throws {
+    /// Creates the pool and loads the migrations in `migrationsDirectory` for `schema`, plus
+    /// `additionalMigrations` that shared modules ship (the messaging tables, for example).
+    public init(
+        settings: DatabaseSettings, schema: String, migrationsDirectory: URL,
+        additionalMigrations: [Migration] = [], logger: Logger
+    ) throws {
         self.settings = settings
         self.client = PostgresClient(
             configuration: settings.url.clientConfiguration(maximumConnections: settings.maxConnections),
             backgroundLogger: logger
         )
-        self.runner = try MigrationRunner(schema: schema, migrations: Migration.load(from: migrationsDirectory))
+        self.runner = try MigrationRunner(schema: schema, migrations: Migration.load(from: migrationsDirectory) + additionalMigrations)
     }
 
     /// Waits at most the startup timeout for Postgres to answer, then applies pending migrations

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Asks payments to void the order's authorization and credit the wallet back (a compensation).
+///
+/// Sent by the PlaceOrder saga to compensate step 3; payments answers with PaymentVoidedReply.
+public struct VoidPayment: MessageContract {
+    public static let ceType = "orderflow.payments.void_payment.v1"
+    public static let topic = Topic.paymentsCommands
+    public static let kind = MessageKind.command
+    public static let summary = "Asks payments to void the order's authorization and credit the wallet back (a compensation)."
+
+    /// The order.
+    public var orderID: UUID
+    /// The ordering customer (a user id).
+    public var customerID: UUID
+    /// The payment to void, when the saga knows it; otherwise payments finds the order's authorization.
+    public var paymentID: UUID?
+
+    /// The Kafka key and `ce_subject`: ``orderID``.
+    public var aggregateID: UUID { orderID }
+
+    /// A message with every field.
+    public init(orderID: UUID, customerID: UUID, paymentID: UUID? = nil) {
+        self.orderID = orderID
+        self.customerID = customerID
+        self.paymentID = paymentID
+    }
+
+    /// A sample with every optional field populated.
+    public static let example = VoidPayment(
+        orderID: ExampleValues.orderID,
+        customerID: ExampleValues.customerID,
+        paymentID: ExampleValues.paymentID
+    )
+
+    enum CodingKeys: String, CodingKey {
+        case orderID = "order_id"
+        case customerID = "customer_id"
+        case paymentID = "payment_id"
+    }
+}

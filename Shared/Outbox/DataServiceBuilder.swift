@@ -1,0 +1,34 @@
+public import Foundation
+public import Hummingbird
+import Kafka
+public import Logging
+public import ServiceKit
+
+extension ServiceApplication {
+    /// Builds a service that owns a Postgres schema and talks through Kafka: its pool and
+    /// migrations (its own plus the messaging tables), readiness on Postgres and Kafka, the
+    /// topics it needs, and its outbox relay.
+    ///
+    /// Settings beyond the common ones: `DATABASE_URL`, `KAFKA_BROKERS`, and the optional
+    /// `DATABASE_*`, `OUTBOX_*`, `KAFKA_TOPIC_PARTITIONS`, `KAFKA_REPLICATION_FACTOR`.
+    /// - Returns: The application and its messaging (whose outbox routes and handlers append to).
+    public static func dataService(
+        _ common: ServiceSettings, schema: String, settings: Settings, migrationsDirectory: URL,
+        consumers: [String] = [], logger: Logger, routes: (Router<AppRequestContext>) -> Void = { _ in }
+    ) throws -> (ServiceApplication, MessagingBackbone) {
+        let databaseSettings = try DatabaseSettings.read(from: settings)
+        let kafkaSettings = try KafkaSettings.read(from: settings)
+        let messaging = try MessagingBackbone(
+            service: common.service, schema: schema, settings: settings,
+            database: databaseSettings, kafka: kafkaSettings, logger: logger
+        )
+        let database = try ServiceDatabase(
+            settings: databaseSettings, schema: schema, migrationsDirectory: migrationsDirectory,
+            additionalMigrations: [messaging.migration], logger: logger
+        )
+        let kafka = try KafkaMetadataCheck(settings: kafkaSettings)
+        var app = ServiceApplication.orderFlowService(common, database: database, checks: [kafka], logger: logger, routes: routes)
+        app.addMessaging(messaging, consumers: consumers, logger: logger)
+        return (app, messaging)
+    }
+}

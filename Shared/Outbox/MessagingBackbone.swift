@@ -1,0 +1,58 @@
+public import Hummingbird
+public import Kafka
+public import Logging
+public import ServiceKit
+
+/// A service's messaging: its outbox, the relay publishing it, and the topics it needs.
+///
+/// ```swift
+/// let messaging = try MessagingBackbone(service: "users", schema: "users", settings: settings,
+///                                       database: databaseSettings, kafka: kafkaSettings, logger: logger)
+/// let database = try ServiceDatabase(..., additionalMigrations: [messaging.migration], logger: logger)
+/// var app = ServiceApplication.orderFlowService(common, database: database, checks: [...], logger: logger)
+/// app.addMessaging(messaging, logger: logger)
+/// ```
+public struct MessagingBackbone: Sendable {
+    /// Where handlers and routes append messages.
+    public let outbox: Outbox
+    /// The relay (a `Service`).
+    public let relay: OutboxRelay
+    /// The Kafka client settings the service's clients share.
+    public let kafka: KafkaConfiguration
+    /// Partitions and replication of the topics the service creates.
+    public let topics: MessagingTopics
+    /// The `outbox` and `processed_messages` tables, for ``ServiceDatabase``.
+    public let migration: Migration
+    private let migrated = Latch()
+
+    /// Reads `OUTBOX_*`, `KAFKA_TOPIC_PARTITIONS` and `KAFKA_REPLICATION_FACTOR`, and builds the relay.
+    public init(
+        service: String, schema: String, settings: Settings, database: DatabaseSettings, kafka: KafkaSettings, logger: Logger
+    ) throws {
+        let configuration = KafkaConfiguration(brokers: kafka.brokers)
+        self.outbox = try Outbox(schema: schema, source: service)
+        self.kafka = configuration
+        self.topics = try MessagingTopics.read(from: settings)
+        self.migration = try MessagingTables.migration(schema: schema)
+        self.relay = try OutboxRelay(
+            schema: schema, database: database.url, kafka: configuration,
+            settings: try OutboxRelaySettings.read(from: settings), startGate: migrated, logger: logger
+        )
+    }
+
+    /// Opens the relay's start gate; call once the migrations ran.
+    func markMigrated() { migrated.open() }
+}
+
+extension ServiceApplication {
+    /// Creates the topics (and the dead-letter topics of `consumers`) before the server starts,
+    /// and runs the relay once the service's migrations have created its outbox.
+    /// Call after the database was added, so its migrations run first.
+    public mutating func addMessaging(_ messaging: MessagingBackbone, consumers: [String] = [], logger: Logger) {
+        addServices(messaging.relay)
+        beforeServerStarts {
+            try await messaging.topics.ensure(MessagingTopics.names(consumers: consumers), kafka: messaging.kafka, logger: logger)
+            messaging.markMigrated()
+        }
+    }
+}

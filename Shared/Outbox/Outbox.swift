@@ -1,0 +1,65 @@
+public import Contracts
+import Foundation
+import Instrumentation
+public import Logging
+public import PostgresNIO
+public import ServiceKit
+import ServiceContextModule
+
+/// Appends messages to `<schema>.outbox` inside the caller's transaction.
+///
+/// The rule that keeps one key's messages in order: append only after your transaction has
+/// locked the aggregate the key names (you just changed it, so it has). Then, for one key, the
+/// outbox id order is the commit order, and the relay publishes in id order.
+///
+/// ```swift
+/// try await client.withTransaction(logger: logger) { connection in
+///     try await connection.query("UPDATE orders.orders SET status = 'approved' WHERE id = \(id)", logger: logger)
+///     try await outbox.append(OrderApproved(...), on: connection, logger: logger)
+/// }
+/// ```
+public struct Outbox: Sendable {
+    /// The schema whose `outbox` table this appends to.
+    public let schema: String
+    /// `ce_source` of the events this service emits (its name).
+    public let source: String
+
+    /// Creates an outbox for `schema` (a plain lower-case identifier).
+    public init(schema: String, source: String) throws(MigrationError) {
+        guard MigrationRunner.isPlainIdentifier(schema) else { throw .invalidSchema(schema) }
+        self.schema = schema
+        self.source = source
+    }
+
+    /// Appends a contract message as a CloudEvent on its topic, carrying the current trace
+    /// context (`traceparent`), and returns the envelope it stored.
+    @discardableResult
+    public func append<M: MessageContract>(
+        _ message: M, correlationID: String? = nil, causationID: String? = nil,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> CloudEvent {
+        var event = try CloudEvent(message, source: source, correlationID: correlationID, causationID: causationID)
+        var trace: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(ServiceContext.current ?? .topLevel, into: &trace, using: DictionaryInjector())
+        event.traceparent = trace["traceparent"]
+        event.tracestate = trace["tracestate"]
+        try await append(OutboxMessage(event, topic: M.topic.rawValue), on: connection, logger: logger)
+        return event
+    }
+
+    /// Appends a raw message.
+    public func append(_ message: OutboxMessage, on connection: PostgresConnection, logger: Logger) async throws {
+        let headers = try HeaderCoding.encode(message.headers)
+        let payload = message.payload.map { ByteBuffer(bytes: $0) }
+        try await connection.query("""
+            INSERT INTO \(unescaped: schema).outbox (message_id, topic, message_key, headers, payload)
+            VALUES (\(message.id), \(message.topic), \(message.key), \(headers)::jsonb, \(payload))
+            """, logger: logger)
+    }
+}
+
+private struct DictionaryInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key] = value
+    }
+}

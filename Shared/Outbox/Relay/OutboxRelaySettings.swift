@@ -1,0 +1,57 @@
+public import ServiceKit
+
+/// How an ``OutboxRelay`` batches, waits and cleans up.
+public struct OutboxRelaySettings: Sendable, Equatable {
+    /// `OUTBOX_BATCH_SIZE`: rows read, produced and awaited together.
+    public var batchSize: Int
+    /// `OUTBOX_POLL_INTERVAL_MS`: the fallback wake-up when no notification arrives.
+    public var pollInterval: Duration
+    /// `OUTBOX_LEADER_RETRY_MS`: how often a standby tries to take the lock (the take-over time).
+    public var leaderRetry: Duration
+    /// `OUTBOX_RETENTION_HOURS`: published rows older than this are deleted.
+    public var retention: Duration
+    /// How often the leader refreshes the backlog metrics.
+    public var metricsInterval: Duration
+    /// How often the leader prunes published rows.
+    public var pruneInterval: Duration
+    /// The pause after a batch in which some records failed, before trying them again.
+    public var failureBackoff: Duration
+
+    /// Creates settings; the defaults suit a service.
+    public init(
+        batchSize: Int = 500, pollInterval: Duration = .seconds(1), leaderRetry: Duration = .seconds(1),
+        retention: Duration = .seconds(24 * 3_600), metricsInterval: Duration = .seconds(5),
+        pruneInterval: Duration = .seconds(60), failureBackoff: Duration = .seconds(1)
+    ) {
+        self.batchSize = batchSize
+        self.pollInterval = pollInterval
+        self.leaderRetry = leaderRetry
+        self.retention = retention
+        self.metricsInterval = metricsInterval
+        self.pruneInterval = pruneInterval
+        self.failureBackoff = failureBackoff
+    }
+
+    /// `OUTBOX_BATCH_SIZE`.
+    public static let batchSizeKey = SettingKey("outbox.batch.size", expecting: "an integer 1-10000")
+    /// `OUTBOX_POLL_INTERVAL_MS`.
+    public static let pollIntervalKey = SettingKey("outbox.poll.interval.ms", expecting: "a positive number of milliseconds")
+    /// `OUTBOX_LEADER_RETRY_MS`.
+    public static let leaderRetryKey = SettingKey("outbox.leader.retry.ms", expecting: "a positive number of milliseconds")
+    /// `OUTBOX_RETENTION_HOURS`.
+    public static let retentionKey = SettingKey("outbox.retention.hours", expecting: "an integer number of hours 1-8760")
+
+    /// Reads the settings that are set, keeping defaults for the rest.
+    public static func read(from settings: Settings) throws(ConfigurationError) -> OutboxRelaySettings {
+        var result = OutboxRelaySettings()
+        if let size = try settings.optionalParsed(batchSizeKey, { Int($0).flatMap { (1...10_000).contains($0) ? $0 : nil } }) {
+            result.batchSize = size
+        }
+        if settings.optionalString(pollIntervalKey) != nil { result.pollInterval = try settings.milliseconds(pollIntervalKey) }
+        if settings.optionalString(leaderRetryKey) != nil { result.leaderRetry = try settings.milliseconds(leaderRetryKey) }
+        if let hours = try settings.optionalParsed(retentionKey, { Int($0).flatMap { (1...8_760).contains($0) ? $0 : nil } }) {
+            result.retention = .seconds(hours * 3_600)
+        }
+        return result
+    }
+}

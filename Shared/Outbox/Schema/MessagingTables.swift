@@ -1,0 +1,59 @@
+public import ServiceKit
+
+/// The tables every service's messaging needs, in its own schema: `outbox` (what the relay
+/// publishes) and `processed_messages` (the inbox that makes redelivery harmless).
+///
+/// Shipped as migration version 1000 (`1000_messaging_backbone`); a service's own migrations
+/// use versions below 1000, and 1000–1099 are reserved for this module. The runner applies
+/// pending versions in order, so a service may add `0002_…` after 1000 was applied.
+public enum MessagingTables {
+    /// The migration for `schema` (a plain lower-case identifier, checked by ``MigrationRunner``).
+    public static func migration(schema: String) throws(MigrationError) -> Migration {
+        try Migration(fileName: "1000_messaging_backbone.sql", sql: sql(schema: schema))
+    }
+
+    /// The `LISTEN` channel the outbox trigger notifies on commit.
+    public static func notificationChannel(schema: String) -> String { "orderflow_outbox_\(schema)" }
+
+    static func sql(schema s: String) -> String {
+        """
+        -- Transactional outbox: rows are written in the same transaction as the state change and
+        -- published by the relay in id order. A row is only ever inserted after its aggregate
+        -- was locked by the same transaction, so for one key id order is commit order.
+        CREATE TABLE \(s).outbox (
+            id            bigserial   PRIMARY KEY,
+            message_id    uuid        NOT NULL UNIQUE,
+            topic         text        NOT NULL,
+            message_key   text,
+            headers       jsonb       NOT NULL DEFAULT '[]',
+            payload       bytea,
+            created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+            published_at  timestamptz
+        );
+
+        CREATE INDEX outbox_unpublished_idx ON \(s).outbox (id) WHERE published_at IS NULL;
+        CREATE INDEX outbox_published_at_idx ON \(s).outbox (published_at) WHERE published_at IS NOT NULL;
+
+        -- One notification per inserting statement, delivered when the transaction commits
+        -- (Postgres folds identical notifications of one transaction into one).
+        CREATE FUNCTION \(s).outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('\(notificationChannel(schema: s))', '');
+            RETURN NULL;
+        END
+        $$;
+
+        CREATE TRIGGER outbox_notify AFTER INSERT ON \(s).outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION \(s).outbox_notify();
+
+        -- Inbox: one row per (consumer, message) whose effect was committed.
+        CREATE TABLE \(s).processed_messages (
+            consumer      text        NOT NULL,
+            message_id    uuid        NOT NULL,
+            message_type  text        NOT NULL,
+            processed_at  timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (consumer, message_id)
+        );
+        """
+    }
+}

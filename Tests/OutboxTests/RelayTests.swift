@@ -1,0 +1,199 @@
+import Contracts
+import Foundation
+import Kafka
+import NIOConcurrencyHelpers
+import Outbox
+import PostgresNIO
+import TestSupport
+import Testing
+
+/// The relay on real Postgres and Tansu: order per key, crash recovery, leader fail-over.
+@Suite("Outbox relay")
+struct RelayTests {
+    @Test("1,000 events over 10 aggregates, appended concurrently, arrive in per-aggregate order")
+    func perAggregateOrder() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-order", partitions: 6)
+            let aggregates = (0..<10).map { _ in UUID.v7() }
+            try await schema.createCounters(aggregates)
+            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
+                                        settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
+            let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-order-\(UUID().uuidString.prefix(8))",
+                                             topics: [topic], logger: OutboxTestKit.logger)
+            let received = try await OutboxTestKit.running({ try await relay.run() }) {
+                try await withThrowingTaskGroup(of: Void.self) { writers in
+                    for writer in 0..<20 {
+                        writers.addTask {
+                            for round in 0..<50 {
+                                try await schema.appendNext(for: aggregates[(writer + round) % 10], topic: topic)
+                            }
+                        }
+                    }
+                    try await writers.waitForAll()
+                }
+                return try await OrderCheck.collect(consumer, count: 1_000)
+            }
+            await consumer.close()
+            let sequences = OrderCheck.sequencesByKey(received)
+            #expect(sequences.count == 10)
+            for (key, sequence) in sequences {
+                #expect(sequence == Array(1...100), "aggregate \(key) arrived as \(sequence.prefix(20))…")
+            }
+            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0)
+        }
+    }
+
+    @Test("a relay killed between produce and mark-published: the duplicate reaches consumers, the inbox absorbs it")
+    func crashBetweenProduceAndMark() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-crash")
+            let events = try (0..<50).map { try OutboxTestKit.event(note: "e\($0)") }
+            try await schema.append(events.map { OutboxMessage($0, topic: topic) })
+            let kafka = try OutboxTestKit.kafka()
+
+            let crashing = try OutboxRelay(schema: schema.name, database: schema.url, kafka: kafka, settings: OutboxTestKit.relaySettings,
+                                           fault: .crashAfterProduceBeforeMark, logger: OutboxTestKit.logger)
+            await #expect(throws: OutboxRelayError.crashed) { try await crashing.run() }
+            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 50)
+
+            let survivor = try OutboxRelay(schema: schema.name, database: schema.url, kafka: kafka,
+                                           settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
+            let producer = try KafkaProducer(configuration: kafka, logger: OutboxTestKit.logger)
+            let inbox = try schema.inbox(name: "crash", topic: topic, handlers: OutboxTestKit.effectHandlers(schema: schema.name), producer: producer)
+            try await OutboxTestKit.running({ try await survivor.run() }) {
+                try await Poll.until("the survivor published the batch again") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
+                }
+                let admin = try KafkaAdmin(configuration: kafka, logger: OutboxTestKit.logger)
+                let stored = try await admin.watermarks(topic: topic).reduce(0) { $0 + $1.high - $1.low }
+                #expect(stored == 100, "both the crashed relay's and the survivor's copies are on the topic")
+                try await OutboxTestKit.running({ try await inbox.run() }) {
+                    try await schema.append([OutboxMessage(try OutboxTestKit.event(note: "sentinel"), topic: topic)])
+                    try await Poll.until("the sentinel (behind all duplicates) was handled") {
+                        try await schema.count("SELECT count(*)::int8 FROM $schema.effects WHERE note = 'sentinel'") == 1
+                    }
+                }
+            }
+            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.effects") == 51)
+            #expect(try await schema.count("SELECT count(DISTINCT message_id)::int8 FROM $schema.effects") == 51)
+            await producer.close()
+        }
+    }
+
+    @Test("two relays: only the leader publishes; when it dies the standby takes over; nothing lost or reordered")
+    func failover() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-failover", partitions: 3)
+            let aggregates = (0..<10).map { _ in UUID.v7() }
+            try await schema.createCounters(aggregates)
+            let kafka = try OutboxTestKit.kafka()
+            let deliveredBy = NIOLockedValueBox([0, 0])
+            let relays = try (0..<2).map { index in
+                try OutboxRelay(schema: schema.name, database: schema.url, kafka: kafka, settings: OutboxTestKit.relaySettings,
+                                onDelivered: { ids in deliveredBy.withLockedValue { $0[index] += ids.count } }, logger: OutboxTestKit.logger)
+            }
+            let tasks = relays.map { relay in Task { try await relay.run() } }
+            defer { tasks.forEach { $0.cancel() } }
+            try await Poll.until("one relay leads") { relays.contains { $0.isLeader } }
+            let leader = relays[0].isLeader ? 0 : 1
+            let standby = 1 - leader
+            #expect(!relays[standby].isLeader)
+
+            let total = 400
+            let writer = Task {
+                for round in 0..<total {
+                    try await schema.appendNext(for: aggregates[round % 10], topic: topic)
+                    if round % 20 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                }
+            }
+            try await Poll.until("the leader published some") { deliveredBy.withLockedValue { $0[leader] } >= 50 }
+            #expect(deliveredBy.withLockedValue { $0[standby] } == 0, "the standby published while the leader was alive")
+
+            let clock = ContinuousClock()
+            let killedAt = clock.now
+            tasks[leader].cancel()
+            _ = await tasks[leader].result
+            try await Poll.until("the standby took over", deadline: .seconds(15)) { relays[standby].isLeader }
+            let takeover = clock.now - killedAt
+            print("relay take-over after the leader stopped: \(takeover)")
+            try await writer.value
+            try await Poll.until("everything was published") {
+                try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
+            }
+            #expect(deliveredBy.withLockedValue { $0[standby] } > 0)
+
+            let admin = try KafkaAdmin(configuration: kafka, logger: OutboxTestKit.logger)
+            let stored = try await admin.watermarks(topic: topic).reduce(0) { $0 + $1.high - $1.low }
+            let consumer = try KafkaConsumer(configuration: kafka, groupID: "test-failover-\(UUID().uuidString.prefix(8))",
+                                             topics: [topic], logger: OutboxTestKit.logger)
+            let received = try await OrderCheck.collect(consumer, count: Int(stored))
+            await consumer.close()
+            for (key, sequence) in OrderCheck.sequencesByKey(received, firstOccurrenceOnly: true) {
+                #expect(sequence == Array(1...(total / 10)), "aggregate \(key) arrived as \(sequence.prefix(20))…")
+            }
+        }
+    }
+}
+
+/// Per-aggregate sequences as the consumer saw them.
+enum OrderCheck {
+    static func collect(_ consumer: KafkaConsumer, count: Int) async throws -> [KafkaMessage] {
+        try await withThrowingTaskGroup(of: [KafkaMessage].self) { group in
+            group.addTask {
+                var received: [KafkaMessage] = []
+                for await message in consumer.messages {
+                    received.append(message)
+                    try consumer.markDone(message)
+                    if received.count == count { break }
+                }
+                return received
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(90))
+                throw Poll.TimedOut(what: "\(count) messages arrived")
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? []
+        }
+    }
+
+    /// The payload numbers per key, in arrival order; duplicates (same `ce_id`/message id
+    /// header) after their first arrival dropped when `firstOccurrenceOnly`.
+    static func sequencesByKey(_ messages: [KafkaMessage], firstOccurrenceOnly: Bool = false) -> [String: [Int]] {
+        var seen = Set<String>()
+        var result: [String: [Int]] = [:]
+        for message in messages {
+            let id = message.headers.text(for: "message_id") ?? ""
+            if firstOccurrenceOnly, !seen.insert(id).inserted { continue }
+            result[message.keyText ?? "", default: []].append(Int(message.valueText ?? "") ?? -1)
+        }
+        return result
+    }
+}
+
+extension TestSchema {
+    func createCounters(_ aggregates: [UUID]) async throws {
+        try await client.query("CREATE TABLE \(unescaped: name).counters (aggregate uuid PRIMARY KEY, n integer NOT NULL)", logger: OutboxTestKit.logger)
+        for aggregate in aggregates {
+            try await client.query("INSERT INTO \(unescaped: name).counters VALUES (\(aggregate), 0)", logger: OutboxTestKit.logger)
+        }
+    }
+
+    /// One transaction: bump the aggregate's counter (locking it), then append its new value.
+    func appendNext(for aggregate: UUID, topic: String) async throws {
+        let outbox = try self.outbox
+        let schema = name
+        try await client.withTransaction(logger: OutboxTestKit.logger) { connection in
+            let rows = try await connection.query(
+                "UPDATE \(unescaped: schema).counters SET n = n + 1 WHERE aggregate = \(aggregate) RETURNING n", logger: OutboxTestKit.logger
+            )
+            var next = 0
+            for try await value in rows.decode(Int.self) { next = value }
+            let id = UUID.v7()
+            try await outbox.append(OutboxMessage(
+                id: id, topic: topic, key: aggregate.uuidString.lowercased(),
+                headers: [CloudEventHeader(name: "message_id", value: id.uuidString)], payload: Array(String(next).utf8)
+            ), on: connection, logger: OutboxTestKit.logger)
+        }
+    }
+}
