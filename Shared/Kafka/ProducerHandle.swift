@@ -104,7 +104,7 @@ final class ProducerHandle: @unchecked Sendable {
     /// Waits (off the cooperative pool) until every queued message is delivered or `timeout` passes.
     func flush(timeout: Duration) async throws {
         let handle = SendableHandle(pointer: self.handle)
-        let error = try await NIOThreadPool.singleton.runIfActive {
+        let error = try await runBlockingUncancellable {
             rd_kafka_flush(handle.pointer, Int32(clamping: timeout.milliseconds))
         }
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error) }
@@ -129,7 +129,7 @@ final class ProducerHandle: @unchecked Sendable {
         topicHandles.forEach { rd_kafka_topic_destroy($0.pointer) }
         rd_kafka_queue_destroy(mainQueue.pointer)
         let handle = SendableHandle(pointer: self.handle)
-        try? await NIOThreadPool.singleton.runIfActive { rd_kafka_destroy(handle.pointer) }
+        try? await runBlockingUncancellable { rd_kafka_destroy(handle.pointer) }
     }
 }
 

@@ -32,7 +32,7 @@ struct DeadLetterTool {
                 "session.timeout.ms": "6000", "max.poll.interval.ms": "10000",
             ])
         } catch {
-            fail((error as? ConfigurationError)?.message ?? "\(error)", status: 78)
+            fail(error.message, status: 78)
         }
         let store = DeadLetterStore(kafka: kafka, logger: logger)
         do {

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 public import Kafka
 public import Logging
+import NIOConcurrencyHelpers
 
 /// Lists and replays a consumer's dead letters (what `orderflow-dlq` runs).
 public struct DeadLetterStore: Sendable {
@@ -32,26 +33,32 @@ public struct DeadLetterStore: Sendable {
             configuration: configuration, groupID: "orderflow-dlq-reader-\(UUID().uuidString.lowercased())",
             topics: [topic], logger: logger
         )
-        let endsAt = remaining
-        let letters = try await withThrowingTaskGroup(of: [DeadLetter].self) { group in
-            group.addTask {
-                var letters: [DeadLetter] = []
-                var remaining = endsAt
-                for await message in consumer.messages {
-                    if let letter = DeadLetter(message) { letters.append(letter) }
-                    if let end = remaining[message.partition], message.offset + 1 >= end { remaining[message.partition] = nil }
-                    if remaining.isEmpty { break }
+        // Tansu reports a partition's high watermark as its last record batch's base offset + 1,
+        // so reaching the watermarks is not enough: keep reading until nothing arrived for a while.
+        let collected = NIOLockedValueBox((letters: [DeadLetter](), remaining: remaining, lastArrival: ContinuousClock.now))
+        let reader = Task {
+            for await message in consumer.messages {
+                collected.withLockedValue { state in
+                    if let letter = DeadLetter(message) { state.letters.append(letter) }
+                    if let end = state.remaining[message.partition], message.offset + 1 >= end { state.remaining[message.partition] = nil }
+                    state.lastArrival = .now
                 }
-                return letters
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let (reachedEnd, quietFor) = collected.withLockedValue { ($0.remaining.isEmpty, clock.now - $0.lastArrival) }
+            if reachedEnd, quietFor >= .milliseconds(750) { break }
+            guard clock.now < deadline else {
+                await consumer.close()
                 throw KafkaError(code: "_TIMED_OUT", message: "reading \(topic) did not finish within \(timeout)")
             }
-            defer { group.cancelAll() }
-            return try await group.next() ?? []
+            try await Task.sleep(for: .milliseconds(50))
         }
         await consumer.close()
+        _ = await reader.value
+        let letters = collected.withLockedValue { $0.letters }
         return letters.sorted { ($0.message.partition, $0.message.offset) < ($1.message.partition, $1.message.offset) }
     }
 
