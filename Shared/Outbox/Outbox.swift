@@ -47,14 +47,33 @@ public struct Outbox: Sendable {
         return event
     }
 
-    /// Appends a raw message.
+    /// The largest message (key + value + headers) the outbox accepts: below the brokers'
+    /// default `message.max.bytes` (1 MB) with room for the batch overhead.
+    public static let maximumMessageBytes = 900_000
+
+    /// Appends a raw message; throws ``OutboxError`` for one the relay could never publish.
     public func append(_ message: OutboxMessage, on connection: PostgresConnection, logger: Logger) async throws {
+        try Self.validate(message)
         let headers = try HeaderCoding.encode(message.headers)
         let payload = message.payload.map { ByteBuffer(bytes: $0) }
         try await connection.query("""
             INSERT INTO \(unescaped: schema).outbox (message_id, topic, message_key, headers, payload)
             VALUES (\(message.id), \(message.topic), \(message.key), \(headers)::jsonb, \(payload))
             """, logger: logger)
+    }
+}
+
+extension Outbox {
+    static func validate(_ message: OutboxMessage) throws(OutboxError) {
+        let topic = message.topic.utf8
+        let legal = (1...249).contains(topic.count) && topic.allSatisfy { byte in
+            (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57)
+                || byte == 46 || byte == 95 || byte == 45
+        }
+        guard legal else { throw .invalidTopic(message.topic) }
+        let size = (message.key?.utf8.count ?? 0) + (message.payload?.count ?? 0)
+            + message.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+        guard size <= maximumMessageBytes else { throw .messageTooLarge(bytes: size, limit: maximumMessageBytes) }
     }
 }
 

@@ -65,4 +65,17 @@ struct BackboneUnitTests {
         await signal.wait(atMost: .milliseconds(50))
         #expect(clock.now - start >= .milliseconds(50))
     }
+
+    @Test("the outbox refuses what the relay could never publish: oversized messages and illegal topic names")
+    func appendValidation() throws {
+        func message(topic: String, bytes: Int) -> OutboxMessage {
+            OutboxMessage(id: UUID(), topic: topic, key: "k", headers: [], payload: [UInt8](repeating: 1, count: bytes))
+        }
+        try Outbox.validate(message(topic: "orderflow.users.events", bytes: 1_000))
+        #expect(throws: OutboxError.messageTooLarge(bytes: 1_000_002, limit: Outbox.maximumMessageBytes)) {
+            try Outbox.validate(message(topic: "t", bytes: 1_000_001))
+        }
+        #expect(throws: OutboxError.invalidTopic("bad topic")) { try Outbox.validate(message(topic: "bad topic", bytes: 1)) }
+        #expect(throws: OutboxError.invalidTopic("")) { try Outbox.validate(message(topic: "", bytes: 1)) }
+    }
 }

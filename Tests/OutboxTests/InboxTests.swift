@@ -138,4 +138,41 @@ struct InboxTests {
     }
 }
 
+extension InboxTests {
+    @Test("a handler that swallows a failed statement does not commit a rolled-back effect: the message is retried")
+    func swallowedStatementFailure() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("inbox-aborted")
+            let producer = try KafkaProducer(configuration: try OutboxTestKit.kafka(), logger: OutboxTestKit.logger)
+            let event = try OutboxTestKit.event(note: "careless")
+            _ = try await producer.send(ProducerRecord(topic: topic, key: Array("k".utf8), value: event.data,
+                                                       headers: event.headers.map { KafkaHeader(key: $0.name, text: $0.value) }))
+            let careless = NIOLockedValueBox(true)
+            var handlers = MessageHandlers()
+            handlers.on(UserRegistered.self) { message, context in
+                try await context.connection.query(
+                    "INSERT INTO \(unescaped: schema.name).effects (message_id, note) VALUES (\(context.event.id), \(message.displayName))",
+                    logger: context.logger
+                )
+                let firstAttempt = careless.withLockedValue { value -> Bool in
+                    defer { value = false }
+                    return value
+                }
+                if firstAttempt {
+                    // A failing statement whose error the handler ignores: the transaction is now aborted.
+                    _ = try? await context.connection.query("SELECT 1 / 0", logger: context.logger)
+                }
+            }
+            let inbox = try schema.inbox(name: "aborted", topic: topic, handlers: handlers, producer: producer)
+            try await OutboxTestKit.running({ try await inbox.run() }) {
+                try await Poll.until("the retried message's effect was committed") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.effects") == 1
+                }
+            }
+            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.processed_messages") == 1)
+            await producer.close()
+        }
+    }
+}
+
 struct TransientTestError: Error {}

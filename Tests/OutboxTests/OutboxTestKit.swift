@@ -32,7 +32,7 @@ enum OutboxTestKit {
             do {
                 let runner = try MigrationRunner(schema: name, migrations: [MessagingTables.migration(schema: name)])
                 _ = try await runner.run(on: client, logger: logger)
-                try await client.query("CREATE TABLE \(unescaped: name).effects (message_id uuid NOT NULL, note text NOT NULL)", logger: logger)
+                try await client.query("CREATE TABLE \(unescaped: name).effects (handled bigserial, message_id uuid NOT NULL, note text NOT NULL)", logger: logger)
                 let result = try await body(schema)
                 _ = try? await client.query("DROP SCHEMA \(unescaped: name) CASCADE", logger: logger)
                 return result
@@ -71,8 +71,8 @@ enum OutboxTestKit {
     )
 
     /// A `UserRegistered` event (any contract type would do) with a fresh id.
-    static func event(note: String, id: UUID = .v7()) throws -> CloudEvent {
-        let message = UserRegistered(userID: UUID.v7(), email: "\(note)@example.test", displayName: note, registeredAt: Date())
+    static func event(note: String, id: UUID = .v7(), key: UUID = .v7()) throws -> CloudEvent {
+        let message = UserRegistered(userID: key, email: "\(note)@example.test", displayName: note, registeredAt: Date())
         return try CloudEvent(message, source: "tests", id: id)
     }
 
@@ -117,6 +117,16 @@ struct TestSchema: Sendable {
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql.replacingOccurrences(of: "$schema", with: name)), logger: OutboxTestKit.logger)
         for try await value in rows.decode(Int.self) { return value }
         return 0
+    }
+
+    /// The effects' notes matching `pattern`, in the order they were handled.
+    func notes(like pattern: String) async throws -> [String] {
+        let rows = try await client.query(
+            "SELECT note FROM \(unescaped: name).effects WHERE note LIKE \(pattern) ORDER BY handled", logger: OutboxTestKit.logger
+        )
+        var notes: [String] = []
+        for try await note in rows.decode(String.self) { notes.append(note) }
+        return notes
     }
 
     /// Appends messages, each in its own transaction.

@@ -27,11 +27,15 @@ struct RelayOutageTests {
                 let producer = try KafkaProducer(configuration: kafka, logger: OutboxTestKit.logger)
                 let inbox = try schema.inbox(name: "outage", topic: topic, handlers: OutboxTestKit.effectHandlers(schema: schema.name),
                                              producer: producer, brokers: brokers)
+                let keys = (0..<5).map { _ in UUID.v7() }
                 let written = try await OutboxTestKit.running({ try await relay.run() }) {
                     var written = 0
                     func write(_ count: Int) async throws {
                         for _ in 0..<count {
-                            try await schema.append([OutboxMessage(try OutboxTestKit.event(note: "row-\(written)"), topic: topic)])
+                            // Five aggregates; the note carries the aggregate and its sequence number.
+                            let key = written % 5
+                            let event = try OutboxTestKit.event(note: "k\(key)-\(written / 5)", key: keys[key])
+                            try await schema.append([OutboxMessage(event, topic: topic)])
                             written += 1
                         }
                     }
@@ -64,6 +68,11 @@ struct RelayOutageTests {
                 }
                 #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.effects") == written)
                 #expect(try await schema.count("SELECT count(DISTINCT message_id)::int8 FROM $schema.effects") == written)
+                for key in 0..<5 {
+                    let sequence = try await schema.notes(like: "k\(key)-%").map { Int($0.split(separator: "-")[1]) ?? -1 }
+                    #expect(sequence == Array(0..<sequence.count) && sequence.count >= written / 5,
+                            "aggregate \(key) was handled as \(sequence.prefix(20))…")
+                }
                 await producer.close()
             }
         }

@@ -141,6 +141,35 @@ struct RelayTests {
     }
 }
 
+extension RelayTests {
+    @Test("the leader's database connection killed: the relay reconnects, leads again, and keeps publishing")
+    func connectionKilled() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-reconnect")
+            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
+                                        settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
+            try await OutboxTestKit.running({ try await relay.run() }) {
+                try await schema.append(try (0..<20).map { OutboxMessage(try OutboxTestKit.event(note: "before-\($0)"), topic: topic) })
+                try await Poll.until("the first rows were published") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
+                }
+                // The backend holding this schema's relay lock (a bigint advisory lock: high and low halves).
+                let killed = try await schema.count("""
+                    SELECT count(pg_terminate_backend(pid))::int8 FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted
+                      AND ((classid::int8 << 32) | objid::int8) = hashtextextended('orderflow.outbox.$schema', 0)
+                    """)
+                #expect(killed == 1)
+                try await schema.append(try (0..<20).map { OutboxMessage(try OutboxTestKit.event(note: "after-\($0)"), topic: topic) })
+                try await Poll.until("rows written after the kill were published") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
+                }
+                #expect(relay.isLeader)
+            }
+        }
+    }
+}
+
 /// Per-aggregate sequences as the consumer saw them.
 enum OrderCheck {
     static func collect(_ consumer: KafkaConsumer, count: Int) async throws -> [KafkaMessage] {

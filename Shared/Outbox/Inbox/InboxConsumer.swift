@@ -103,28 +103,32 @@ public final class InboxConsumer: Service, Sendable {
             case .retry(let error):
                 count(verdict)
                 failures += 1
-                let stop = stopping.withLockedValue { $0 } || !consumer.assignedPartitions.contains(message.topicPartition)
-                if stop { return }  // not marked done: redelivered to whoever owns the partition next
-                if !paused {
-                    consumer.pause(message.topicPartition)
-                    paused = true
-                }
+                if mustGiveUp(message, consumer) { return }  // not marked done: redelivered to the partition's next owner
+                // Paused again on every attempt: a rebalance in between clears application pauses.
+                consumer.pause(message.topicPartition)
+                paused = true
                 let delay = retry.delay(afterFailures: failures)
                 logger.warning("message failed; retrying after backoff", metadata: [
                     "kafka.partition": "\(message.topicPartition)", "kafka.offset": "\(message.offset)",
                     "retry.attempt": "\(failures)", "retry.delay_ms": "\(delay.components.seconds * 1_000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                     "error": "\(String(reflecting: error))",
                 ])
-                await backOff(delay)
+                await backOff(delay, message, consumer)
+                if mustGiveUp(message, consumer) { return }
             }
         }
     }
 
-    /// Sleeps `delay`, waking early when the consumer stops.
-    private func backOff(_ delay: Duration) async {
+    /// Whether to stop retrying: the consumer is stopping or the partition is no longer ours.
+    private func mustGiveUp(_ message: KafkaMessage, _ consumer: KafkaConsumer) -> Bool {
+        stopping.withLockedValue { $0 } || !consumer.assignedPartitions.contains(message.topicPartition)
+    }
+
+    /// Sleeps `delay`, waking early when the consumer stops or the partition is revoked.
+    private func backOff(_ delay: Duration, _ message: KafkaMessage, _ consumer: KafkaConsumer) async {
         let clock = ContinuousClock()
         let end = clock.now + delay
-        while clock.now < end, !stopping.withLockedValue({ $0 }) {
+        while clock.now < end, !mustGiveUp(message, consumer) {
             try? await Task.sleep(for: min(.milliseconds(100), end - clock.now))
         }
     }
@@ -175,6 +179,9 @@ public final class InboxConsumer: Service, Sendable {
                 for try await _ in rows { inserted = true }
                 guard inserted else { return false }
                 try await prepared(HandlerContext(connection: connection, event: event, source: message, outbox: outbox, logger: logger))
+                // A handler that caught a failed statement leaves the transaction aborted, and
+                // COMMIT would then roll back silently: make that an error (SQLSTATE 25P02).
+                try await connection.query("SELECT 1", logger: logger)
                 return true
             }
             return fresh ? .processed : .duplicate

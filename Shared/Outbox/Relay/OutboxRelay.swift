@@ -22,6 +22,9 @@ public import ServiceLifecycle
 ///   out (`message.timeout.ms=0`): while the broker is away the batch waits, the backlog grows,
 ///   and nothing later overtakes an undelivered message. A crash between delivery and marking
 ///   republishes the batch (consumers' inboxes absorb the duplicates).
+/// - **Stopping**: on graceful shutdown or cancellation the relay stops waiting for the current
+///   batch, drops its connection (releasing leadership) and closes the producer, flushing for at
+///   most 5 s; rows whose delivery was not confirmed stay unpublished for the next leader.
 /// - **Housekeeping**: metrics `outbox_backlog`, `outbox_oldest_unpublished_age_seconds`,
 ///   `outbox_published_total`, `outbox_publish_failures_total`, `outbox_batch_size` and
 ///   `outbox_relay_leader`; published rows older than the retention are deleted.
@@ -53,6 +56,8 @@ public final class OutboxRelay: Service, Sendable {
         guard MigrationRunner.isPlainIdentifier(schema) else { throw MigrationError.invalidSchema(schema) }
         var kafka = kafka
         kafka["message.timeout.ms"] = "0"
+        // The relay hands librdkafka whole batches at once, so lingering only adds latency.
+        if kafka["linger.ms"] == nil { kafka["linger.ms"] = "1" }
         self.schema = schema
         self.database = database
         self.producer = try KafkaProducer(configuration: kafka, logger: logger)
@@ -178,13 +183,9 @@ public final class OutboxRelay: Service, Sendable {
         let rows = try await fetchUnpublished(on: connection)
         guard !rows.isEmpty else { return .empty }
         let pending = try await producer.enqueue(rows.map(\.record))
-        let producer = self.producer
-        let outcomes = await withTaskCancellationHandler {
-            await pending.outcomes()
-        } onCancel: {
-            // Stopping while the broker is away: fail what is queued instead of waiting forever.
-            Task { await producer.close(flushTimeout: .seconds(5)) }
-        }
+        // Stop waiting when this term ends (lost connection, shutdown); the deliveries carry on,
+        // the rows stay unmarked, and the next term publishes them again (inboxes dedupe).
+        guard let outcomes = await unlessCancelled({ await pending.outcomes() }) else { throw CancellationError() }
         var delivered: [Int64] = []
         var deliveredIDs: [UUID] = []
         var firstFailure: (row: OutboxRow, error: KafkaError)?
@@ -247,12 +248,22 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// Deletes expired published rows in chunks of 10,000 until a chunk comes back short.
     private func prune(on connection: PostgresConnection) async throws {
         let seconds = Double(settings.retention.components.seconds)
-        try await connection.query("""
-            DELETE FROM \(unescaped: schema).outbox WHERE id IN (
-                SELECT id FROM \(unescaped: schema).outbox
-                WHERE published_at < now() - make_interval(secs => \(seconds)) ORDER BY id LIMIT 10000)
-            """, logger: logger)
+        var deleted = 10_000
+        while deleted == 10_000 {
+            try Task.checkCancellation()
+            let rows = try await connection.query("""
+                WITH gone AS (
+                    DELETE FROM \(unescaped: schema).outbox WHERE id IN (
+                        SELECT id FROM \(unescaped: schema).outbox
+                        WHERE published_at < now() - make_interval(secs => \(seconds)) ORDER BY id LIMIT 10000)
+                    RETURNING 1)
+                SELECT count(*)::int8 FROM gone
+                """, logger: logger)
+            deleted = 0
+            for try await count in rows.decode(Int.self) { deleted = count }
+        }
     }
 }
