@@ -118,10 +118,10 @@ struct RelayTests {
             let clock = ContinuousClock()
             let killedAt = clock.now
             tasks[leader].cancel()
-            _ = await tasks[leader].result
             try await Poll.until("the standby took over", deadline: .seconds(15)) { relays[standby].isLeader }
             let takeover = clock.now - killedAt
             print("relay take-over after the leader stopped: \(takeover)")
+            _ = await tasks[leader].result
             try await writer.value
             try await Poll.until("everything was published") {
                 try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0

@@ -147,123 +147,15 @@ public final class OutboxRelay: Service, Sendable {
                     for try await _ in notifications { self.wake.signal() }
                     throw OutboxRelayError.notificationsEnded
                 }
-                group.addTask { try await self.publishLoop(on: connection) }
+                group.addTask {
+                    try await PublishPipeline(
+                        connection: connection, schema: self.schema, producer: self.producer, settings: self.settings,
+                        fault: self.fault, onDelivered: self.onDelivered, wake: self.wake, metrics: self.metrics, logger: self.logger
+                    ).run()
+                }
                 defer { group.cancelAll() }
                 try await group.next()
             }
-        }
-    }
-
-    private enum BatchOutcome { case empty, partial, full, failed }
-
-    private func publishLoop(on connection: PostgresConnection) async throws {
-        let clock = ContinuousClock()
-        var nextMetrics = clock.now
-        var nextPrune = clock.now
-        while true {
-            try Task.checkCancellation()
-            let outcome = try await publishBatch(on: connection)
-            if clock.now >= nextMetrics {
-                try await refreshMetrics(on: connection)
-                nextMetrics = clock.now + settings.metricsInterval
-            }
-            if clock.now >= nextPrune {
-                try await prune(on: connection)
-                nextPrune = clock.now + settings.pruneInterval
-            }
-            switch outcome {
-            case .full: continue
-            case .empty, .partial: await wake.wait(atMost: min(settings.pollInterval, nextMetrics - clock.now))
-            case .failed: try await Task.sleep(for: settings.failureBackoff)
-            }
-        }
-    }
-
-    private func publishBatch(on connection: PostgresConnection) async throws -> BatchOutcome {
-        let rows = try await fetchUnpublished(on: connection)
-        guard !rows.isEmpty else { return .empty }
-        let pending = try await producer.enqueue(rows.map(\.record))
-        // Stop waiting when this term ends (lost connection, shutdown); the deliveries carry on,
-        // the rows stay unmarked, and the next term publishes them again (inboxes dedupe).
-        guard let outcomes = await unlessCancelled({ await pending.outcomes() }) else { throw CancellationError() }
-        var delivered: [Int64] = []
-        var deliveredIDs: [UUID] = []
-        var firstFailure: (row: OutboxRow, error: KafkaError)?
-        for (row, outcome) in zip(rows, outcomes) {
-            switch outcome {
-            case .success:
-                delivered.append(row.id)
-                deliveredIDs.append(row.messageID)
-            case .failure(let error):
-                if firstFailure == nil { firstFailure = (row, error) }
-            }
-        }
-        if !deliveredIDs.isEmpty { onDelivered?(deliveredIDs) }
-        if fault == .crashAfterProduceBeforeMark, !delivered.isEmpty {
-            logger.warning("injected fault: crashing after produce, before marking", metadata: ["outbox.batch": "\(rows.count)"])
-            throw OutboxRelayError.crashed
-        }
-        if !delivered.isEmpty {
-            try await connection.query(
-                "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(delivered))", logger: logger
-            )
-            metrics.published.increment(by: delivered.count)
-        }
-        metrics.batchSize.record(rows.count)
-        if let firstFailure {
-            metrics.failures.increment(by: rows.count - delivered.count)
-            logger.error("outbox rows failed to publish; retrying", metadata: [
-                "outbox.failed": "\(rows.count - delivered.count)", "outbox.first_failed_id": "\(firstFailure.row.id)",
-                "kafka.topic": "\(firstFailure.row.topic)", "error": "\(firstFailure.error)",
-            ])
-            return .failed
-        }
-        return rows.count == settings.batchSize ? .full : .partial
-    }
-
-    private func fetchUnpublished(on connection: PostgresConnection) async throws -> [OutboxRow] {
-        let rows = try await connection.query("""
-            SELECT id, message_id, topic, message_key, headers::text, payload
-            FROM \(unescaped: schema).outbox WHERE published_at IS NULL ORDER BY id LIMIT \(settings.batchSize)
-            """, logger: logger)
-        var result: [OutboxRow] = []
-        result.reserveCapacity(settings.batchSize)
-        for try await (id, messageID, topic, key, headers, payload) in rows.decode((Int64, UUID, String, String?, String, ByteBuffer?).self) {
-            result.append(OutboxRow(
-                id: id, messageID: messageID, topic: topic, key: key,
-                headers: try HeaderCoding.decode(headers), payload: payload.map { Array($0.readableBytesView) }
-            ))
-        }
-        return result
-    }
-
-    private func refreshMetrics(on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("""
-            SELECT count(*), COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8
-            FROM \(unescaped: schema).outbox WHERE published_at IS NULL
-            """, logger: logger)
-        for try await (backlog, age) in rows.decode((Int64, Double).self) {
-            metrics.backlog.record(backlog)
-            metrics.oldestAge.record(age)
-        }
-    }
-
-    /// Deletes expired published rows in chunks of 10,000 until a chunk comes back short.
-    private func prune(on connection: PostgresConnection) async throws {
-        let seconds = Double(settings.retention.components.seconds)
-        var deleted = 10_000
-        while deleted == 10_000 {
-            try Task.checkCancellation()
-            let rows = try await connection.query("""
-                WITH gone AS (
-                    DELETE FROM \(unescaped: schema).outbox WHERE id IN (
-                        SELECT id FROM \(unescaped: schema).outbox
-                        WHERE published_at < now() - make_interval(secs => \(seconds)) ORDER BY id LIMIT 10000)
-                    RETURNING 1)
-                SELECT count(*)::int8 FROM gone
-                """, logger: logger)
-            deleted = 0
-            for try await count in rows.decode(Int.self) { deleted = count }
         }
     }
 }

@@ -1,0 +1,185 @@
+import Foundation
+import Kafka
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import PostgresNIO
+
+/// The leader's publishing for one leadership term, on the leadership connection.
+///
+/// Two tasks share a window of at most ``maximumInFlight`` batches:
+/// - the **fetcher** reads unpublished rows in id order, skipping rows already in flight,
+///   enqueues them on the producer (so the producer's order is the id order), and hands the
+///   batch to the marker; when nothing is left it waits for a notification or the poll interval;
+/// - the **marker** awaits each batch's delivery reports in order and marks the delivered rows
+///   published in one statement.
+///
+/// So a new commit goes out while earlier batches are still being acknowledged or marked,
+/// instead of waiting a whole round. Any error ends the term (the relay reconnects); rows not
+/// yet marked are published again by the next term.
+struct PublishPipeline: Sendable {
+    /// Batches enqueued and not yet marked.
+    static let maximumInFlight = 4
+
+    let connection: PostgresConnection
+    let schema: String
+    let producer: KafkaProducer
+    let settings: OutboxRelaySettings
+    let fault: RelayFault
+    let onDelivered: (@Sendable ([UUID]) -> Void)?
+    let wake: WakeSignal
+    let metrics: OutboxMetrics
+    let logger: Logger
+
+    private struct Batch: Sendable {
+        var rows: [OutboxRow]
+        var pending: KafkaProducer.PendingDeliveries
+    }
+
+    private struct Window {
+        var ids: Set<Int64> = []
+        var batches = 0
+        var failed = false
+    }
+
+    func run() async throws {
+        let window = NIOLockedValueBox(Window())
+        let room = WakeSignal()
+        let (batches, handOff) = AsyncStream.makeStream(of: Batch.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await fetch(into: handOff, window: window, room: room) }
+            group.addTask { try await mark(batches, window: window, room: room) }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private func fetch(into handOff: AsyncStream<Batch>.Continuation, window: NIOLockedValueBox<Window>, room: WakeSignal) async throws {
+        let clock = ContinuousClock()
+        var nextMetrics = clock.now
+        var nextPrune = clock.now
+        while true {
+            try Task.checkCancellation()
+            while window.withLockedValue({ $0.batches }) >= Self.maximumInFlight {
+                await room.wait(atMost: .seconds(1))
+                try Task.checkCancellation()
+            }
+            if window.withLockedValue({ state in defer { state.failed = false }; return state.failed }) {
+                try await Task.sleep(for: settings.failureBackoff)
+            }
+            if clock.now >= nextMetrics {
+                try await refreshMetrics()
+                nextMetrics = clock.now + settings.metricsInterval
+            }
+            if clock.now >= nextPrune {
+                try await prune()
+                nextPrune = clock.now + settings.pruneInterval
+            }
+            let inFlight = window.withLockedValue { Array($0.ids) }
+            let rows = try await fetchUnpublished(excluding: inFlight)
+            if !rows.isEmpty {
+                window.withLockedValue { state in
+                    state.ids.formUnion(rows.map(\.id))
+                    state.batches += 1
+                }
+                handOff.yield(Batch(rows: rows, pending: try await producer.enqueue(rows.map(\.record))))
+            }
+            if rows.count < settings.batchSize {
+                await wake.wait(atMost: max(.zero, min(settings.pollInterval, nextMetrics - clock.now)))
+            }
+        }
+    }
+
+    private func mark(_ batches: AsyncStream<Batch>, window: NIOLockedValueBox<Window>, room: WakeSignal) async throws {
+        for await batch in batches {
+            // Stop waiting when the term ends (lost connection, shutdown); the deliveries carry on,
+            // the rows stay unmarked, and the next term publishes them again (inboxes dedupe).
+            guard let outcomes = await unlessCancelled({ await batch.pending.outcomes() }) else { throw CancellationError() }
+            var delivered: [Int64] = []
+            var deliveredIDs: [UUID] = []
+            var firstFailure: (row: OutboxRow, error: KafkaError)?
+            for (row, outcome) in zip(batch.rows, outcomes) {
+                switch outcome {
+                case .success:
+                    delivered.append(row.id)
+                    deliveredIDs.append(row.messageID)
+                case .failure(let error):
+                    if firstFailure == nil { firstFailure = (row, error) }
+                }
+            }
+            if !deliveredIDs.isEmpty { onDelivered?(deliveredIDs) }
+            if fault == .crashAfterProduceBeforeMark, !delivered.isEmpty {
+                logger.warning("injected fault: crashing after produce, before marking", metadata: ["outbox.batch": "\(batch.rows.count)"])
+                throw OutboxRelayError.crashed
+            }
+            if !delivered.isEmpty {
+                try await connection.query(
+                    "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(delivered))", logger: logger
+                )
+                metrics.published.increment(by: delivered.count)
+            }
+            metrics.batchSize.record(batch.rows.count)
+            if let firstFailure {
+                metrics.failures.increment(by: batch.rows.count - delivered.count)
+                logger.error("outbox rows failed to publish; retrying", metadata: [
+                    "outbox.failed": "\(batch.rows.count - delivered.count)", "outbox.first_failed_id": "\(firstFailure.row.id)",
+                    "kafka.topic": "\(firstFailure.row.topic)", "error": "\(firstFailure.error)",
+                ])
+            }
+            window.withLockedValue { state in
+                state.ids.subtract(batch.rows.map(\.id))
+                state.batches -= 1
+                state.failed = state.failed || firstFailure != nil
+            }
+            room.signal()
+        }
+    }
+
+    private func fetchUnpublished(excluding inFlight: [Int64]) async throws -> [OutboxRow] {
+        let rows = try await connection.query("""
+            SELECT id, message_id, topic, message_key, headers::text, payload
+            FROM \(unescaped: schema).outbox
+            WHERE published_at IS NULL AND id <> ALL(\(inFlight))
+            ORDER BY id LIMIT \(settings.batchSize)
+            """, logger: logger)
+        var result: [OutboxRow] = []
+        result.reserveCapacity(settings.batchSize)
+        for try await (id, messageID, topic, key, headers, payload) in rows.decode((Int64, UUID, String, String?, String, ByteBuffer?).self) {
+            result.append(OutboxRow(
+                id: id, messageID: messageID, topic: topic, key: key,
+                headers: try HeaderCoding.decode(headers), payload: payload.map { Array($0.readableBytesView) }
+            ))
+        }
+        return result
+    }
+
+    private func refreshMetrics() async throws {
+        let rows = try await connection.query("""
+            SELECT count(*), COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8
+            FROM \(unescaped: schema).outbox WHERE published_at IS NULL
+            """, logger: logger)
+        for try await (backlog, age) in rows.decode((Int64, Double).self) {
+            metrics.backlog.record(backlog)
+            metrics.oldestAge.record(age)
+        }
+    }
+
+    /// Deletes expired published rows in chunks of 10,000 until a chunk comes back short.
+    private func prune() async throws {
+        let seconds = Double(settings.retention.components.seconds)
+        var deleted = 10_000
+        while deleted == 10_000 {
+            try Task.checkCancellation()
+            let rows = try await connection.query("""
+                WITH gone AS (
+                    DELETE FROM \(unescaped: schema).outbox WHERE id IN (
+                        SELECT id FROM \(unescaped: schema).outbox
+                        WHERE published_at < now() - make_interval(secs => \(seconds)) ORDER BY id LIMIT 10000)
+                    RETURNING 1)
+                SELECT count(*)::int8 FROM gone
+                """, logger: logger)
+            deleted = 0
+            for try await count in rows.decode(Int.self) { deleted = count }
+        }
+    }
+}
