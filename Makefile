@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
 export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
 
-.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay contracts
+.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay contracts dlq
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,11 @@ bench-kafka: ## Benchmark the Kafka client against librdkafka's rdkafka_performa
 
 bench-relay: ## Benchmark the outbox relay against a bare producer (latency and drain rate, same run)
 	@deploy/loadtest/bench-relay.sh
+
+dlq: ## Dead letters on the running stack: make dlq ARGS="list payments" or ARGS="replay payments 0:17" (or --all)
+	@source deploy/local/lib.sh && pkg_config_env && swift build $(SWIFT_BUILD_FLAGS) --product orderflow-dlq >/dev/null 2>&1 \
+	  && set -a && source "$${STACK_DIR:-.run/stack}/stack.env" && set +a \
+	  && KAFKA_BROKERS="$$ORDERFLOW_KAFKA_BROKERS" "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path 2>/dev/null)/orderflow-dlq" $(ARGS)
 
 contracts: ## Regenerate the JSON Schema snapshots and docs/asyncapi.yaml from the Swift contracts
 	@source deploy/local/lib.sh && pkg_config_env && ORDERFLOW_UPDATE_CONTRACTS=1 swift test $(SWIFT_BUILD_FLAGS) --filter ContractsTests
