@@ -16,11 +16,12 @@ public enum Script {
         public var description: String { "\(command.joined(separator: " ")) exited with \(status)" }
     }
 
-    public static func run(_ arguments: [String], deadline: Duration = .seconds(120)) async throws {
+    /// Runs `arguments` to completion; standard output goes to `outputFile` when given.
+    public static func run(_ arguments: [String], deadline: Duration = .seconds(120), outputFile: String? = nil) async throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
