@@ -11,7 +11,13 @@ import Testing
 /// Shared set-up for the backbone's integration tests: a throwaway schema with the messaging
 /// tables on the real Postgres, fresh topics on the real broker.
 enum OutboxTestKit {
-    static let logger = Logger(label: "outbox-tests")
+    /// Logs to standard error whatever the process-wide logging bootstrap (other suites set it
+    /// to critical-only JSON), so a failing backbone test shows what the relay and inbox did.
+    static let logger: Logger = {
+        var logger = Logger(label: "outbox-tests") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .info
+        return logger
+    }()
 
     /// A schema of its own (created by the superuser, dropped afterwards) with the messaging
     /// tables applied, and a running pool for it.

@@ -42,19 +42,26 @@ struct PublishPipeline: Sendable {
         var failed = false
     }
 
+    /// The longest any relay statement may run before the connection is dropped.
+    static let statementLimit: Duration = .seconds(30)
+
     func run() async throws {
         let window = NIOLockedValueBox(Window())
         let room = WakeSignal()
+        let watch = QueryWatch()
         let (batches, handOff) = AsyncStream.makeStream(of: Batch.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await fetch(into: handOff, window: window, room: room) }
-            group.addTask { try await mark(batches, window: window, room: room) }
+            group.addTask { try await fetch(into: handOff, window: window, room: room, watch: watch) }
+            group.addTask { try await mark(batches, window: window, room: room, watch: watch) }
+            group.addTask { try await watch.patrol(connection, limit: Self.statementLimit, logger: logger) }
             defer { group.cancelAll() }
             try await group.next()
         }
     }
 
-    private func fetch(into handOff: AsyncStream<Batch>.Continuation, window: NIOLockedValueBox<Window>, room: WakeSignal) async throws {
+    private func fetch(
+        into handOff: AsyncStream<Batch>.Continuation, window: NIOLockedValueBox<Window>, room: WakeSignal, watch: QueryWatch
+    ) async throws {
         let clock = ContinuousClock()
         var nextMetrics = clock.now
         var nextPrune = clock.now
@@ -68,15 +75,15 @@ struct PublishPipeline: Sendable {
                 try await Task.sleep(for: settings.failureBackoff)
             }
             if clock.now >= nextMetrics {
-                try await refreshMetrics()
+                try await watch.guarding { try await refreshMetrics() }
                 nextMetrics = clock.now + settings.metricsInterval
             }
             if clock.now >= nextPrune {
-                try await prune()
+                try await watch.guarding { try await prune() }
                 nextPrune = clock.now + settings.pruneInterval
             }
             let inFlight = window.withLockedValue { Array($0.ids) }
-            let rows = try await fetchUnpublished(excluding: inFlight)
+            let rows = try await watch.guarding { try await fetchUnpublished(excluding: inFlight) }
             if !rows.isEmpty {
                 window.withLockedValue { state in
                     state.ids.formUnion(rows.map(\.id))
@@ -90,7 +97,7 @@ struct PublishPipeline: Sendable {
         }
     }
 
-    private func mark(_ batches: AsyncStream<Batch>, window: NIOLockedValueBox<Window>, room: WakeSignal) async throws {
+    private func mark(_ batches: AsyncStream<Batch>, window: NIOLockedValueBox<Window>, room: WakeSignal, watch: QueryWatch) async throws {
         for await batch in batches {
             // Stop waiting when the term ends (lost connection, shutdown); the deliveries carry on,
             // the rows stay unmarked, and the next term publishes them again (inboxes dedupe).
@@ -113,9 +120,11 @@ struct PublishPipeline: Sendable {
                 throw OutboxRelayError.crashed
             }
             if !delivered.isEmpty {
-                try await connection.query(
-                    "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(delivered))", logger: logger
-                )
+                try await watch.guarding {
+                    try await connection.query(
+                        "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(delivered))", logger: logger
+                    )
+                }
                 metrics.published.increment(by: delivered.count)
             }
             metrics.batchSize.record(batch.rows.count)

@@ -14,4 +14,6 @@ public enum OutboxRelayError: Error, Sendable, Equatable {
     case crashed
     /// The notification stream of the leadership connection ended (the connection is gone).
     case notificationsEnded
+    /// A statement ran far longer than any should; the connection was dropped.
+    case statementStalled
 }
