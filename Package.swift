@@ -197,6 +197,12 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "KafkaTestSupport",
+            dependencies: ["Kafka", "TestSupport"],
+            path: "Tests/KafkaTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ContractsTests",
             dependencies: ["Contracts"],
@@ -206,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "OutboxTests",
             dependencies: [
-                "Outbox", "Contracts", "Kafka", "ServiceKit", "TestSupport",
+                "Outbox", "Contracts", "Kafka", "KafkaTestSupport", "ServiceKit", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
@@ -224,7 +230,7 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: [
-                "Kafka", "ServiceKit", "TestSupport",
+                "Kafka", "KafkaTestSupport", "ServiceKit", "TestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -47,9 +47,7 @@ struct BenchSchema: Sendable {
 
     /// The same message as a bare producer record.
     func record(_ index: Int) -> ProducerRecord {
-        let message = self.message(index)
-        return ProducerRecord(topic: topic, key: message.key.map { Array($0.utf8) }, value: message.payload,
-                              headers: message.headers.map { KafkaHeader(key: $0.name, text: $0.value) })
+        message(index).record
     }
 
     func unpublished() async throws -> Int {

@@ -1,5 +1,6 @@
 public import Contracts
 public import Foundation
+public import Kafka
 
 /// One message to publish, as the outbox stores it: topic, key, text headers and payload bytes.
 public struct OutboxMessage: Sendable, Equatable {
@@ -26,5 +27,15 @@ public struct OutboxMessage: Sendable, Equatable {
     /// A CloudEvent in Kafka binary mode: `ce_*` headers, the data as the value, keyed by subject.
     public init(_ event: CloudEvent, topic: String) {
         self.init(id: event.id, topic: topic, key: event.subject, headers: event.headers, payload: event.data)
+    }
+}
+
+extension OutboxMessage {
+    /// The record that publishes this message: key as UTF-8, headers as text, payload as the value.
+    public var record: ProducerRecord {
+        ProducerRecord(
+            topic: topic, key: key.map { Array($0.utf8) }, value: payload,
+            headers: headers.map { KafkaHeader(key: $0.name, text: $0.value) }
+        )
     }
 }

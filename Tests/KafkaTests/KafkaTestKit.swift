@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import KafkaTestSupport
 import Logging
 import TestSupport
 import Testing
@@ -8,19 +9,10 @@ import Testing
 enum KafkaTestKit {
     static let logger = Logger(label: "kafka-tests")
 
-    static func brokers() throws -> [String] {
-        try StackEnvironment.value("ORDERFLOW_KAFKA_BROKERS").split(separator: ",").map(String.init)
-    }
+    static func brokers() throws -> [String] { try KafkaTesting.brokers() }
 
-    /// Client settings suited to Tansu: short group timeouts (its coordinator holds a JoinGroup
-    /// for the rebalance timeout) and a short message timeout so failures surface quickly.
     static func configuration(brokers: [String]? = nil, _ extra: [String: String] = [:]) throws -> KafkaConfiguration {
-        KafkaConfiguration(brokers: try brokers ?? self.brokers(), properties: [
-            "session.timeout.ms": "6000",
-            "max.poll.interval.ms": "10000",
-            "heartbeat.interval.ms": "500",
-            "topic.metadata.refresh.interval.ms": "2000",
-        ].merging(extra) { _, new in new })
+        try KafkaTesting.configuration(brokers: brokers, extra)
     }
 
     static func producerConfiguration(brokers: [String]? = nil, _ extra: [String: String] = [:]) throws -> KafkaConfiguration {
@@ -42,23 +34,7 @@ enum KafkaTestKit {
 
     /// Reads messages until `count` arrived (marking each done) or the deadline passes.
     static func collect(_ consumer: KafkaConsumer, count: Int, deadline: Duration = .seconds(60)) async throws -> [KafkaMessage] {
-        try await withThrowingTaskGroup(of: [KafkaMessage].self) { group in
-            group.addTask {
-                var received: [KafkaMessage] = []
-                for await message in consumer.messages {
-                    received.append(message)
-                    try consumer.markDone(message)
-                    if received.count == count { break }
-                }
-                return received
-            }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                throw Poll.TimedOut(what: "\(count) messages arrived")
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? []
-        }
+        try await KafkaTesting.collect(consumer, count: count, deadline: deadline)
     }
 }
 

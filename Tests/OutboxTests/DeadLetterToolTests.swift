@@ -20,7 +20,7 @@ struct DeadLetterToolTests {
         let event = try OutboxTestKit.event(note: "dead")
         let original = KafkaMessage(
             topicPartition: TopicPartition(topic: topic, partition: 0), offset: 41, key: Array("k".utf8), value: event.data,
-            headers: event.headers.map { KafkaHeader(key: $0.name, text: $0.value) }, timestampMs: nil
+            headers: OutboxTestKit.record(event, topic: topic).headers, timestampMs: nil
         )
         let producer = try KafkaProducer(configuration: kafka, logger: OutboxTestKit.logger)
         _ = try await producer.send(DeadLetter.record(for: original, consumer: consumerName, reason: "rejected by rule 7", at: Date()))

@@ -16,10 +16,7 @@ struct InboxTests {
             let producer = try KafkaProducer(configuration: try OutboxTestKit.kafka(), logger: OutboxTestKit.logger)
             let twice = try OutboxTestKit.event(note: "repeated")
             let sentinel = try OutboxTestKit.event(note: "sentinel")
-            let records = [twice, twice, twice, sentinel].map { OutboxMessage($0, topic: topic) }.map { message in
-                ProducerRecord(topic: topic, key: message.key.map { Array($0.utf8) }, value: message.payload,
-                               headers: message.headers.map { KafkaHeader(key: $0.name, text: $0.value) })
-            }
+            let records = [twice, twice, twice, sentinel].map { OutboxMessage($0, topic: topic).record }
             _ = try await producer.send(records)
             let inbox = try schema.inbox(name: "dup", topic: topic, handlers: OutboxTestKit.effectHandlers(schema: schema.name), producer: producer)
             try await OutboxTestKit.running({ try await inbox.run() }) {
@@ -43,10 +40,10 @@ struct InboxTests {
             let producer = try KafkaProducer(configuration: kafka, logger: OutboxTestKit.logger)
 
             func record(_ event: CloudEvent, value: [UInt8]? = nil, dropHeaders: Bool = false) -> ProducerRecord {
-                ProducerRecord(
-                    topic: topic, key: Array("k".utf8), value: value ?? event.data,
-                    headers: dropHeaders ? [] : event.headers.map { KafkaHeader(key: $0.name, text: $0.value) }
-                )
+                var record = OutboxTestKit.record(event, topic: topic)
+                if let value { record.value = value }
+                if dropHeaders { record.headers = [] }
+                return record
             }
             var unknown = try OutboxTestKit.event(note: "unknown-type")
             unknown.type = "orderflow.users.user_exploded.v1"
@@ -102,10 +99,7 @@ struct InboxTests {
             let flaky = try OutboxTestKit.event(note: "flaky")
             let others = try (0..<20).map { try OutboxTestKit.event(note: "other-\($0)") }
             // "flaky" goes to partition 0; the others to partition 1.
-            _ = try await producer.send([ProducerRecord(
-                topic: topic, key: Array("a".utf8), value: flaky.data,
-                headers: flaky.headers.map { KafkaHeader(key: $0.name, text: $0.value) }, partition: 0
-            )])
+            _ = try await producer.send(OutboxTestKit.record(flaky, topic: topic, key: "a", partition: 0))
             let failuresLeft = NIOLockedValueBox(Int.max)
             let handlers = OutboxTestKit.effectHandlers(schema: schema.name) { message in
                 guard message.displayName == "flaky" else { return }
@@ -119,10 +113,7 @@ struct InboxTests {
             let inbox = try schema.inbox(name: "retry", topic: topic, handlers: handlers, producer: producer)
             try await OutboxTestKit.running({ try await inbox.run() }) {
                 // While "flaky" keeps failing, partition 1 keeps flowing.
-                _ = try await producer.send(others.map { event in
-                    ProducerRecord(topic: topic, key: Array("b".utf8), value: event.data,
-                                   headers: event.headers.map { KafkaHeader(key: $0.name, text: $0.value) }, partition: 1)
-                })
+                _ = try await producer.send(others.map { OutboxTestKit.record($0, topic: topic, key: "b", partition: 1) })
                 try await Poll.until("the other partition's messages were handled") {
                     try await schema.count("SELECT count(*)::int8 FROM $schema.effects WHERE note LIKE 'other-%'") == 20
                 }
@@ -145,8 +136,7 @@ extension InboxTests {
             let topic = try await OutboxTestKit.topic("inbox-aborted")
             let producer = try KafkaProducer(configuration: try OutboxTestKit.kafka(), logger: OutboxTestKit.logger)
             let event = try OutboxTestKit.event(note: "careless")
-            _ = try await producer.send(ProducerRecord(topic: topic, key: Array("k".utf8), value: event.data,
-                                                       headers: event.headers.map { KafkaHeader(key: $0.name, text: $0.value) }))
+            _ = try await producer.send(OutboxTestKit.record(event, topic: topic))
             let careless = NIOLockedValueBox(true)
             var handlers = MessageHandlers()
             handlers.on(UserRegistered.self) { message, context in

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Kafka
+import KafkaTestSupport
 import Logging
 import Outbox
 import PostgresNIO
@@ -49,18 +50,19 @@ enum OutboxTestKit {
         }
     }
 
-    static func brokers() throws -> [String] {
-        try StackEnvironment.value("ORDERFLOW_KAFKA_BROKERS").split(separator: ",").map(String.init)
+    static func brokers() throws -> [String] { try KafkaTesting.brokers() }
+
+    static func kafka(brokers: [String]? = nil) throws -> KafkaConfiguration {
+        try KafkaTesting.configuration(brokers: brokers)
     }
 
-    /// Client settings suited to Tansu's group coordinator (short session and poll intervals).
-    static func kafka(brokers: [String]? = nil) throws -> KafkaConfiguration {
-        KafkaConfiguration(brokers: try brokers ?? self.brokers(), properties: [
-            "session.timeout.ms": "6000",
-            "max.poll.interval.ms": "10000",
-            "heartbeat.interval.ms": "500",
-            "topic.metadata.refresh.interval.ms": "2000",
-        ])
+    /// The record that sends `event` to `topic` as the relay would, with the key (and partition)
+    /// the test chooses.
+    static func record(_ event: CloudEvent, topic: String, key: String = "k", partition: Int32? = nil) -> ProducerRecord {
+        var record = OutboxMessage(event, topic: topic).record
+        record.key = Array(key.utf8)
+        record.partition = partition
+        return record
     }
 
     /// A fresh topic.

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Kafka
+import KafkaTestSupport
 import NIOConcurrencyHelpers
 import Outbox
 import PostgresNIO
@@ -173,28 +174,11 @@ extension RelayTests {
 /// Per-aggregate sequences as the consumer saw them.
 enum OrderCheck {
     static func collect(_ consumer: KafkaConsumer, count: Int) async throws -> [KafkaMessage] {
-        try await collect(consumer) { $0.count == count }
+        try await KafkaTesting.collect(consumer, count: count, deadline: .seconds(90))
     }
 
-    /// Reads (marking each done) until `isComplete` holds for what arrived so far.
     static func collect(_ consumer: KafkaConsumer, until isComplete: @escaping @Sendable ([KafkaMessage]) -> Bool) async throws -> [KafkaMessage] {
-        try await withThrowingTaskGroup(of: [KafkaMessage].self) { group in
-            group.addTask {
-                var received: [KafkaMessage] = []
-                for await message in consumer.messages {
-                    received.append(message)
-                    try consumer.markDone(message)
-                    if isComplete(received) { break }
-                }
-                return received
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(90))
-                throw Poll.TimedOut(what: "the expected messages arrived")
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? []
-        }
+        try await KafkaTesting.collect(consumer, until: isComplete)
     }
 
     /// The payload numbers per key, in arrival order; duplicates (same `ce_id`/message id

@@ -19,8 +19,7 @@ struct TraceContinuationTests {
             let producer = try KafkaProducer(configuration: try OutboxTestKit.kafka(), logger: OutboxTestKit.logger)
             var event = try OutboxTestKit.event(note: "traced")
             event.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-            _ = try await producer.send(ProducerRecord(topic: topic, key: Array("k".utf8), value: event.data,
-                                                       headers: event.headers.map { KafkaHeader(key: $0.name, text: $0.value) }))
+            _ = try await producer.send(OutboxTestKit.record(event, topic: topic))
             var handlers = MessageHandlers()
             handlers.on(UserRegistered.self) { message, context in
                 try await context.append(UserSuspended(userID: message.userID, reason: "trace test", suspendedAt: Date()))

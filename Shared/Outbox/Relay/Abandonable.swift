@@ -5,8 +5,7 @@ import NIOConcurrencyHelpers
 /// cannot be cancelled themselves, such as a batch's delivery reports.
 func unlessCancelled<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> T? {
     let outcome = OneShot<T?>()
-    let task = Task { outcome.resume(with: await operation()) }
-    _ = task
+    Task { outcome.resume(with: await operation()) }
     return await withTaskCancellationHandler {
         await outcome.value()
     } onCancel: {

@@ -1,9 +1,7 @@
 public import Foundation
 public import Kafka
 public import Logging
-import Metrics
 import NIOConcurrencyHelpers
-import NIOCore
 import PostgresNIO
 public import ServiceKit
 public import ServiceLifecycle

@@ -89,7 +89,7 @@ struct PublishPipeline: Sendable {
                     state.ids.formUnion(rows.map(\.id))
                     state.batches += 1
                 }
-                handOff.yield(Batch(rows: rows, pending: try await producer.enqueue(rows.map(\.record))))
+                handOff.yield(Batch(rows: rows, pending: try await producer.enqueue(rows.map(\.message.record))))
             }
             if rows.count < settings.batchSize {
                 await wake.wait(atMost: max(.zero, min(settings.pollInterval, nextMetrics - clock.now)))
@@ -109,7 +109,7 @@ struct PublishPipeline: Sendable {
                 switch outcome {
                 case .success:
                     delivered.append(row.id)
-                    deliveredIDs.append(row.messageID)
+                    deliveredIDs.append(row.message.id)
                 case .failure(let error):
                     if firstFailure == nil { firstFailure = (row, error) }
                 }
@@ -132,7 +132,7 @@ struct PublishPipeline: Sendable {
                 metrics.failures.increment(by: batch.rows.count - delivered.count)
                 logger.error("outbox rows failed to publish; retrying", metadata: [
                     "outbox.failed": "\(batch.rows.count - delivered.count)", "outbox.first_failed_id": "\(firstFailure.row.id)",
-                    "kafka.topic": "\(firstFailure.row.topic)", "error": "\(firstFailure.error)",
+                    "kafka.topic": "\(firstFailure.row.message.topic)", "error": "\(firstFailure.error)",
                 ])
             }
             window.withLockedValue { state in
@@ -154,10 +154,10 @@ struct PublishPipeline: Sendable {
         var result: [OutboxRow] = []
         result.reserveCapacity(settings.batchSize)
         for try await (id, messageID, topic, key, headers, payload) in rows.decode((Int64, UUID, String, String?, String, ByteBuffer?).self) {
-            result.append(OutboxRow(
-                id: id, messageID: messageID, topic: topic, key: key,
+            result.append(OutboxRow(id: id, message: OutboxMessage(
+                id: messageID, topic: topic, key: key,
                 headers: try HeaderCoding.decode(headers), payload: payload.map { Array($0.readableBytesView) }
-            ))
+            )))
         }
         return result
     }
