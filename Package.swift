@@ -36,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: C system libraries
@@ -111,6 +114,24 @@ let package = Package(
         ),
 
         .target(
+            name: "Auth",
+            dependencies: [
+                "ServiceKit", "Redis",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Shared/Auth",
+            swiftSettings: strictSettings
+        ),
+
+        .target(
             name: "Outbox",
             dependencies: [
                 "Contracts", "Kafka", "ServiceKit",
@@ -136,7 +157,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "Users",
-            dependencies: ["ServiceKit", "Outbox"],
+            dependencies: [
+                "ServiceKit", "Outbox", "Auth", "Redis", "Contracts",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Services/Users",
             resources: [.copy("Migrations")],
             swiftSettings: strictSettings
@@ -150,7 +179,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "Payments",
-            dependencies: ["ServiceKit", "Outbox"],
+            dependencies: [
+                "ServiceKit", "Outbox", "Auth", "Redis", "Contracts",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "Services/Payments",
             resources: [.copy("Migrations")],
             swiftSettings: strictSettings

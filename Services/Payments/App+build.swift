@@ -1,17 +1,39 @@
+import Auth
+import Contracts
 import Foundation
 import Logging
 import Outbox
+import Redis
 import ServiceKit
 
-/// Builds the `payments` service: the `payments` schema's migrations (plus the messaging tables),
-/// Postgres and Kafka readiness, its topics and its outbox relay.
+/// Builds the `payments` service: wallets on a double-entry ledger, deposits, and the payment
+/// participant of the sagas (authorize, void, refund), with injectable faults.
 ///
-/// Settings beyond the common ones: `DATABASE_URL` (the `payments` role), `KAFKA_BROKERS`; see
-/// `ServiceApplication.dataService` for the optional ones.
+/// Settings beyond the common ones: `DATABASE_URL`, `KAFKA_BROKERS`, `JWT_JWKS_URL`; optional
+/// `REDIS_URL` (refuse revoked tokens), `PAYMENTS_CURRENCY`, `PAYMENTS_STARTING_BALANCE_MINOR`,
+/// `PAYMENTS_ORDER_LIMIT_MINOR`, `PAYMENTS_FAULT_*`, `JWT_ISSUER`, `JWT_AUDIENCE`.
 func buildApplication(settings: Settings, common: ServiceSettings, logger: Logger) async throws -> ServiceApplication {
-    let (app, _) = try ServiceApplication.dataService(
-        common, schema: "payments", settings: settings,
-        migrationsDirectory: Bundle.module.migrationsDirectory(), logger: logger
-    )
+    let payments = try PaymentsSettings.read(from: settings)
+    let verifier = try AuthSettings.verifier(from: settings, logger: logger)
+    let redis = try settings.optionalString(RedisSettings.urlKey).map { _ in
+        RedisClient(configuration: RedisConfiguration(settings: try RedisSettings.read(from: settings)), logger: logger)
+    }
+    let authenticator = Authenticator(verifier: verifier, revocations: redis.map(RedisRevocationList.init(redis:)), logger: logger)
+    let faults = FaultInjector(payments.faults, logger: logger)
+    let ledger = Ledger(logger: logger)
+
+    var (app, parts) = try ServiceApplication.dataService(
+        common, schema: "payments", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
+        consumers: ["payments"], logger: logger
+    ) { router, parts in
+        WalletAPI(client: parts.database.client, ledger: ledger, authenticator: authenticator, faults: faults, logger: logger)
+            .addRoutes(to: router)
+    }
+    var handlers = MessageHandlers()
+    handlers.register(WalletOpener(ledger: ledger, currency: payments.currency, startingBalanceMinor: payments.startingBalanceMinor))
+    PaymentCommandHandlers(ledger: ledger, payments: PaymentStore(logger: logger), faults: faults, perOrderLimitMinor: payments.orderLimitMinor)
+        .register(in: &handlers)
+    try app.addConsumer("payments", topics: [.usersEvents, .paymentsCommands], handlers: handlers, parts: parts, logger: logger)
+    if let redis { app.addServices(redis) }
     return app
 }

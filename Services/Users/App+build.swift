@@ -1,17 +1,56 @@
+import Auth
+import Contracts
 import Foundation
 import Logging
 import Outbox
+import Redis
 import ServiceKit
 
-/// Builds the `users` service: the `users` schema's migrations (plus the messaging tables),
-/// Postgres and Kafka readiness, its topics and its outbox relay.
+/// Builds the `users` service: accounts, tokens (EdDSA JWTs and rotating refresh tokens),
+/// the JWKS, and the `validate_customer` participant of the PlaceOrder saga.
 ///
-/// Settings beyond the common ones: `DATABASE_URL` (the `users` role), `KAFKA_BROKERS`; see
-/// `ServiceApplication.dataService` for the optional ones.
+/// Settings beyond the common ones: `DATABASE_URL`, `KAFKA_BROKERS`, `REDIS_URL` (revoked
+/// tokens) and `JWT_SIGNING_KEYS` (or `JWT_SIGNING_KEYS_FILE`); optional `JWT_*`,
+/// `REFRESH_TOKEN_TTL_HOURS`, `BCRYPT_COST`, `USERS_ADMIN_EMAIL`/`USERS_ADMIN_PASSWORD`.
 func buildApplication(settings: Settings, common: ServiceSettings, logger: Logger) async throws -> ServiceApplication {
-    let (app, _) = try ServiceApplication.dataService(
-        common, schema: "users", settings: settings,
-        migrationsDirectory: Bundle.module.migrationsDirectory(), logger: logger
+    let users = try UsersSettings.read(from: settings)
+    let redis = RedisClient(configuration: RedisConfiguration(settings: try RedisSettings.read(from: settings)), logger: logger)
+    let revocations = RedisRevocationList(redis: redis)
+    let signing = users.signingKeys[0]
+    let issuer = await TokenIssuer(issuer: users.auth.issuer, audience: users.auth.audience, lifetime: users.accessTokenLifetime, key: signing)
+    let verifier = TokenVerifier(
+        issuer: users.auth.issuer, audience: users.auth.audience,
+        keys: StaticVerificationKeys(users.signingKeys.map(\.publicKey)), leeway: users.auth.leeway, logger: logger
     )
+    let hasher = PasswordHasher(cost: users.bcryptCost)
+    let decoyHash = try await hasher.hash(RefreshTokenStore.newToken())
+
+    var (app, parts) = try ServiceApplication.dataService(
+        common, schema: "users", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
+        consumers: ["users"], logger: logger
+    ) { router, parts in
+        let store = UserStore(client: parts.database.client, outbox: parts.messaging.outbox, logger: logger)
+        UsersAPI(
+            users: store,
+            refreshTokens: RefreshTokenStore(client: parts.database.client, lifetime: users.refreshTokenLifetime, logger: logger),
+            issuer: issuer, authenticator: Authenticator(verifier: verifier, revocations: revocations, logger: logger),
+            revocations: revocations, hasher: hasher, jwks: JSONWebKeySet(users.signingKeys.map(\.publicKey)), decoyHash: decoyHash
+        )
+        .addRoutes(to: router)
+    }
+    let store = UserStore(client: parts.database.client, outbox: parts.messaging.outbox, logger: logger)
+    var handlers = MessageHandlers()
+    handlers.register(ValidateCustomerHandler(users: store))
+    try app.addConsumer("users", topics: [.usersCommands], handlers: handlers, parts: parts, logger: logger)
+    app.addServices(redis)
+    if let admin = users.bootstrapAdmin {
+        app.beforeServerStarts {
+            let hash = try await hasher.hash(admin.password)
+            if try await store.ensureAdmin(email: admin.email, passwordHash: hash) {
+                logger.info("bootstrap administrator created", metadata: ["user.email": "\(admin.email)"])
+            }
+        }
+    }
+    logger.info("signing access tokens", metadata: ["auth.kid": "\(signing.id)", "auth.published_kids": "\(users.signingKeys.map(\.id))"])
     return app
 }

@@ -11,11 +11,13 @@ extension ServiceApplication {
     ///
     /// Settings beyond the common ones: `DATABASE_URL`, `KAFKA_BROKERS`, and the optional
     /// `DATABASE_*`, `OUTBOX_*`, `KAFKA_TOPIC_PARTITIONS`, `KAFKA_REPLICATION_FACTOR`.
-    /// - Returns: The application and its messaging (whose outbox routes and handlers append to).
+    /// - Parameter routes: Adds the service's routes, given its database and messaging.
+    /// - Returns: The application, and the database and messaging its handlers use.
     public static func dataService(
         _ common: ServiceSettings, schema: String, settings: Settings, migrationsDirectory: URL,
-        consumers: [String] = [], logger: Logger, routes: (Router<AppRequestContext>) -> Void = { _ in }
-    ) throws -> (ServiceApplication, MessagingBackbone) {
+        consumers: [String] = [], logger: Logger,
+        routes: (Router<AppRequestContext>, DataServiceParts) -> Void = { _, _ in }
+    ) throws -> (ServiceApplication, DataServiceParts) {
         let databaseSettings = try DatabaseSettings.read(from: settings)
         let kafkaSettings = try KafkaSettings.read(from: settings)
         let messaging = try MessagingBackbone(
@@ -27,8 +29,19 @@ extension ServiceApplication {
             additionalMigrations: [messaging.migration], logger: logger
         )
         let kafka = try KafkaMetadataCheck(settings: kafkaSettings)
-        var app = ServiceApplication.orderFlowService(common, database: database, checks: [kafka], logger: logger, routes: routes)
+        let parts = DataServiceParts(database: database, messaging: messaging)
+        var app = ServiceApplication.orderFlowService(common, database: database, checks: [kafka], logger: logger) { router in
+            routes(router, parts)
+        }
         app.addMessaging(messaging, consumers: consumers, logger: logger)
-        return (app, messaging)
+        return (app, parts)
     }
+}
+
+/// What a data service's routes and handlers work with.
+public struct DataServiceParts: Sendable {
+    /// The service's database (its pool is `database.client`).
+    public let database: ServiceDatabase
+    /// Its outbox, relay and Kafka settings.
+    public let messaging: MessagingBackbone
 }

@@ -23,7 +23,15 @@ public struct MessagingBackbone: Sendable {
     public let topics: MessagingTopics
     /// The `outbox` and `processed_messages` tables, for ``ServiceDatabase``.
     public let migration: Migration
-    private let migrated = Latch()
+    /// The group settings of the service's consumers (`KAFKA_SESSION_TIMEOUT_MS`,
+    /// `KAFKA_MAX_POLL_INTERVAL_MS`) on top of ``kafka``.
+    public let consumerKafka: KafkaConfiguration
+    let migrated = Latch()
+
+    /// `KAFKA_SESSION_TIMEOUT_MS`: how long a silent consumer keeps its partitions (default 10 s).
+    public static let sessionTimeoutKey = SettingKey("kafka.session.timeout.ms", expecting: "milliseconds 1000-300000")
+    /// `KAFKA_MAX_POLL_INTERVAL_MS`: also the rebalance timeout a joining member may wait (default 30 s).
+    public static let maxPollIntervalKey = SettingKey("kafka.max.poll.interval.ms", expecting: "milliseconds 1000-3600000")
 
     /// Reads `OUTBOX_*`, `KAFKA_TOPIC_PARTITIONS` and `KAFKA_REPLICATION_FACTOR`, and builds the relay.
     public init(
@@ -33,6 +41,13 @@ public struct MessagingBackbone: Sendable {
         self.outbox = try Outbox(schema: schema, source: service)
         self.kafka = configuration
         self.topics = try MessagingTopics.read(from: settings)
+        let session = try settings.optionalParsed(Self.sessionTimeoutKey) { Int($0).flatMap { (1_000...300_000).contains($0) ? $0 : nil } } ?? 10_000
+        let maxPoll = try settings.optionalParsed(Self.maxPollIntervalKey) { Int($0).flatMap { (1_000...3_600_000).contains($0) ? $0 : nil } } ?? 30_000
+        var consumerKafka = configuration
+        consumerKafka["session.timeout.ms"] = String(session)
+        consumerKafka["heartbeat.interval.ms"] = String(max(200, session / 5))
+        consumerKafka["max.poll.interval.ms"] = String(max(maxPoll, session))
+        self.consumerKafka = consumerKafka
         self.migration = try MessagingTables.migration(schema: schema)
         self.relay = try OutboxRelay(
             schema: schema, database: database.url, kafka: configuration,

@@ -169,6 +169,7 @@ public final class InboxConsumer: Service, Sendable {
     private func apply(_ prepared: MessageHandlers.Prepared, event: CloudEvent, message: KafkaMessage, logger: Logger) async -> InboxVerdict {
         let name = self.name
         let outbox = self.outbox
+        let committed = AfterCommitActions()
         do {
             let fresh = try await client.withTransaction(logger: logger) { connection -> Bool in
                 let rows = try await connection.query("""
@@ -178,12 +179,15 @@ public final class InboxConsumer: Service, Sendable {
                 var inserted = false
                 for try await _ in rows { inserted = true }
                 guard inserted else { return false }
-                try await prepared(HandlerContext(connection: connection, event: event, source: message, outbox: outbox, logger: logger))
+                try await prepared(HandlerContext(
+                    connection: connection, event: event, source: message, outbox: outbox, logger: logger, afterCommitActions: committed
+                ))
                 // A handler that caught a failed statement leaves the transaction aborted, and
                 // COMMIT would then roll back silently: make that an error (SQLSTATE 25P02).
                 try await connection.query("SELECT 1", logger: logger)
                 return true
             }
+            if fresh { await committed.run() }
             return fresh ? .processed : .duplicate
         } catch let error as PostgresTransactionError {
             if let permanent = error.closureError as? PermanentFailure { return .deadLetter(permanent.reason) }

@@ -33,6 +33,8 @@ public struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case let problem as ProblemDetails:
             return problem
+        case let convertible as any ProblemConvertible:
+            return convertible.problem
         case let httpError as HTTPError where (400..<500).contains(httpError.status.code):
             return ProblemDetails(status: httpError.status, detail: httpError.body)
         case let httpError as HTTPError:

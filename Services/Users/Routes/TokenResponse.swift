@@ -1,0 +1,35 @@
+/// The body answering login and refresh (RFC 6749 §5.1 field names).
+struct TokenResponse: Encodable, Sendable {
+    let accessToken: String
+    let tokenType = "Bearer"
+    /// Seconds until the access token expires.
+    let expiresIn: Int
+    let refreshToken: String
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case refreshToken = "refresh_token"
+    }
+}
+
+/// The body of `POST /api/v1/auth/tokens`.
+struct LoginRequest: Decodable, Sendable {
+    let email: String
+    let password: String
+}
+
+/// The body of `POST /api/v1/auth/refresh` (and, optionally, of logout).
+struct RefreshRequest: Decodable, Sendable {
+    let refreshToken: String
+
+    enum CodingKeys: String, CodingKey {
+        case refreshToken = "refresh_token"
+    }
+}
+
+/// The optional body of `POST /api/v1/users/{id}/suspend`.
+struct SuspendRequest: Decodable, Sendable {
+    let reason: String?
+}

@@ -1,0 +1,59 @@
+public import Hummingbird
+import Logging
+import Metrics
+public import ServiceKit
+
+/// Turns a request's bearer token into an ``Identity``, or refuses it.
+///
+/// Routes call ``identity(of:)`` (or ``admin(of:)``) first; the failures are
+/// ``AuthFailure``s, which answer as 401 problems. When a ``RevocationList`` is given, a
+/// revoked token is refused; if the list cannot be read (Redis down) the request passes and
+/// `auth_revocation_check_failures_total` counts it, since access tokens are short-lived.
+public struct Authenticator: Sendable {
+    private let verifier: TokenVerifier
+    private let revocations: (any RevocationList)?
+    private let logger: Logger
+    private let revocationFailures = Counter(label: "auth_revocation_check_failures_total")
+
+    /// Creates an authenticator.
+    public init(verifier: TokenVerifier, revocations: (any RevocationList)?, logger: Logger) {
+        self.verifier = verifier
+        self.revocations = revocations
+        self.logger = logger
+    }
+
+    /// The identity the request's bearer token speaks for.
+    public func identity(of request: Request) async throws(AuthFailure) -> Identity {
+        guard let header = request.headers[.authorization], header.count > 7,
+              header.prefix(7).lowercased() == "bearer "
+        else { throw .missingToken }
+        return try await identity(ofToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The identity `token` speaks for.
+    public func identity(ofToken token: String) async throws(AuthFailure) -> Identity {
+        let identity = try await verifier.verify(token)
+        if let revocations {
+            do {
+                if try await revocations.isRevoked(tokenID: identity.tokenID) { throw AuthFailure.revoked }
+            } catch let failure as AuthFailure {
+                throw failure
+            } catch {
+                revocationFailures.increment()
+                logger.warning("revocation list unavailable; token accepted", metadata: ["error": "\(error)"])
+            }
+        }
+        return identity
+    }
+
+    /// The identity, which must hold the `admin` role (403 problem otherwise).
+    public func admin(of request: Request) async throws -> Identity {
+        let identity = try await identity(of: request)
+        guard identity.isAdmin else {
+            throw ProblemDetails(status: .forbidden, type: "/problems/forbidden", title: "Forbidden", detail: "This operation needs the admin role.")
+        }
+        return identity
+    }
+}
+
+extension AuthFailure: ProblemConvertible {}

@@ -1,0 +1,126 @@
+public import Foundation
+import JWTKit
+import Logging
+import NIOConcurrencyHelpers
+
+/// Verifies access tokens: the signature against the published keys with the algorithm pinned
+/// to EdDSA, then `exp`, `nbf`, `iat`, `iss` and `aud`.
+///
+/// Keys come from a ``VerificationKeySource`` and are cached; a token naming an unknown key id
+/// triggers one refresh (at most every ``minimumRefreshInterval``), so rotated keys are picked
+/// up without restarts and forged key ids cannot hammer the key endpoint.
+public final class TokenVerifier: Sendable {
+    /// The expected `iss`.
+    public let issuer: String
+    /// The audience that must appear in `aud`.
+    public let audience: String
+    /// Tolerated clock skew for `exp`, `nbf` and `iat`.
+    public let leeway: Duration
+    /// The shortest time between two key refreshes.
+    public let minimumRefreshInterval: Duration
+    private let source: any VerificationKeySource
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let cache = NIOLockedValueBox(KeyCache())
+
+    private struct KeyCache {
+        var collections: [String: JWTKeyCollection] = [:]
+        var lastRefresh: ContinuousClock.Instant?
+        var loaded = false
+    }
+
+    /// Creates a verifier.
+    /// - Parameter now: The clock claims are checked against (tests move it).
+    public init(
+        issuer: String, audience: String, keys: any VerificationKeySource, leeway: Duration = .seconds(30),
+        minimumRefreshInterval: Duration = .seconds(5), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    ) {
+        self.issuer = issuer
+        self.audience = audience
+        self.source = keys
+        self.leeway = leeway
+        self.minimumRefreshInterval = minimumRefreshInterval
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Verifies `token` and returns whom it speaks for.
+    public func verify(_ token: String) async throws(AuthFailure) -> Identity {
+        let header = try Self.header(of: token)
+        guard header.alg == "EdDSA" else { throw .algorithmNotAllowed(header.alg) }
+        guard let kid = header.kid else { throw .unknownKey }
+        let collection = try await collection(for: kid)
+        let claims: AccessTokenClaims
+        do {
+            claims = try await collection.verify(token, as: AccessTokenClaims.self)
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            throw .invalidSignature
+        } catch {
+            throw .malformedToken
+        }
+        return try check(claims)
+    }
+
+    /// Checks the claims of a token whose signature is valid.
+    func check(_ claims: AccessTokenClaims) throws(AuthFailure) -> Identity {
+        let now = now()
+        let skew = TimeInterval(leeway.components.seconds)
+        guard now.timeIntervalSince(claims.expiration.value) < skew else { throw .expired }
+        if let notBefore = claims.notBefore, notBefore.value.timeIntervalSince(now) > skew { throw .notYetValid }
+        guard claims.issuedAt.value.timeIntervalSince(now) <= skew else { throw .notYetValid }
+        guard claims.issuer.value == issuer else { throw .wrongIssuer }
+        guard claims.audience.value.contains(audience) else { throw .wrongAudience }
+        guard let userID = UUID(uuidString: claims.subject.value), !claims.tokenID.value.isEmpty else { throw .malformedToken }
+        return Identity(userID: userID, roles: Set(claims.roles), tokenID: claims.tokenID.value, expiresAt: claims.expiration.value)
+    }
+
+    private struct Header: Decodable {
+        var alg: String
+        var kid: String?
+    }
+
+    /// The decoded header; throws for anything that is not `base64url.base64url.base64url`
+    /// with a JSON header.
+    static func header(of token: String) throws(AuthFailure) -> (alg: String, kid: String?) {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, token.utf8.count <= 8_192,
+              let data = Base64URL.decode(parts[0]),
+              let header = try? JSONDecoder().decode(Header.self, from: data)
+        else { throw .malformedToken }
+        return (header.alg, header.kid)
+    }
+
+    /// The collection holding `kid`, refreshing the keys once when it is unknown.
+    private func collection(for kid: String) async throws(AuthFailure) -> JWTKeyCollection {
+        if let known = cache.withLockedValue({ $0.collections[kid] }) { return known }
+        let clock = ContinuousClock()
+        let mayRefresh = cache.withLockedValue { cache in
+            if let last = cache.lastRefresh, clock.now - last < minimumRefreshInterval { return false }
+            cache.lastRefresh = clock.now
+            return true
+        }
+        if mayRefresh {
+            do {
+                let keys = try await source.keys()
+                var collections: [String: JWTKeyCollection] = [:]
+                for key in keys {
+                    let collection = JWTKeyCollection()
+                    await collection.add(eddsa: EdDSA.PublicKey(backing: key.publicKey), kid: JWKIdentifier(string: key.id))
+                    collections[key.id] = collection
+                }
+                cache.withLockedValue { cache in
+                    cache.collections = collections
+                    cache.loaded = true
+                }
+                logger.info("token verification keys loaded", metadata: ["auth.key_ids": "\(keys.map(\.id).sorted())"])
+            } catch {
+                logger.warning("token verification keys could not be fetched", metadata: ["error": "\(error)"])
+                if !cache.withLockedValue({ $0.loaded }) { throw .keysUnavailable }
+            }
+        } else if !cache.withLockedValue({ $0.loaded }) {
+            throw .keysUnavailable
+        }
+        guard let collection = cache.withLockedValue({ $0.collections[kid] }) else { throw .unknownKey }
+        return collection
+    }
+}
