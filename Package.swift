@@ -285,7 +285,10 @@ let package = Package(
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "ServiceKit", "Kafka", "Redis", "TestSupport",
+                "ServiceKit", "Kafka", "Redis", "TestSupport", "Auth", "Outbox", "Contracts", "KafkaTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 "Gateway", "Users", "Orders", "Payments", "Notifications",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

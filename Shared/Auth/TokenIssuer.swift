@@ -34,6 +34,7 @@ public struct TokenIssuer: Sendable {
 
     /// Signs a token for `userID` with `roles`, valid from `now` for ``lifetime``.
     public func issue(userID: UUID, roles: [Role], now: Date = Date()) async throws -> Issued {
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))  // NumericDate in whole seconds
         let claims = AccessTokenClaims(
             issuer: issuer, audience: audience, subject: userID, issuedAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(lifetime.components.seconds)), notBefore: now,

@@ -69,6 +69,51 @@ final class ServiceProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: outputFile)
     }
 
+    /// An HTTP exchange's outcome.
+    struct Reply: Sendable {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        /// The body as a JSON object (a failed expectation when it is not one).
+        func json() throws -> [String: Any] {
+            let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            return try #require(object, "not a JSON object: \(text)")
+        }
+        /// A header, by case-insensitive name.
+        func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    /// Sends `method path` with `headers` and an optional JSON body.
+    func request(_ method: String, _ path: String, headers: [String: String] = [:], json: String? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(json.utf8)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        var fields: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { fields["\(key)"] = "\(value)" }
+        return Reply(status: http.statusCode, headers: fields, body: data)
+    }
+
+    /// Waits until a log line contains `text` (the process must log at a level that shows it).
+    func waitForLog(_ text: String, deadline: Duration = .seconds(60)) async throws {
+        try await Poll.until("\(name) logs \"\(text)\"", deadline: deadline) { !self.isRunning || self.log.contains(text) }
+        try #require(log.contains(text), "\(name) exited before logging \"\(text)\":\n\(log.suffix(2_000))")
+    }
+
+    /// Standard output and error so far (the JSON log lines).
+    var log: String {
+        ((try? String(contentsOf: outputFile, encoding: .utf8)) ?? "") + ((try? String(contentsOf: errorFile, encoding: .utf8)) ?? "")
+    }
+
     /// GET `path`; nil when the connection fails.
     func get(_ path: String) async -> (status: Int, body: String)? {
         var request = URLRequest(url: baseURL.appendingPathComponent(path))

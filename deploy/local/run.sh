@@ -40,6 +40,8 @@ cat <<INFO
     postgres       127.0.0.1:$PG_PORT   (database orderflow; credentials in $STACK_DIR/stack.env)
     redis          $ORDERFLOW_REDIS_URL
     kafka (Tansu)  $ORDERFLOW_KAFKA_BROKERS
+  Admin login:  $ORDERFLOW_ADMIN_EMAIL / $ORDERFLOW_ADMIN_PASSWORD   (dev secrets in $STACK_DIR/stack.env)
+  Token keys:   $USERS_URL/.well-known/jwks.json (signing key in $STACK_DIR/secrets/, generated on first run)
   Logs: $STACK_DIR/logs/   Stop: Ctrl-C here, or \`make stop\` from another terminal.
 
 INFO

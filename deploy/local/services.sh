@@ -32,6 +32,15 @@ choose_port() {
 
 ready() { curl -fsS "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1; }
 
+# What a service needs beyond the stack's URLs: users signs tokens (and creates the bootstrap
+# administrator), the others verify them against users' JWKS.
+auth_env() {
+  case "$1" in
+    users) echo "JWT_SIGNING_KEYS_FILE=$ORDERFLOW_JWT_SIGNING_KEYS_FILE USERS_ADMIN_EMAIL=$ORDERFLOW_ADMIN_EMAIL USERS_ADMIN_PASSWORD=$ORDERFLOW_ADMIN_PASSWORD" ;;
+    *) echo "JWT_JWKS_URL=http://127.0.0.1:$USERS_PORT/.well-known/jwks.json" ;;
+  esac
+}
+
 start_one() {
   local svc="$1" port="$2" dburl=""
   if pid_alive "$PID_DIR/$svc.pid"; then log "$svc already running"; return; fi
@@ -43,6 +52,7 @@ start_one() {
   local detach=""; command -v setsid >/dev/null 2>&1 && detach="setsid"
   $detach env HTTP_HOST=127.0.0.1 HTTP_PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" \
       ${dburl:+DATABASE_URL="$dburl"} KAFKA_BROKERS="$ORDERFLOW_KAFKA_BROKERS" REDIS_URL="$ORDERFLOW_REDIS_URL" \
+      $(auth_env "$svc") KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}" KAFKA_MAX_POLL_INTERVAL_MS="${KAFKA_MAX_POLL_INTERVAL_MS:-10000}" \
       nohup "$BIN_DIR/$svc" >>"$LOG_DIR/$svc.log" 2>&1 &
   echo $! > "$PID_DIR/$svc.pid"
 }
@@ -56,9 +66,14 @@ case "$cmd" in
     mkdir -p "$PID_DIR" "$LOG_DIR"
     : > "$URLS_FILE"
     for svc in $SERVICES; do
+      upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"
       port="$(choose_port "$svc")"
-      start_one "$svc" "$port"
-      echo "$(echo "$svc" | tr '[:lower:]' '[:upper:]')_URL=http://127.0.0.1:$port" >> "$URLS_FILE"
+      printf -v "${upper}_PORT" '%s' "$port"
+      echo "${upper}_URL=http://127.0.0.1:$port" >> "$URLS_FILE"
+    done
+    for svc in $SERVICES; do
+      var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
+      start_one "$svc" "${!var}"
     done
     source "$URLS_FILE"
     failed=0

@@ -53,6 +53,17 @@ DETACH=""; command -v setsid >/dev/null 2>&1 && DETACH="setsid"
 
 gen_secret() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
 
+# A dev token-signing key: kid=base64url(32 random bytes), an Ed25519 seed. Written once per
+# stack directory (kept across runs, so issued tokens stay valid); never committed.
+ensure_signing_keys() {
+  local file="$STACK_DIR/secrets/jwt-signing-keys"
+  if [ ! -s "$file" ]; then
+    mkdir -p "$STACK_DIR/secrets"; chmod 700 "$STACK_DIR/secrets"
+    ( umask 077; python3 -c 'import base64, os, time; print("dev-%d=%s" % (time.time(), base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")))' > "$file" )
+  fi
+  JWT_SIGNING_KEYS_FILE="$file"
+}
+
 # Load a previous env file so a re-run reuses ports and passwords.
 load_env() { [ -f "$ENV_FILE" ] && source "$ENV_FILE" || true; }
 
@@ -76,6 +87,9 @@ ORDERFLOW_NOTIFICATIONS_DATABASE_URL=postgres://notifications:$PG_NOTIFICATIONS_
 ORDERFLOW_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 ORDERFLOW_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 ORDERFLOW_STACK_DIR=$STACK_DIR
+ORDERFLOW_JWT_SIGNING_KEYS_FILE=$JWT_SIGNING_KEYS_FILE
+ORDERFLOW_ADMIN_EMAIL=$ORDERFLOW_ADMIN_EMAIL
+ORDERFLOW_ADMIN_PASSWORD=$ORDERFLOW_ADMIN_PASSWORD
 ENV
   chmod 600 "$ENV_FILE"
 }
@@ -166,6 +180,9 @@ case "$cmd" in
     PG_ORDERS_PASSWORD="${PG_ORDERS_PASSWORD:-$(gen_secret)}"
     PG_PAYMENTS_PASSWORD="${PG_PAYMENTS_PASSWORD:-$(gen_secret)}"
     PG_NOTIFICATIONS_PASSWORD="${PG_NOTIFICATIONS_PASSWORD:-$(gen_secret)}"
+    ORDERFLOW_ADMIN_EMAIL="${ORDERFLOW_ADMIN_EMAIL:-admin@orderflow.test}"
+    ORDERFLOW_ADMIN_PASSWORD="${ORDERFLOW_ADMIN_PASSWORD:-$(gen_secret)}"
+    ensure_signing_keys
     wants postgres && start_postgres
     wants redis && start_redis
     wants kafka && start_tansu

@@ -55,10 +55,10 @@ struct WalletAPI: Sendable {
                 """, logger: logger)
             var entries: [WalletEntry] = []
             for try await (id, transaction, kind, reference, amount, created) in rows.decode((Int64, UUID, String, String, Int64, Date).self) {
-                entries.append(WalletEntry(id: id, transactionID: transaction, kind: kind, reference: reference, amountMinor: amount, createdAt: created))
+                entries.append(WalletEntry(id: id, transactionID: transaction.uuidString.lowercased(), kind: kind, reference: reference, amountMinor: amount, createdAt: created))
             }
             let body = WalletResource(
-                userID: identity.userID, balance: Money(amountMinor: wallet.balanceMinor, currency: wallet.currency),
+                userID: identity.userID.uuidString.lowercased(), balance: Money(amountMinor: wallet.balanceMinor, currency: wallet.currency),
                 entries: Page(rows: entries, request: page) { String($0.id) }
             )
             return try JSONBody.response(body)
@@ -98,7 +98,7 @@ struct WalletAPI: Sendable {
                 .deposit, reference: "deposit:\(key)", amountMinor: body.amount.amountMinor, from: deposits, to: wallet.accountID
             ), on: connection)
             let receipt = DepositReceipt(
-                transactionID: transaction, amount: body.amount,
+                transactionID: transaction.uuidString.lowercased(), amount: body.amount,
                 balance: Money(amountMinor: wallet.balanceMinor + body.amount.amountMinor, currency: wallet.currency)
             )
             let encoded = try JSONBody.encoder.encode(receipt)
@@ -113,7 +113,7 @@ struct DepositRequest: Decodable, Sendable {
 }
 
 struct DepositReceipt: Codable, Sendable {
-    let transactionID: UUID
+    let transactionID: String
     let amount: Money
     let balance: Money
 
@@ -125,7 +125,7 @@ struct DepositReceipt: Codable, Sendable {
 
 struct WalletEntry: Encodable, Sendable {
     let id: Int64
-    let transactionID: UUID
+    let transactionID: String
     let kind: String
     let reference: String
     let amountMinor: Int64
@@ -140,7 +140,7 @@ struct WalletEntry: Encodable, Sendable {
 }
 
 struct WalletResource: Encodable, Sendable {
-    let userID: UUID
+    let userID: String
     let balance: Money
     let entries: Page<WalletEntry>
 

@@ -20,7 +20,8 @@ struct UserAccount: Sendable, Equatable {
 
 /// A user as the API shows it.
 struct UserResource: Encodable, Sendable {
-    let id: UUID
+    /// Lowercase, as in `Location`.
+    let id: String
     let email: String
     let displayName: String
     let roles: [Role]
@@ -28,7 +29,7 @@ struct UserResource: Encodable, Sendable {
     let createdAt: Date
 
     init(_ user: UserAccount) {
-        id = user.id
+        id = user.id.uuidString.lowercased()
         email = user.email
         displayName = user.displayName
         roles = user.roles

@@ -1,5 +1,6 @@
 public import Hummingbird
 import Logging
+import PostgresNIO
 
 /// Turns every error a route throws into an `application/problem+json` response.
 ///
@@ -31,6 +32,9 @@ public struct ProblemMiddleware: RouterMiddleware {
     /// Maps an error to the problem the client sees (internals never leave the process).
     static func problem(for error: any Error, logger: Logger) -> ProblemDetails {
         switch error {
+        case let transaction as PostgresTransactionError where transaction.closureError != nil:
+            // A problem thrown inside a transaction comes back wrapped.
+            return problem(for: transaction.closureError ?? transaction, logger: logger)
         case let problem as ProblemDetails:
             return problem
         case let convertible as any ProblemConvertible:

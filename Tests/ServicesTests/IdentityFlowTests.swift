@@ -1,0 +1,91 @@
+import Contracts
+import Foundation
+import TestSupport
+import Testing
+
+extension LiveServices {
+    /// users over HTTP against real Postgres, Redis and Tansu, with payments verifying the
+    /// same tokens through users' JWKS.
+    @Suite("Identity: register, log in, refresh, log out, suspend")
+    struct IdentityFlowTests {
+        @Test("register → login → me → refresh rotates (reuse revokes the family) → logout revokes the access token everywhere")
+        func fullFlow() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let customer = try await fleet.newCustomer("Ada")
+
+            let me = try await fleet.users.request("GET", "/api/v1/users/me", headers: customer.bearer)
+            #expect(me.status == 200)
+            #expect(try me.json()["email"] as? String == customer.email)
+            #expect(try me.json()["roles"] as? [String] == ["customer"])
+
+            let duplicate = try await fleet.users.request(
+                "POST", "/api/v1/users", json: #"{"email":"\#(customer.email.uppercased())","password":"another password","display_name":"Eve"}"#
+            )
+            #expect(duplicate.status == 409)
+            #expect(duplicate.header("Content-Type") == "application/problem+json")
+
+            // Rotation: the refresh token works once; its successor works until a replay of
+            // the old one revokes the whole family.
+            let rotated = try await fleet.users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(customer.refreshToken)"}"#)
+            #expect(rotated.status == 200)
+            let successor = try #require(try rotated.json()["refresh_token"] as? String)
+            #expect(successor != customer.refreshToken)
+            let replay = try await fleet.users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(customer.refreshToken)"}"#)
+            #expect(replay.status == 401)
+            let afterReuse = try await fleet.users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(successor)"}"#)
+            #expect(afterReuse.status == 401, "a replayed refresh token must revoke its family")
+
+            // Logout: the access token is refused by users and by payments, the refresh token too.
+            let session = try await fleet.login(email: customer.email, password: customer.password)
+            let bearer = ["Authorization": "Bearer \(session.access)"]
+            #expect(try await fleet.payments.request("GET", "/api/v1/wallet", headers: bearer).status != 401)
+            let logout = try await fleet.users.request("POST", "/api/v1/auth/logout", headers: bearer, json: #"{"refresh_token":"\#(session.refresh)"}"#)
+            #expect(logout.status == 204)
+            for (name, service) in [("users", fleet.users), ("payments", fleet.payments)] {
+                let path = name == "users" ? "/api/v1/users/me" : "/api/v1/wallet"
+                let refused = try await service.request("GET", path, headers: bearer)
+                #expect(refused.status == 401, "\(name) accepted a revoked token")
+                #expect(try refused.json()["detail"] as? String == "The access token was revoked.")
+            }
+            let refreshAfterLogout = try await fleet.users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(session.refresh)"}"#)
+            #expect(refreshAfterLogout.status == 401)
+            try await fleet.stop()
+        }
+
+        @Test("an admin suspends a customer: login is refused, validate_customer replies suspended; unknown customers are rejected")
+        func suspension() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let channel = try SagaChannel()
+            let active = try await fleet.newCustomer()
+            let suspended = try await fleet.newCustomer()
+
+            let notAdmin = try await fleet.users.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: active.bearer)
+            #expect(notAdmin.status == 403)
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            let done = try await fleet.users.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: admin, json: #"{"reason":"test"}"#)
+            #expect(done.status == 200)
+            #expect(try done.json()["status"] as? String == "suspended")
+            let login = try await fleet.users.request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(suspended.email)","password":"\#(suspended.password)"}"#)
+            #expect(login.status == 403)
+
+            let unknown = UUID()
+            let commands = [
+                try await channel.send(ValidateCustomer(orderID: UUID(), customerID: active.id)),
+                try await channel.send(ValidateCustomer(orderID: UUID(), customerID: suspended.id)),
+                try await channel.send(ValidateCustomer(orderID: UUID(), customerID: unknown)),
+            ]
+            // Delivered twice: the inbox answers once.
+            try await channel.resend(commands[0], topic: .usersCommands)
+            try await channel.waitUntil("users answered the three validations") { _ in
+                commands.allSatisfy { !channel.replies(causedBy: $0.id).isEmpty }
+            }
+            let answers = commands.map { channel.replies(causedBy: $0.id) }
+            #expect(answers[0].map(\.type) == [CustomerValidatedReply.ceType])
+            #expect(try answers[1].first?.decode(CustomerRejectedReply.self).reason == .suspended)
+            #expect(try answers[2].first?.decode(CustomerRejectedReply.self).reason == .unknownCustomer)
+            #expect(answers[0].first?.correlationID == commands[0].correlationID)
+            await channel.close()
+            try await fleet.stop()
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Contracts
+import Foundation
+import PostgresNIO
+import TestSupport
+import Testing
+
+extension LiveServices {
+    /// payments as a saga participant: commands in over Kafka, replies out through its outbox.
+    @Suite("Payment commands")
+    struct PaymentCommandTests {
+        static func euros(_ minor: Int64) -> Money { Money(amountMinor: minor, currency: "EUR") }
+
+        @Test("authorize delivered twice debits once; void and refund restore the balance; declines leave it alone")
+        func commands() async throws {
+            let fleet = try await UsersAndPayments.start(payments: ["PAYMENTS_STARTING_BALANCE_MINOR": "10000", "PAYMENTS_ORDER_LIMIT_MINOR": "50000"])
+            let channel = try SagaChannel()
+            let customer = try await fleet.newCustomer()
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
+
+            let voided = UUID(), refunded = UUID(), poor = UUID(), big = UUID()
+            let authorize = try await channel.send(AuthorizePayment(orderID: voided, customerID: customer.id, amount: Self.euros(2_500)))
+            try await channel.resend(authorize, topic: .paymentsCommands)
+            let again = try await channel.send(AuthorizePayment(orderID: voided, customerID: customer.id, amount: Self.euros(2_500)))
+            try await channel.waitUntil("both authorizations answered") { _ in
+                !channel.replies(causedBy: authorize.id).isEmpty && !channel.replies(causedBy: again.id).isEmpty
+            }
+            #expect(channel.replies(causedBy: authorize.id).map(\.type) == [PaymentAuthorizedReply.ceType], "one reply for one command id")
+            #expect(channel.replies(causedBy: again.id).map(\.type) == [PaymentAuthorizedReply.ceType], "a new command id repeats the answer")
+            #expect(try await fleet.walletBalance(of: customer) == 7_500)
+
+            let void = try await channel.send(VoidPayment(orderID: voided, customerID: customer.id))
+            let charge = try await channel.send(AuthorizePayment(orderID: refunded, customerID: customer.id, amount: Self.euros(1_000)))
+            try await channel.waitUntil("void and second authorization answered") { _ in
+                !channel.replies(causedBy: void.id).isEmpty && !channel.replies(causedBy: charge.id).isEmpty
+            }
+            let refund = try await channel.send(RefundPayment(orderID: refunded, customerID: customer.id))
+            let insufficient = try await channel.send(AuthorizePayment(orderID: poor, customerID: customer.id, amount: Self.euros(20_000)))
+            let overLimit = try await channel.send(AuthorizePayment(orderID: big, customerID: customer.id, amount: Self.euros(60_000)))
+            try await channel.waitUntil("refund and declines answered") { _ in
+                [refund, insufficient, overLimit].allSatisfy { !channel.replies(causedBy: $0.id).isEmpty }
+            }
+            #expect(try channel.replies(causedBy: void.id).first?.decode(PaymentVoidedReply.self).amount == Self.euros(2_500))
+            #expect(channel.replies(causedBy: refund.id).map(\.type) == [PaymentRefundedReply.ceType])
+            #expect(try channel.replies(causedBy: insufficient.id).first?.decode(PaymentDeclinedReply.self).reason == .insufficientFunds)
+            #expect(try channel.replies(causedBy: overLimit.id).first?.decode(PaymentDeclinedReply.self).reason == .overLimit)
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
+
+            // A void that overtakes its authorization leaves a tombstone: the late
+            // authorization is dead-lettered, never debited.
+            let dlq = try SagaChannel(deadLettersOf: "payments")
+            let early = UUID()
+            let earlyVoid = try await channel.send(VoidPayment(orderID: early, customerID: customer.id))
+            try await channel.waitUntil("the early void answered") { _ in !channel.replies(causedBy: earlyVoid.id).isEmpty }
+            let late = try await channel.send(AuthorizePayment(orderID: early, customerID: customer.id, amount: Self.euros(500)))
+            try await dlq.waitUntil("the late authorization is dead-lettered") { events in events.contains { $0.id == late.id } }
+            #expect(channel.replies(causedBy: late.id).isEmpty)
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
+            await dlq.close()
+            await channel.close()
+            try await fleet.stop()
+        }
+
+        @Test("1,000 random authorize/void/refund commands with duplicates keep every ledger invariant")
+        func randomizedLedger() async throws {
+            let fleet = try await UsersAndPayments.start(payments: ["PAYMENTS_STARTING_BALANCE_MINOR": "10000", "PAYMENTS_ORDER_LIMIT_MINOR": "6000"])
+            let channel = try SagaChannel()
+            let dlq = try SagaChannel(deadLettersOf: "payments")
+            var customers: [Customer] = []
+            for _ in 0..<4 { customers.append(try await fleet.newCustomer()) }
+            for customer in customers { #expect(try await fleet.walletBalance(of: customer) == 10_000) }
+
+            var generator = SystemRandomNumberGenerator()
+            let orders = (0..<150).map { _ in (UUID(), customers.randomElement(using: &generator)!.id) }
+            var batch: [(CloudEvent, Topic)] = []
+            while batch.count < 1_000 {
+                let (order, customer) = orders.randomElement(using: &generator)!
+                let roll = Int.random(in: 0..<100, using: &generator)
+                if roll < 10, let previous = batch.randomElement(using: &generator) {
+                    batch.append(previous)  // the same command id again
+                } else if roll < 60 {
+                    let amount = Int64.random(in: 1...7_000, using: &generator)
+                    batch.append((try CloudEvent(AuthorizePayment(orderID: order, customerID: customer, amount: Self.euros(amount)), source: "orders"), .paymentsCommands))
+                } else if roll < 85 {
+                    batch.append((try CloudEvent(VoidPayment(orderID: order, customerID: customer), source: "orders"), .paymentsCommands))
+                } else {
+                    batch.append((try CloudEvent(RefundPayment(orderID: order, customerID: customer), source: "orders"), .paymentsCommands))
+                }
+            }
+            try await channel.sendAll(batch)
+            let ids = Set(batch.map(\.0.id))
+            try await Poll.until("payments settled all \(ids.count) distinct commands", deadline: .seconds(240)) {
+                let processed = try await AdminDatabase.with { client in
+                    try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM payments.processed_messages WHERE consumer = 'payments' AND message_id = ANY(\(Array(ids)))
+                        """, on: client)
+                }
+                let deadLettered = Set(dlq.events.map(\.id)).intersection(ids).count
+                return Int(processed) + deadLettered == ids.count
+            }
+            let customerIDs = customers.map(\.id)
+            let orderIDs = orders.map(\.0)
+            let violations = try await AdminDatabase.with { client in
+                [
+                    "unbalanced ledger transactions": try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM (SELECT transaction_id FROM payments.ledger_entries GROUP BY transaction_id HAVING sum(amount_minor) <> 0) t
+                        """, on: client),
+                    "accounts whose balance is not the sum of their entries": try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM payments.accounts a
+                        WHERE a.balance_minor <> coalesce((SELECT sum(e.amount_minor) FROM payments.ledger_entries e WHERE e.account_id = a.id), 0)
+                        """, on: client),
+                    "negative wallets": try await AdminDatabase.scalar(
+                        "SELECT count(*) FROM payments.accounts WHERE kind = 'wallet' AND balance_minor < 0", on: client),
+                    "test wallets not at 10000 minus their held authorizations": try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM payments.accounts a WHERE a.user_id = ANY(\(customerIDs)) AND a.balance_minor <> 10000 - coalesce(
+                            (SELECT sum(p.amount_minor) FROM payments.payments p WHERE p.customer_id = a.user_id AND p.status = 'authorized'), 0)
+                        """, on: client),
+                    "orders whose ledger does not match their status": try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM payments.payments p,
+                          LATERAL (SELECT count(*) FILTER (WHERE kind = 'authorization') AS auth, count(*) FILTER (WHERE kind = 'void') AS void,
+                                          count(*) FILTER (WHERE kind = 'refund') AS refund
+                                   FROM payments.ledger_transactions t WHERE t.reference = 'order:' || p.order_id::text) l
+                        WHERE p.order_id = ANY(\(orderIDs)) AND NOT (
+                               (p.status = 'authorized' AND l.auth = 1 AND l.void = 0 AND l.refund = 0)
+                            OR (p.status = 'declined' AND l.auth = 0 AND l.void = 0 AND l.refund = 0)
+                            OR (p.status = 'voided' AND p.amount_minor > 0 AND l.auth = 1 AND l.void = 1 AND l.refund = 0)
+                            OR (p.status = 'voided' AND p.amount_minor = 0 AND l.auth = 0 AND l.void = 0 AND l.refund = 0)
+                            OR (p.status = 'refunded' AND l.auth = 1 AND l.void = 0 AND l.refund = 1))
+                        """, on: client),
+                ]
+            }
+            for (name, count) in violations { #expect(count == 0, "\(name): \(count)") }
+            let statuses = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("SELECT count(DISTINCT status) FROM payments.payments WHERE order_id = ANY(\(orderIDs))", on: client)
+            }
+            #expect(statuses >= 3, "the random run should reach several payment states")
+            await dlq.close()
+            await channel.close()
+            try await fleet.stop()
+        }
+
+        @Test("a crash after committing an authorization, before its reply is published: after restart, one reply and one debit")
+        func crashAfterCommit() async throws {
+            var fleet = try await UsersAndPayments.start(payments: ["PAYMENTS_FAULT_CRASH_POINT": "after_commit_before_reply"])
+            let channel = try SagaChannel()
+            let customer = try await fleet.newCustomer()
+            let opening = try await fleet.walletBalance(of: customer)
+            let order = UUID()
+            let command = try await channel.send(AuthorizePayment(orderID: order, customerID: customer.id, amount: Self.euros(1_234)))
+
+            let exit = try await fleet.payments.waitForExit(deadline: .seconds(90))
+            #expect(exit.status == 70, "payments should exit at the crash point")
+            let (debits, unpublished) = try await AdminDatabase.with { client in
+                (try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM payments.ledger_transactions WHERE kind = 'authorization' AND reference = \("order:" + order.uuidString.lowercased())
+                    """, on: client),
+                 try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM payments.outbox WHERE message_key = \(order.uuidString.lowercased()) AND published_at IS NULL
+                    """, on: client))
+            }
+            #expect(debits == 1, "the authorization committed before the crash")
+            #expect(unpublished == 2, "its event and reply were still waiting in the outbox")
+            #expect(channel.replies(causedBy: command.id).isEmpty)
+
+            try await fleet.restartPayments()
+            // A later command on the same key (so the same partition) marks the end of the
+            // replies to look at.
+            let marker = try await channel.send(AuthorizePayment(orderID: order, customerID: customer.id, amount: Self.euros(1_234)))
+            try await channel.waitUntil("the marker's reply arrived") { _ in !channel.replies(causedBy: marker.id).isEmpty }
+            #expect(channel.replies(causedBy: command.id).map(\.type) == [PaymentAuthorizedReply.ceType], "exactly one reply to the crashed command")
+            #expect(try await fleet.walletBalance(of: customer) == opening - 1_234, "exactly one debit")
+            await channel.close()
+            try await fleet.stop()
+        }
+    }
+}
