@@ -257,6 +257,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "AuthTests",
+            dependencies: ["Auth", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            path: "Tests/AuthTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "RedisTests",
             dependencies: ["Redis", "TestSupport"],
             path: "Tests/RedisTests",

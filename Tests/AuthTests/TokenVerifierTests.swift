@@ -1,0 +1,109 @@
+import Auth
+import Crypto
+import Foundation
+import Logging
+import Testing
+
+/// The verifier's decisions, with keys in memory and a clock the test moves: no I/O.
+@Suite("Token verification")
+struct TokenVerifierTests {
+    let key = SigningKey.generate(id: "k1")
+    let user = UUID()
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    func verifier(keys: [VerificationKey]? = nil, at time: Date? = nil, source: (any VerificationKeySource)? = nil) -> TokenVerifier {
+        let clock = time ?? now
+        return TokenVerifier(
+            issuer: "orderflow-users", audience: "orderflow", keys: source ?? StaticVerificationKeys(keys ?? [key.publicKey]),
+            leeway: .seconds(30), now: { clock }, logger: Self.quiet
+        )
+    }
+
+    func issue(with signing: SigningKey? = nil, issuer: String = "orderflow-users", audience: String = "orderflow", at time: Date? = nil) async throws -> String {
+        let issuer = await TokenIssuer(issuer: issuer, audience: audience, lifetime: .seconds(900), key: signing ?? key)
+        return try await issuer.issue(userID: user, roles: [.customer, .admin], now: time ?? now).token
+    }
+
+    @Test("a token the issuer signed verifies, with its subject, roles and expiry")
+    func roundTrip() async throws {
+        let identity = try await verifier().verify(try await issue())
+        #expect(identity.userID == user)
+        #expect(identity.roles == [.customer, .admin])
+        #expect(identity.isAdmin)
+        #expect(identity.expiresAt == now.addingTimeInterval(900))
+        #expect(!identity.tokenID.isEmpty)
+    }
+
+    @Test("expiry and not-before are checked against the clock, with the leeway")
+    func time() async throws {
+        let token = try await issue()
+        #expect(try await verifier(at: now.addingTimeInterval(900 + 29)).verify(token).userID == user)
+        await #expect(throws: AuthFailure.expired) { try await verifier(at: now.addingTimeInterval(900 + 31)).verify(token) }
+        await #expect(throws: AuthFailure.notYetValid) { try await verifier(at: now.addingTimeInterval(-60)).verify(token) }
+    }
+
+    @Test("issuer and audience must match")
+    func issuerAndAudience() async throws {
+        await #expect(throws: AuthFailure.wrongIssuer) { try await verifier().verify(try await issue(issuer: "someone")) }
+        await #expect(throws: AuthFailure.wrongAudience) { try await verifier().verify(try await issue(audience: "elsewhere")) }
+    }
+
+    @Test("an unknown key id, a foreign key under a known id, and a broken token are refused")
+    func keys() async throws {
+        await #expect(throws: AuthFailure.unknownKey) { try await verifier().verify(try await issue(with: .generate(id: "k2"))) }
+        await #expect(throws: AuthFailure.invalidSignature) { try await verifier().verify(try await issue(with: .generate(id: "k1"))) }
+        await #expect(throws: AuthFailure.malformedToken) { try await verifier().verify("a.b") }
+        await #expect(throws: AuthFailure.malformedToken) { try await verifier().verify("!!.??.##") }
+    }
+
+    @Test("a retired key still verifies the tokens it signed; a rotated-in key is fetched on first sight")
+    func rotation() async throws {
+        let next = SigningKey.generate(id: "k2")
+        let old = try await issue()
+        let fresh = try await issue(with: next)
+        let both = verifier(keys: [next.publicKey, key.publicKey])
+        #expect(try await both.verify(old).userID == user)
+        #expect(try await both.verify(fresh).userID == user)
+
+        let source = ChangingKeys([key.publicKey])
+        let refreshing = TokenVerifier(
+            issuer: "orderflow-users", audience: "orderflow", keys: source, minimumRefreshInterval: .zero, now: { now }, logger: Self.quiet
+        )
+        #expect(try await refreshing.verify(old).userID == user)
+        source.set([key.publicKey, next.publicKey])
+        #expect(try await refreshing.verify(fresh).userID == user)
+        #expect(source.fetches == 2)
+    }
+
+    @Test("keys that cannot be fetched answer 503, not 401")
+    func keysUnavailable() async throws {
+        await #expect(throws: AuthFailure.keysUnavailable) { try await verifier(source: FailingKeys()).verify(try await issue()) }
+        #expect(AuthFailure.keysUnavailable.problem.status == 503)
+        #expect(AuthFailure.expired.problem.status == 401)
+    }
+
+    @Test("the header's algorithm is pinned to EdDSA")
+    func algorithmPinned() async throws {
+        let token = try await issue()
+        let parts = token.split(separator: ".").map(String.init)
+        for alg in ["none", "HS256", "RS256", "ES256"] {
+            let header = Base64URL.encode(Data(#"{"alg":"\#(alg)","kid":"k1","typ":"JWT"}"#.utf8))
+            await #expect(throws: AuthFailure.algorithmNotAllowed(alg)) { try await verifier().verify([header, parts[1], parts[2]].joined(separator: ".")) }
+        }
+    }
+}
+
+final class ChangingKeys: VerificationKeySource, @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [VerificationKey]
+    private(set) var fetches = 0
+    init(_ keys: [VerificationKey]) { self.keys = keys }
+    func set(_ keys: [VerificationKey]) { lock.withLock { self.keys = keys } }
+    func keys() async throws -> [VerificationKey] { lock.withLock { fetches += 1; return keys } }
+}
+
+struct FailingKeys: VerificationKeySource {
+    struct Down: Error {}
+    func keys() async throws -> [VerificationKey] { throw Down() }
+}
