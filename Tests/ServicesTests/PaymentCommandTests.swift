@@ -55,6 +55,18 @@ extension LiveServices {
             try await dlq.waitUntil("the late authorization is dead-lettered") { events in events.contains { $0.id == late.id } }
             #expect(channel.replies(causedBy: late.id).isEmpty)
             #expect(try await fleet.walletBalance(of: customer) == 10_000)
+
+            // Faults through the admin endpoint: customers may not touch them; a decline rate
+            // of 1 declines with injected_fault.
+            let faults = #"{"decline_rate":1,"latency_ms":0}"#
+            #expect(try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: customer.bearer, json: faults).status == 403)
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            #expect(try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":2}"#).status == 400)
+            #expect(try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: faults).status == 200)
+            let injected = try await channel.send(AuthorizePayment(orderID: UUID(), customerID: customer.id, amount: Self.euros(100)))
+            try await channel.waitUntil("the injected decline") { _ in !channel.replies(causedBy: injected.id).isEmpty }
+            #expect(try channel.replies(causedBy: injected.id).first?.decode(PaymentDeclinedReply.self).reason == .injectedFault)
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
             await dlq.close()
             await channel.close()
             try await fleet.stop()
@@ -168,6 +180,23 @@ extension LiveServices {
             try await channel.waitUntil("the marker's reply arrived") { _ in !channel.replies(causedBy: marker.id).isEmpty }
             #expect(channel.replies(causedBy: command.id).map(\.type) == [PaymentAuthorizedReply.ceType], "exactly one reply to the crashed command")
             #expect(try await fleet.walletBalance(of: customer) == opening - 1_234, "exactly one debit")
+
+            // The other crash point, armed through the admin endpoint: exit before the commit;
+            // nothing was kept, and the redelivered command is authorized once after restart.
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            let armed = try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"crash_point":"before_commit"}"#)
+            #expect(armed.status == 200)
+            let second = UUID()
+            let uncommitted = try await channel.send(AuthorizePayment(orderID: second, customerID: customer.id, amount: Self.euros(766)))
+            #expect(try await fleet.payments.waitForExit(deadline: .seconds(90)).status == 70)
+            let kept = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("SELECT count(*) FROM payments.payments WHERE order_id = \(second)", on: client)
+            }
+            #expect(kept == 0, "nothing of the uncommitted authorization may remain")
+            try await fleet.restartPayments()
+            try await channel.waitUntil("the redelivered authorization answered") { _ in !channel.replies(causedBy: uncommitted.id).isEmpty }
+            #expect(channel.replies(causedBy: uncommitted.id).map(\.type) == [PaymentAuthorizedReply.ceType])
+            #expect(try await fleet.walletBalance(of: customer) == opening - 1_234 - 766)
             await channel.close()
             try await fleet.stop()
         }

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Metrics
 import Outbox
 
 /// The payments participant of the sagas: `authorize_payment`, `void_payment` and
@@ -23,6 +24,11 @@ struct PaymentCommandHandlers: Sendable {
         }
     }
 
+    /// `payments_commands_total{command,outcome}`: what each handled command led to.
+    static func count(_ command: String, _ outcome: String) {
+        Counter(label: "payments_commands_total", dimensions: [("command", command), ("outcome", outcome)]).increment()
+    }
+
     func authorize(_ command: AuthorizePayment, _ context: HandlerContext) async throws {
         await faults.delay()
         let connection = context.connection
@@ -33,6 +39,12 @@ struct PaymentCommandHandlers: Sendable {
             injectDecline: existing == nil && faults.shouldDecline()
         )
         let now = Date()
+        switch decision {
+        case .authorize: Self.count("authorize", "authorized")
+        case .decline(let reason, _): Self.count("authorize", "declined_\(reason.rawValue)")
+        case .repeatOutcome: Self.count("authorize", "repeated")
+        case .closed: Self.count("authorize", "closed")
+        }
         switch decision {
         case .authorize:
             guard let wallet else { return }
@@ -79,7 +91,15 @@ struct PaymentCommandHandlers: Sendable {
         let connection = context.connection
         let existing = try await payments.payment(for: orderID, on: connection)
         let now = Date()
-        switch ReturnDecision.decide(existing: existing, target: target) {
+        let decision = ReturnDecision.decide(existing: existing, target: target)
+        let command = target == .voided ? "void" : "refund"
+        switch decision {
+        case .returnFunds: Self.count(command, "returned")
+        case .repeatReply: Self.count(command, "repeated")
+        case .nothingTaken: Self.count(command, "nothing_taken")
+        case .inconsistent: Self.count(command, "inconsistent")
+        }
+        switch decision {
         case .returnFunds(let record):
             guard let wallet = try await ledger.wallet(of: record.customerID, locking: true, on: connection) else {
                 throw PermanentFailure("wallet of customer \(record.customerID) is gone")
