@@ -100,14 +100,22 @@ extension LiveServices {
             }
             try await channel.sendAll(batch)
             let ids = Set(batch.map(\.0.id))
-            try await Poll.until("payments settled all \(ids.count) distinct commands", deadline: .seconds(240)) {
+            let progress = BalanceHolder()
+            do {
+              try await Poll.until("payments settled all \(ids.count) distinct commands", deadline: .seconds(240)) {
                 let processed = try await AdminDatabase.with { client in
                     try await AdminDatabase.scalar("""
                         SELECT count(*) FROM payments.processed_messages WHERE consumer = 'payments' AND message_id = ANY(\(Array(ids)))
                         """, on: client)
                 }
                 let deadLettered = Set(dlq.events.map(\.id)).intersection(ids).count
+                progress.value = processed + Int64(deadLettered)
                 return Int(processed) + deadLettered == ids.count
+              }
+            } catch {
+                let problems = fleet.payments.log.split(separator: "\n").filter { !$0.contains(#""level":"info""#) }.suffix(40)
+                Issue.record("settled \(progress.value ?? 0) of \(ids.count); payments' recent warnings:\n\(problems.joined(separator: "\n"))")
+                throw error
             }
             let customerIDs = customers.map(\.id)
             let orderIDs = orders.map(\.0)
