@@ -132,6 +132,12 @@ let package = Package(
         ),
 
         .target(
+            name: "Sagas",
+            path: "Shared/Sagas",
+            swiftSettings: strictSettings
+        ),
+
+        .target(
             name: "Outbox",
             dependencies: [
                 "Contracts", "Kafka", "ServiceKit",
@@ -254,6 +260,12 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/OutboxTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SagasTests",
+            dependencies: ["Sagas"],
+            path: "Tests/SagasTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

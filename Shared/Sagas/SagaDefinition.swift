@@ -1,0 +1,82 @@
+/// A saga as data: its name and ordered steps. The engine (``SagaStateMachine``) walks the
+/// steps forward and, on a failure or an exhausted timeout, the compensations backward.
+public struct SagaDefinition: Sendable, Equatable {
+    /// For example `place_order`.
+    public let name: String
+    /// The steps, in order.
+    public let steps: [SagaStep]
+
+    /// Creates a definition; it needs at least one step.
+    public init(name: String, steps: [SagaStep]) {
+        precondition(!steps.isEmpty, "a saga needs at least one step")
+        self.name = name
+        self.steps = steps
+    }
+}
+
+/// Who performs a step or a compensation.
+public enum SagaAction: Sendable, Equatable {
+    /// A command sent (through the outbox) to a participant, which replies on the saga replies topic.
+    case command(participant: String)
+    /// Work the orchestrator does itself, in the same transaction; its outcome is fed back at once.
+    case local
+}
+
+/// One step: an action, what undoes it, how long to wait and how often to retry.
+public struct SagaStep: Sendable, Equatable {
+    /// For example `authorize_payment`.
+    public let name: String
+    public let action: SagaAction
+    /// What undoes the step, or nil when nothing needs undoing (a validation, say).
+    public let compensation: SagaCompensation?
+    /// How long to wait for the first reply.
+    public let timeout: Duration
+    /// How often a step whose reply does not come is re-sent (with the same command id).
+    public let retry: SagaRetryPolicy
+
+    public init(name: String, action: SagaAction, compensation: SagaCompensation? = nil, timeout: Duration = .seconds(10), retry: SagaRetryPolicy = SagaRetryPolicy()) {
+        self.name = name
+        self.action = action
+        self.compensation = compensation
+        self.timeout = timeout
+        self.retry = retry
+    }
+}
+
+/// What undoes a completed step.
+public struct SagaCompensation: Sendable, Equatable {
+    /// For example `void_payment`.
+    public let name: String
+    public let action: SagaAction
+
+    public init(name: String, action: SagaAction) {
+        self.name = name
+        self.action = action
+    }
+}
+
+/// Attempts and backoff for a step whose reply does not arrive. Each attempt waits twice as
+/// long as the one before, up to ``maximumTimeout``. Compensations are retried without limit
+/// (they must eventually happen); forward steps give up after ``maximumAttempts`` and compensate.
+public struct SagaRetryPolicy: Sendable, Equatable {
+    /// Attempts in all (1 = no retry).
+    public let maximumAttempts: Int
+    /// The longest wait for one attempt.
+    public let maximumTimeout: Duration
+
+    public init(maximumAttempts: Int = 3, maximumTimeout: Duration = .seconds(60)) {
+        precondition(maximumAttempts >= 1)
+        self.maximumAttempts = maximumAttempts
+        self.maximumTimeout = maximumTimeout
+    }
+
+    /// The wait for `attempt` (1-based) of a step whose first wait is `base`.
+    public func timeout(base: Duration, attempt: Int) -> Duration {
+        var wait = base
+        for _ in 1..<max(1, attempt) {
+            wait = wait * 2
+            if wait >= maximumTimeout { return maximumTimeout }
+        }
+        return min(wait, maximumTimeout)
+    }
+}
