@@ -178,7 +178,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "Orders",
-            dependencies: ["ServiceKit", "Outbox"],
+            dependencies: [
+                "ServiceKit", "Outbox", "Auth", "Redis", "Contracts", "Sagas",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Orders",
             resources: [.copy("Migrations")],
             swiftSettings: strictSettings

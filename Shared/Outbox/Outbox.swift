@@ -1,5 +1,5 @@
 public import Contracts
-import Foundation
+public import Foundation
 import Instrumentation
 public import Logging
 public import PostgresNIO
@@ -34,11 +34,12 @@ public struct Outbox: Sendable {
     /// Appends a contract message as a CloudEvent on its topic, carrying the current trace
     /// context (`traceparent`), and returns the envelope it stored.
     @discardableResult
+    /// - Parameter id: The `ce_id`; a saga orchestrator chooses its command ids.
     public func append<M: MessageContract>(
-        _ message: M, correlationID: String? = nil, causationID: String? = nil,
+        _ message: M, id: UUID = .v7(), correlationID: String? = nil, causationID: String? = nil,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> CloudEvent {
-        var event = try CloudEvent(message, source: source, correlationID: correlationID, causationID: causationID)
+        var event = try CloudEvent(message, source: source, id: id, correlationID: correlationID, causationID: causationID)
         var trace: [String: String] = [:]
         InstrumentationSystem.instrument.inject(ServiceContext.current ?? .topLevel, into: &trace, using: DictionaryInjector())
         event.traceparent = trace["traceparent"]
@@ -64,6 +65,17 @@ public struct Outbox: Sendable {
 }
 
 extension Outbox {
+    /// Publishes an appended message again, unchanged (same `ce_id`, so consumers' inboxes
+    /// recognise it): its row is marked unpublished and the relay picks it up on its next
+    /// poll. Returns false when the row is gone (pruned after the retention period).
+    public func requeue(messageID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("""
+            UPDATE \(unescaped: schema).outbox SET published_at = NULL WHERE message_id = \(messageID) RETURNING 1
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
     static func validate(_ message: OutboxMessage) throws(OutboxError) {
         let topic = message.topic.utf8
         let legal = (1...249).contains(topic.count) && topic.allSatisfy { byte in

@@ -21,6 +21,13 @@ extension ServiceApplication {
     }
 }
 
+extension ServiceApplication {
+    /// Adds `service` to run once the service's migrations ran (a scanner of its own tables, say).
+    public mutating func addServiceAfterMigrations(_ service: any Service, parts: DataServiceParts) {
+        addServices(GatedService(gate: parts.messaging.migrated, service: service))
+    }
+}
+
 /// Runs `service` once `gate` opens (or not at all if shutdown comes first).
 struct GatedService: Service {
     let gate: Latch

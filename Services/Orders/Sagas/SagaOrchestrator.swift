@@ -1,0 +1,155 @@
+import Contracts
+import Foundation
+import Logging
+import Metrics
+import Outbox
+import PostgresNIO
+import Sagas
+
+/// Runs orders' sagas on top of the pure engine: every input is one transition, persisted with
+/// its timeline, and its effects done in the same transaction — commands go to the outbox
+/// (with the command id as `ce_id` and the saga id as correlation id), local actions run at
+/// once and feed their outcome straight back, and the end of a saga settles the order.
+struct SagaOrchestrator: Sendable {
+    let sagas: SagaStore
+    let orders: OrderStore
+    let stock: StockStore
+    let outbox: Outbox
+    let timing: SagaTiming
+    let logger: Logger
+
+    func definition(_ kind: SagaKind) -> SagaDefinition {
+        switch kind {
+        case .placeOrder: OrderSagas.placeOrder(timing)
+        case .cancelOrder: OrderSagas.cancelOrder(timing)
+        }
+    }
+
+    /// Creates a saga for the order and starts it, inside the caller's transaction.
+    @discardableResult
+    func start(_ kind: SagaKind, data: OrderSagaData, on connection: PostgresConnection) async throws -> UUID {
+        let id = UUID.v7()
+        try await sagas.insert(id: id, kind: kind, data: data, on: connection)
+        Counter(label: "sagas_started_total", dimensions: [("saga", kind.rawValue)]).increment()
+        try await apply(.start, to: id, on: connection)
+        return id
+    }
+
+    /// Applies `input` to saga `id` (locked for the transaction); false when no such saga exists.
+    @discardableResult
+    func apply(_ input: SagaInput, to id: UUID, on connection: PostgresConnection) async throws -> Bool {
+        guard var instance = try await sagas.lock(id, on: connection) else { return false }
+        let machine = SagaStateMachine(definition: definition(instance.kind))
+        var pending: [SagaInput] = [input]
+        var timeline: [SagaTimelineEntry] = []
+        var state = instance.state
+        var deadline: SagaStore.DeadlineUpdate = .keep
+        while !pending.isEmpty {
+            let transition = machine.transition(state, pending.removeFirst()) { UUID.v7() }
+            state = transition.state
+            timeline += transition.timeline
+            if !transition.effects.isEmpty { deadline = .set(nil) }  // an ignored input keeps the current wait
+            for effect in transition.effects {
+                switch effect {
+                case .execute(let execution):
+                    switch execution.action {
+                    case .local:
+                        let outcome = try await runLocal(execution.name, instance: instance, on: connection)
+                        pending.append(.outcome(commandID: execution.commandID, outcome))
+                    case .command:
+                        try await send(execution, instance: instance, on: connection)
+                        deadline = .set(Date().addingTimeInterval(Double(execution.timeout.components.seconds) + Double(execution.timeout.components.attoseconds) / 1e18))
+                    }
+                case .finished(let outcome):
+                    try await finish(instance, outcome: outcome, on: connection)
+                }
+            }
+        }
+        try await sagas.save(instance, state: state, deadline: deadline, timeline: timeline, on: connection)
+        instance.state = state
+        return true
+    }
+
+    /// Sends a step's command; a retry re-publishes the same message (same `ce_id`).
+    private func send(_ execution: SagaExecution, instance: SagaStore.Instance, on connection: PostgresConnection) async throws {
+        if execution.attempt > 1, try await outbox.requeue(messageID: execution.commandID, on: connection, logger: logger) { return }
+        let data = instance.data
+        let saga = instance.id.uuidString.lowercased()
+        func append(_ message: some MessageContract) async throws {
+            try await outbox.append(message, id: execution.commandID, correlationID: saga, on: connection, logger: logger)
+        }
+        switch execution.name {
+        case "validate_customer":
+            try await append(ValidateCustomer(orderID: data.orderID, customerID: data.customerID))
+        case "authorize_payment":
+            try await append(AuthorizePayment(orderID: data.orderID, customerID: data.customerID, amount: Money(amountMinor: data.totalMinor, currency: data.currency)))
+        case "void_payment":
+            try await append(VoidPayment(orderID: data.orderID, customerID: data.customerID))
+        case "refund_payment":
+            try await append(RefundPayment(orderID: data.orderID, customerID: data.customerID))
+        default:
+            throw UnknownStep(name: execution.name)
+        }
+    }
+
+    /// The local steps, in the saga's transaction.
+    private func runLocal(_ name: String, instance: SagaStore.Instance, on connection: PostgresConnection) async throws -> SagaStepOutcome {
+        let data = instance.data
+        switch name {
+        case "reserve_stock":
+            return try await stock.reserve(orderID: data.orderID, lines: data.lines, on: connection)
+                ? .succeeded : .failed(reason: OrderRejectionReason.outOfStock.rawValue)
+        case "release_stock":
+            try await stock.release(orderID: data.orderID, on: connection)
+            return .succeeded
+        case "approve_order":
+            guard try await orders.transition(data.orderID, from: .pending, to: .approved, on: connection) else {
+                return .failed(reason: "order is no longer pending")
+            }
+            try await outbox.append(
+                OrderApproved(orderID: data.orderID, customerID: data.customerID, total: Money(amountMinor: data.totalMinor, currency: data.currency), approvedAt: Date()),
+                correlationID: instance.id.uuidString.lowercased(), on: connection, logger: logger
+            )
+            return .succeeded
+        case "mark_cancelled":
+            guard try await orders.transition(data.orderID, from: .cancelling, to: .cancelled, on: connection) else {
+                return .failed(reason: "order is no longer being cancelled")
+            }
+            try await outbox.append(
+                OrderCancelled(orderID: data.orderID, customerID: data.customerID, refunded: Money(amountMinor: data.totalMinor, currency: data.currency), cancelledAt: Date()),
+                correlationID: instance.id.uuidString.lowercased(), on: connection, logger: logger
+            )
+            return .succeeded
+        default:
+            throw UnknownStep(name: name)
+        }
+    }
+
+    /// Settles the order when its saga ends.
+    private func finish(_ instance: SagaStore.Instance, outcome: SagaOutcome, on connection: PostgresConnection) async throws {
+        let data = instance.data
+        let label: String
+        switch (instance.kind, outcome) {
+        case (.placeOrder, .succeeded), (.cancelOrder, .succeeded):
+            label = "succeeded"
+        case (.placeOrder, .compensated(let reason)):
+            label = "compensated"
+            let mapped = OrderRejectionReason(rawValue: reason) ?? (reason.contains("timed out") ? .timedOut : .paymentDeclined)
+            if try await orders.transition(data.orderID, from: .pending, to: .rejected, reason: mapped.rawValue, detail: reason, on: connection) {
+                try await outbox.append(
+                    OrderRejected(orderID: data.orderID, customerID: data.customerID, reason: mapped, detail: reason, rejectedAt: Date()),
+                    correlationID: instance.id.uuidString.lowercased(), on: connection, logger: logger
+                )
+            }
+        case (.cancelOrder, .compensated(let reason)):
+            label = "compensated"
+            logger.error("cancellation gave up; the order stays approved", metadata: ["order.id": "\(data.orderID)", "reason": "\(reason)"])
+            _ = try await orders.transition(data.orderID, from: .cancelling, to: .approved, on: connection)
+        }
+        Counter(label: "sagas_finished_total", dimensions: [("saga", instance.kind.rawValue), ("outcome", label)]).increment()
+    }
+
+    struct UnknownStep: Error {
+        let name: String
+    }
+}

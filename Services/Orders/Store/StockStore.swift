@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Stock reservations: the local steps `reserve_stock` and `release_stock`.
+struct StockStore: Sendable {
+    let logger: Logger
+
+    /// Reserves every line or none: the products are locked in id order (no deadlocks between
+    /// orders), checked, then decremented. False when any is short.
+    func reserve(orderID: UUID, lines: [OrderSagaData.Line], on connection: PostgresConnection) async throws -> Bool {
+        let ids = lines.map(\.productID)
+        var stock: [UUID: Int] = [:]
+        for try await (id, available) in try await connection.query("""
+            SELECT id, stock FROM orders.products WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE
+            """, logger: logger).decode((UUID, Int).self) {
+            stock[id] = available
+        }
+        guard lines.allSatisfy({ (stock[$0.productID] ?? 0) >= $0.quantity }) else { return false }
+        for line in lines {
+            try await connection.query("UPDATE orders.products SET stock = stock - \(line.quantity) WHERE id = \(line.productID)", logger: logger)
+            try await connection.query("""
+                INSERT INTO orders.stock_reservations (order_id, product_id, quantity) VALUES (\(orderID), \(line.productID), \(line.quantity))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        return true
+    }
+
+    /// Puts back what the order holds (once: released reservations stay released).
+    func release(orderID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            WITH released AS (
+                UPDATE orders.stock_reservations SET released_at = now()
+                WHERE order_id = \(orderID) AND released_at IS NULL RETURNING product_id, quantity)
+            UPDATE orders.products p SET stock = p.stock + r.quantity FROM released r WHERE p.id = r.product_id
+            """, logger: logger)
+    }
+}
