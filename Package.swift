@@ -205,7 +205,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "Notifications",
-            dependencies: ["ServiceKit", "Outbox"],
+            dependencies: [
+                "ServiceKit", "Outbox", "Auth", "Redis", "Contracts",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Services/Notifications",
             resources: [.copy("Migrations")],
             swiftSettings: strictSettings

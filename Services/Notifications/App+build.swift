@@ -1,17 +1,35 @@
+import Auth
+import Contracts
 import Foundation
 import Logging
 import Outbox
+import Redis
 import ServiceKit
 
-/// Builds the `notifications` service: the `notifications` schema's migrations (plus the messaging tables),
-/// Postgres and Kafka readiness, its topics and its outbox relay.
+/// Builds the `notifications` service: events become per-user notifications, listed over HTTP
+/// and streamed live (Server-Sent Events fanned out through Redis pub/sub).
 ///
-/// Settings beyond the common ones: `DATABASE_URL` (the `notifications` role), `KAFKA_BROKERS`; see
-/// `ServiceApplication.dataService` for the optional ones.
+/// Settings beyond the common ones: `DATABASE_URL`, `KAFKA_BROKERS`, `REDIS_URL`,
+/// `JWT_JWKS_URL`; optional `NOTIFICATIONS_HEARTBEAT_MS`, `JWT_ISSUER`, `JWT_AUDIENCE`.
 func buildApplication(settings: Settings, common: ServiceSettings, logger: Logger) async throws -> ServiceApplication {
-    let (app, _) = try ServiceApplication.dataService(
-        common, schema: "notifications", settings: settings,
-        migrationsDirectory: Bundle.module.migrationsDirectory(), logger: logger
-    )
+    let verifier = try AuthSettings.verifier(from: settings, logger: logger)
+    let redis = RedisClient(configuration: RedisConfiguration(settings: try RedisSettings.read(from: settings)), logger: logger)
+    let authenticator = Authenticator(verifier: verifier, revocations: RedisRevocationList(redis: redis), logger: logger)
+    let heartbeatKey = SettingKey("notifications.heartbeat.ms", expecting: "milliseconds 100-60000")
+    let heartbeat = try settings.optionalParsed(heartbeatKey) { Int($0).flatMap { (100...60_000).contains($0) ? $0 : nil } } ?? 15_000
+    let store = NotificationStore(logger: logger)
+
+    var (app, parts) = try ServiceApplication.dataService(
+        common, schema: "notifications", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
+        consumers: ["notifications"], logger: logger
+    ) { router, parts in
+        NotificationsAPI(client: parts.database.client, store: store, redis: redis, authenticator: authenticator,
+                         heartbeat: .milliseconds(heartbeat), logger: logger)
+            .addRoutes(to: router)
+    }
+    var handlers = MessageHandlers()
+    NotificationHandlers(store: store, fanOut: NotificationFanOut(redis: redis, logger: logger)).register(in: &handlers)
+    try app.addConsumer("notifications", topics: [.usersEvents, .ordersEvents, .paymentsEvents], handlers: handlers, parts: parts, logger: logger)
+    app.addServices(redis)
     return app
 }
