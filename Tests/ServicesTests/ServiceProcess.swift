@@ -62,6 +62,12 @@ final class ServiceProcess: @unchecked Sendable {
         return try await waitForExit().status
     }
 
+    /// Sends SIGKILL (no shutdown at all, as a crash) and waits for the exit.
+    func crash() async throws {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        _ = try await waitForExit()
+    }
+
     /// Kills the process if a test left it running.
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -1,0 +1,149 @@
+import Auth
+import Foundation
+import TestSupport
+import Testing
+
+extension LiveServices {
+    /// PlaceOrder and CancelOrder across four real processes over real Postgres, Redis and
+    /// Tansu; after each test the invariants are checked in SQL.
+    @Suite("Sagas end to end")
+    struct SagaEndToEndTests {
+        @Test("happy path: approved, wallet debited once, stock reduced, notification on the live stream")
+        func happyPath() async throws {
+            let fleet = try await SystemFleet.start()
+            let customer = try await fleet.core.newCustomer("Happy")
+            #expect(try await fleet.core.walletBalance(of: customer) == 10_000)
+            let stream = EventStreamReader(url: URL(string: "http://127.0.0.1:\(fleet.notifications.port)/api/v1/notifications/stream")!,
+                                           bearer: customer.accessToken)
+            try await Poll.until("the stream is connected") { stream.text.contains(": connected") }
+            let stockBefore = try await fleet.stock(of: SystemFleet.mug)
+
+            let (_, id) = try await fleet.place(customer, [(SystemFleet.mug, 2)])
+            let order = try await fleet.settled(id, for: customer)
+            let steps = try await fleet.timeline(id, for: customer)
+            #expect(order["status"] as? String == "approved", "timeline: \(steps)")
+            #expect(try await fleet.core.walletBalance(of: customer) == 10_000 - 2 * 1_499)
+            #expect(try await fleet.stock(of: SystemFleet.mug) == stockBefore - 2)
+            try await Poll.until("order_approved arrives on the stream") { stream.events.contains { $0.contains("order_approved") && $0.contains(id) } }
+            stream.close()
+            let kinds = try await fleet.timeline(id, for: customer).compactMap { $0["kind"] as? String }
+            #expect(kinds.first == "started" && kinds.last == "finished")
+            try await SagaInvariants.check(orders: [id])
+            try await fleet.stop()
+        }
+
+        @Test("rejections: out of stock, unknown and suspended customers, insufficient funds, injected decline — compensated, money and stock back")
+        func rejections() async throws {
+            let fleet = try await SystemFleet.start()
+            var ids: [String] = []
+            func expectRejected(_ customer: Customer, _ items: [(String, Int)], _ reason: String) async throws {
+                let before = try await fleet.stock(of: items[0].0)
+                let (_, id) = try await fleet.place(customer, items)
+                ids.append(id)
+                let order = try await fleet.settled(id, for: customer)
+                #expect(order["status"] as? String == "rejected", "\(reason): \(order)")
+                let steps = try await fleet.timeline(id, for: customer)
+                #expect(order["rejection_reason"] as? String == reason, "timeline: \(steps)")
+                #expect(try await fleet.stock(of: items[0].0) == before, "\(reason): stock back")
+            }
+
+            let poor = try await fleet.core.newCustomer("Poor")
+            _ = try await fleet.core.walletBalance(of: poor)
+            try await expectRejected(poor, [(SystemFleet.tastingBox, 6)], "out_of_stock")
+            try await expectRejected(poor, [(SystemFleet.ceremonySet, 1)], "insufficient_funds")
+            #expect(try await fleet.core.walletBalance(of: poor) == 10_000)
+
+            // A valid token for a user users never heard of.
+            let keys = try #require(SigningKey.parseList(
+                try String(contentsOfFile: try StackEnvironment.value("ORDERFLOW_JWT_SIGNING_KEYS_FILE"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            ))
+            let ghostID = UUID()
+            let ghost = Customer(id: ghostID, email: "ghost@example.org", password: "", accessToken: TokenForge(key: keys[0], subject: ghostID).signed(), refreshToken: "")
+            try await expectRejected(ghost, [(SystemFleet.mug, 1)], "customer_unknown")
+
+            let suspended = try await fleet.core.newCustomer("Suspended")
+            let admin = ["Authorization": "Bearer \(try await fleet.core.adminToken())"]
+            #expect(try await fleet.users.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: admin).status == 200)
+            try await expectRejected(suspended, [(SystemFleet.mug, 1)], "customer_suspended")
+
+            let unlucky = try await fleet.core.newCustomer("Unlucky")
+            _ = try await fleet.core.walletBalance(of: unlucky)
+            #expect(try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":1}"#).status == 200)
+            try await expectRejected(unlucky, [(SystemFleet.mug, 1)], "payment_declined")
+            #expect(try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":0}"#).status == 200)
+            #expect(try await fleet.core.walletBalance(of: unlucky) == 10_000)
+
+            try await SagaInvariants.check(orders: ids)
+            try await fleet.stop()
+        }
+
+        @Test("cancel after approval refunds exactly once; a repeated POST with the same key is the same order, one saga")
+        func cancelAndIdempotency() async throws {
+            let fleet = try await SystemFleet.start()
+            let customer = try await fleet.core.newCustomer("Canceller")
+            _ = try await fleet.core.walletBalance(of: customer)
+            let key = UUID().uuidString
+            let (first, id) = try await fleet.place(customer, [(SystemFleet.mug, 1)], key: key)
+            let (again, sameID) = try await fleet.place(customer, [(SystemFleet.mug, 1)], key: key)
+            #expect(sameID == id)
+            #expect(again.header("Idempotent-Replayed") == "true")
+            #expect(first.header("Idempotent-Replayed") == nil)
+            let other = try await fleet.orders.request("POST", "/api/v1/orders", headers: customer.bearer.merging(["Idempotency-Key": key]) { $1 },
+                                                       json: #"{"items":[{"product_id":"\#(SystemFleet.mug)","quantity":3}]}"#)
+            #expect(other.status == 422)
+            #expect(try await fleet.settled(id, for: customer)["status"] as? String == "approved")
+            let sagas = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("SELECT count(*) FROM orders.saga_instances WHERE order_id = \(UUID(uuidString: id)!)", on: client)
+            }
+            #expect(sagas == 1)
+            #expect(try await fleet.core.walletBalance(of: customer) == 10_000 - 1_499)
+
+            let stranger = try await fleet.core.newCustomer("Stranger")
+            #expect(try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: stranger.bearer).status == 404)
+            let cancel = try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
+            #expect(cancel.status == 202)
+            #expect(try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer).status == 409)
+            #expect(try await fleet.settled(id, for: customer)["status"] as? String == "cancelled")
+            #expect(try await fleet.core.walletBalance(of: customer) == 10_000)
+            let refunds = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("SELECT count(*) FROM payments.ledger_transactions WHERE kind = 'refund' AND reference = \("order:" + id)", on: client)
+            }
+            #expect(refunds == 1)
+            try await SagaInvariants.check(orders: [id])
+            try await fleet.stop()
+        }
+
+        @Test("payments killed mid-saga: the step times out and retries; back in time the saga finishes, too late it compensates — never both")
+        func participantDown() async throws {
+            var fleet = try await SystemFleet.start(orders: ["SAGA_STEP_TIMEOUT_MS": "3000", "SAGA_STEP_ATTEMPTS": "3"])
+            let customer = try await fleet.core.newCustomer("Patient")
+            _ = try await fleet.core.walletBalance(of: customer)
+
+            // Back within the retry budget (3 s + 6 s + 12 s): approved, charged once.
+            try await fleet.payments.crash()
+            let (_, retried) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
+            let watched = fleet
+            try await Poll.until("authorize_payment timed out and was retried") {
+                try await watched.timeline(retried, for: customer).contains { $0["kind"] as? String == "retried" && $0["step"] as? String == "authorize_payment" }
+            }
+            try await fleet.restartPayments()
+            #expect(try await fleet.settled(retried, for: customer)["status"] as? String == "approved")
+
+            // Down beyond the budget: the saga voids (the void waits for payments too), then
+            // rejects; when payments returns it authorizes and voids in order: net zero.
+            try await fleet.payments.crash()
+            let (_, abandoned) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
+            let watching = fleet
+            try await Poll.until("the saga gave up on authorize_payment and sent void_payment", deadline: .seconds(90)) {
+                try await watching.timeline(abandoned, for: customer).contains { $0["kind"] as? String == "compensation_sent" && $0["step"] as? String == "void_payment" }
+            }
+            try await fleet.restartPayments()
+            let order = try await fleet.settled(abandoned, for: customer)
+            #expect(order["status"] as? String == "rejected")
+            #expect(order["rejection_reason"] as? String == "timed_out")
+            #expect(try await fleet.core.walletBalance(of: customer) == 10_000 - 1_499)
+            try await SagaInvariants.check(orders: [retried, abandoned])
+            try await fleet.stop()
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Auth
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import NIOConcurrencyHelpers
+import PostgresNIO
+import TestSupport
+import Testing
+
+/// users, payments, orders and notifications as real processes against the test stack, the
+/// three others verifying users' tokens.
+struct SystemFleet {
+    let core: UsersAndPayments
+    private(set) var orders: ServiceProcess
+    let notifications: ServiceProcess
+    var users: ServiceProcess { core.users }
+    var payments: ServiceProcess { core.payments }
+
+    static let mug = "0193a000-0000-7000-8000-000000000003"        // 14.99, plenty in stock
+    static let tastingBox = "0193a000-0000-7000-8000-000000000007" // 39.99, 5 in stock
+    static let ceremonySet = "0193a000-0000-7000-8000-000000000008" // 299.99: more than a new wallet holds
+
+    /// Starts the four services; `orders` gets short saga timeouts so tests can watch retries.
+    static func start(orders extra: [String: String] = [:]) async throws -> SystemFleet {
+        let core = try await UsersAndPayments.start(payments: ["PAYMENTS_STARTING_BALANCE_MINOR": "10000", "PAYMENTS_ORDER_LIMIT_MINOR": "50000"])
+        let jwks = "http://127.0.0.1:\(core.users.port)/.well-known/jwks.json"
+        let orders = try ServiceProcess("orders", environment: try StackEnvironment.serviceEnvironment("orders", jwksURL: jwks)
+            .merging(["LOG_LEVEL": "info", "SAGA_STEP_TIMEOUT_MS": "5000", "SAGA_STEP_ATTEMPTS": "3"].merging(extra) { $1 }) { $1 })
+        try await UsersAndPayments.waitReady(orders)
+        let notifications = try ServiceProcess("notifications", environment: try StackEnvironment.serviceEnvironment("notifications", jwksURL: jwks)
+            .merging(["LOG_LEVEL": "info", "NOTIFICATIONS_HEARTBEAT_MS": "1000"]) { $1 })
+        try await UsersAndPayments.waitReady(notifications)
+        return SystemFleet(core: core, orders: orders, notifications: notifications)
+    }
+
+    mutating func restartPayments() async throws {
+        var core = self.core
+        try await core.restartPayments(["PAYMENTS_STARTING_BALANCE_MINOR": "10000", "PAYMENTS_ORDER_LIMIT_MINOR": "50000"])
+        self = SystemFleet(core: core, orders: orders, notifications: notifications)
+    }
+
+    func stop() async throws {
+        _ = try await notifications.terminate()
+        _ = try await orders.terminate()
+        try await core.stop()
+    }
+
+    /// Places an order; returns the reply (202 expected) and the order id.
+    func place(_ customer: Customer, _ items: [(String, Int)], key: String = UUID().uuidString) async throws -> (ServiceProcess.Reply, String) {
+        let lines = items.map { #"{"product_id":"\#($0.0)","quantity":\#($0.1)}"# }.joined(separator: ",")
+        let reply = try await orders.request("POST", "/api/v1/orders", headers: customer.bearer.merging(["Idempotency-Key": key]) { $1 },
+                                             json: #"{"items":[\#(lines)]}"#)
+        try #require(reply.status == 202, "place order: \(reply.status) \(reply.text)")
+        return (reply, try #require(try reply.json()["id"] as? String))
+    }
+
+    /// Waits until the order reaches a terminal status and returns the order.
+    func settled(_ orderID: String, for customer: Customer, deadline: Duration = .seconds(120)) async throws -> [String: Any] {
+        let holder = OrderHolder()
+        try await Poll.until("order \(orderID) settles", deadline: deadline) {
+            let reply = try await orders.request("GET", "/api/v1/orders/\(orderID)", headers: customer.bearer)
+            guard reply.status == 200, let order = try? reply.json(), let status = order["status"] as? String else { return false }
+            guard ["approved", "rejected", "cancelled"].contains(status) else { return false }
+            holder.value = order
+            return true
+        }
+        let order = holder.value
+        return try #require(order)
+    }
+
+    /// The saga timeline of an order (kinds and steps), for assertions and failure messages.
+    func timeline(_ orderID: String, for customer: Customer) async throws -> [[String: Any]] {
+        let reply = try await orders.request("GET", "/api/v1/orders/\(orderID)/saga", headers: customer.bearer)
+        let sagas = try reply.json()["sagas"] as? [[String: Any]] ?? []
+        return sagas.flatMap { ($0["steps"] as? [[String: Any]]) ?? [] }
+    }
+
+    /// Stock of a product, from the catalogue.
+    func stock(of product: String) async throws -> Int {
+        var cursor: String?
+        repeat {
+            let reply = try await orders.request("GET", "/api/v1/products?limit=100" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            let page = try reply.json()
+            for item in page["data"] as? [[String: Any]] ?? [] where item["id"] as? String == product {
+                return try #require(item["stock"] as? Int)
+            }
+            cursor = page["next_cursor"] as? String
+        } while cursor != nil
+        throw AdminDatabase.Missing()
+    }
+}
+
+final class OrderHolder: @unchecked Sendable {
+    // @unchecked: written by one polling closure, read after it returns.
+    var value: [String: Any]?
+}
+
+/// The invariants DESIGN.md names, checked in SQL over the orders given.
+enum SagaInvariants {
+    static func check(orders ids: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let orderIDs = ids.compactMap(UUID.init(uuidString:))
+        let violations = try await AdminDatabase.with { client in
+            [
+                "orders not terminal": try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM orders.orders WHERE id = ANY(\(orderIDs)) AND status NOT IN ('approved', 'rejected', 'cancelled')
+                    """, on: client),
+                "unbalanced ledger transactions": try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM (SELECT transaction_id FROM payments.ledger_entries GROUP BY transaction_id HAVING sum(amount_minor) <> 0) t
+                    """, on: client),
+                "wallets whose balance is not the sum of their entries, or negative": try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM payments.accounts a WHERE (a.kind = 'wallet' AND a.balance_minor < 0)
+                       OR a.balance_minor <> coalesce((SELECT sum(e.amount_minor) FROM payments.ledger_entries e WHERE e.account_id = a.id), 0)
+                    """, on: client),
+                "approved orders not charged exactly once": try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM orders.orders o WHERE o.id = ANY(\(orderIDs)) AND o.status = 'approved' AND (
+                        (SELECT count(*) FROM payments.ledger_transactions t WHERE t.reference = 'order:' || o.id::text AND t.kind = 'authorization') <> 1
+                        OR (SELECT count(*) FROM payments.ledger_transactions t WHERE t.reference = 'order:' || o.id::text AND t.kind <> 'authorization') <> 0
+                        OR NOT EXISTS (SELECT 1 FROM payments.payments p WHERE p.order_id = o.id AND p.status = 'authorized' AND p.amount_minor = o.total_minor))
+                    """, on: client),
+                "rejected or cancelled orders that do not net to zero on the wallet": try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM orders.orders o WHERE o.id = ANY(\(orderIDs)) AND o.status IN ('rejected', 'cancelled') AND coalesce((
+                        SELECT sum(e.amount_minor) FROM payments.ledger_entries e JOIN payments.ledger_transactions t ON t.id = e.transaction_id
+                        JOIN payments.accounts a ON a.id = e.account_id
+                        WHERE t.reference = 'order:' || o.id::text AND a.kind = 'wallet'), 0) <> 0
+                    """, on: client),
+                "products whose stock is not conserved": try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM orders.products p WHERE p.stock + coalesce((
+                        SELECT sum(r.quantity) FROM orders.stock_reservations r WHERE r.product_id = p.id AND r.released_at IS NULL), 0) <> p.stock_added
+                    """, on: client),
+                "rejected or cancelled orders still holding stock": try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM orders.stock_reservations r JOIN orders.orders o ON o.id = r.order_id
+                    WHERE o.id = ANY(\(orderIDs)) AND o.status IN ('rejected', 'cancelled') AND r.released_at IS NULL
+                    """, on: client),
+            ]
+        }
+        for (name, count) in violations { #expect(count == 0, "\(name): \(count)", sourceLocation: sourceLocation) }
+    }
+}
+
+/// Reads a Server-Sent Events stream into lines, in the background.
+final class EventStreamReader: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    // @unchecked: `buffer` is guarded by `lock`; URLSession calls the delegate on its own queue.
+    private let lock = NSLock()
+    private var buffer = ""
+    private var session: URLSession?
+    private var task: URLSessionDataTask?
+
+    init(url: URL, bearer: String, lastEventID: String? = nil) {
+        super.init()
+        var request = URLRequest(url: url)
+        request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
+        request.setValue("text/event-stream", forHTTPHeaderField: "Accept")
+        if let lastEventID { request.setValue(lastEventID, forHTTPHeaderField: "Last-Event-ID") }
+        request.timeoutInterval = 300
+        let session = URLSession(configuration: .default, delegate: self, delegateQueue: nil)
+        self.session = session
+        task = session.dataTask(with: request)
+        task?.resume()
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        lock.withLock { buffer += String(decoding: data, as: UTF8.self) }
+    }
+
+    var text: String { lock.withLock { buffer } }
+
+    /// The `data:` payloads of the events received so far.
+    var events: [String] {
+        text.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
+    }
+
+    func close() {
+        task?.cancel()
+        session?.invalidateAndCancel()
+    }
+}
