@@ -13,7 +13,13 @@ extension LiveServices {
             let fleet = try await SystemFleet.start()
             let customer = try await fleet.core.newCustomer("Happy")
             #expect(try await fleet.core.walletBalance(of: customer) == 10_000)
-            let stream = EventStreamReader(url: URL(string: "http://127.0.0.1:\(fleet.notifications.port)/api/v1/notifications/stream")!,
+            // A second notifications instance serves the stream; whichever instance consumes
+            // the event, Redis pub/sub brings it here.
+            let second = try ServiceProcess("notifications", environment: try StackEnvironment.serviceEnvironment(
+                "notifications", jwksURL: "http://127.0.0.1:\(fleet.users.port)/.well-known/jwks.json"
+            ).merging(["LOG_LEVEL": "info", "NOTIFICATIONS_HEARTBEAT_MS": "1000"]) { $1 })
+            try await UsersAndPayments.waitReady(second)
+            let stream = EventStreamReader(url: URL(string: "http://127.0.0.1:\(second.port)/api/v1/notifications/stream")!,
                                            bearer: customer.accessToken)
             try await Poll.until("the stream is connected") { stream.text.contains(": connected") }
             let stockBefore = try await fleet.stock(of: SystemFleet.mug)
@@ -26,6 +32,14 @@ extension LiveServices {
             #expect(try await fleet.stock(of: SystemFleet.mug) == stockBefore - 2)
             try await Poll.until("order_approved arrives on the stream") { stream.events.contains { $0.contains("order_approved") && $0.contains(id) } }
             stream.close()
+            // Resuming from the start replays what was stored, in order, welcome first.
+            let resumed = EventStreamReader(url: URL(string: "http://127.0.0.1:\(second.port)/api/v1/notifications/stream")!,
+                                            bearer: customer.accessToken, lastEventID: "0")
+            try await Poll.until("the resumed stream replays the backlog") { resumed.events.contains { $0.contains("order_approved") } }
+            #expect(resumed.events.first?.contains("welcome") == true)
+            // SIGTERM with a stream still open: the stream ends and the process exits cleanly.
+            #expect(try await second.terminate() == 0)
+            resumed.close()
             let kinds = try await fleet.timeline(id, for: customer).compactMap { $0["kind"] as? String }
             #expect(kinds.first == "started" && kinds.last == "finished")
             try await SagaInvariants.check(orders: [id])

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Redis
+import ServiceLifecycle
 import ServiceKit
 
 /// The notifications HTTP API: the caller's list, marking read, and the live stream.
@@ -84,7 +85,10 @@ struct NotificationsAPI: Sendable {
                     }
                 }
                 defer { group.cancelAll() }
-                for await item in events {
+                // On SIGTERM the stream ends (clients reconnect with Last-Event-ID), so that
+                // open streams never hold up a graceful shutdown.
+                try await withGracefulShutdownHandler {
+                  for await item in events {
                     switch item {
                     case .heartbeat:
                         try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
@@ -94,6 +98,9 @@ struct NotificationsAPI: Sendable {
                         try await writer.write(Self.event(sequence, Data(payload)))
                         sent = sequence
                     }
+                  }
+                } onGracefulShutdown: {
+                    continuation.finish()
                 }
             }
             try await writer.finish(nil)
