@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
 export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
 
-.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay contracts dlq
+.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga contracts dlq
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ bench-kafka: ## Benchmark the Kafka client against librdkafka's rdkafka_performa
 
 bench-relay: ## Benchmark the outbox relay against a bare producer (latency and drain rate, same run)
 	@deploy/loadtest/bench-relay.sh
+
+bench-saga: ## PlaceOrder sagas/s at saturation, p50/p99 at half rate, beside pgbench (same run)
+	@deploy/loadtest/bench-saga.sh
 
 dlq: ## Dead letters on the running stack: make dlq ARGS="list payments" or ARGS="replay payments 0:17" (or --all)
 	@source deploy/local/lib.sh && pkg_config_env && swift build $(SWIFT_BUILD_FLAGS) --product orderflow-dlq >/dev/null 2>&1 \

@@ -38,8 +38,14 @@ extension LiveServices {
             try await Poll.until("the resumed stream replays the backlog") { resumed.events.contains { $0.contains("order_approved") } }
             #expect(resumed.events.first?.contains("welcome") == true)
             // SIGTERM with a stream still open: the stream ends and the process exits cleanly.
+            let assignments = fleet.notifications.logCount("kafka partitions assigned")
             #expect(try await second.terminate() == 0)
             resumed.close()
+            // The first instance takes the partitions back; stopping it mid-rebalance would
+            // leave Tansu's group waiting for it (ADR 0006), stalling the next test.
+            try await Poll.until("the first notifications instance owns the partitions again") {
+                fleet.notifications.logCount("kafka partitions assigned") > assignments
+            }
             let kinds = try await fleet.timeline(id, for: customer).compactMap { $0["kind"] as? String }
             #expect(kinds.first == "started" && kinds.last == "finished")
             try await SagaInvariants.check(orders: [id])

@@ -115,6 +115,11 @@ final class ServiceProcess: @unchecked Sendable {
         try #require(log.contains(text), "\(name) exited before logging \"\(text)\":\n\(log.suffix(2_000))")
     }
 
+    /// How many log lines so far contain `text`.
+    func logCount(_ text: String) -> Int {
+        log.components(separatedBy: "\n").filter { $0.contains(text) }.count
+    }
+
     /// Standard output and error so far (the JSON log lines).
     var log: String {
         ((try? String(contentsOf: outputFile, encoding: .utf8)) ?? "") + ((try? String(contentsOf: errorFile, encoding: .utf8)) ?? "")

@@ -22,20 +22,25 @@ struct TraceExportTests {
         let port = try FreePort.reserve()
         let collector = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: Logger(label: "collector"))
         let group = ServiceGroup(configuration: .init(services: [collector], logger: Logger(label: "collector")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var environment = try StackEnvironment.serviceEnvironment("orders")
-            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(port)"
-            let service = try ServiceProcess("orders", environment: environment)
-            try await Poll.until("orders is ready") { await service.get("health/ready")?.status == 200 }
-            try await Poll.until("a span batch reached the collector", deadline: .seconds(60)) {
-                _ = await service.get("health")
-                return !received.withLockedValue { $0.isEmpty }
+        try await PrivateStack.start("kafka").use { broker in
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                // A broker of its own: this orders process must not join the shared consumer group
+                // the saga tests rely on.
+                var environment = try StackEnvironment.serviceEnvironment("orders")
+                environment["KAFKA_BROKERS"] = try broker.value("ORDERFLOW_KAFKA_BROKERS")
+                environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(port)"
+                let service = try ServiceProcess("orders", environment: environment)
+                try await Poll.until("orders is ready") { await service.get("health/ready")?.status == 200 }
+                try await Poll.until("a span batch reached the collector", deadline: .seconds(60)) {
+                    _ = await service.get("health")
+                    return !received.withLockedValue { $0.isEmpty }
+                }
+                #expect(received.withLockedValue { $0 }.allSatisfy { $0 == "application/x-protobuf" })
+                #expect(try await service.terminate() == 0)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
             }
-            #expect(received.withLockedValue { $0 }.allSatisfy { $0 == "application/x-protobuf" })
-            #expect(try await service.terminate() == 0)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 }

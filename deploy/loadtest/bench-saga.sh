@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# `make bench-saga`: PlaceOrder sagas per second at saturation, completion p50/p99 at half that
+# rate, and write transactions per saga — beside pgbench running a domain-insert +
+# outbox-insert transaction on the same Postgres in the same run.
+#   goal: sagas/s ≥ 0.5 × (pgbench tps / commits per saga)
+# Uses a throwaway stack (Postgres, Redis, Tansu) and the release build; stops them afterwards.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
+
+SATURATE_SECONDS="${BENCH_SECONDS:-20}"
+CONCURRENCY="${BENCH_CONCURRENCY:-16}"
+
+"$ORDERFLOW_ROOT/deploy/local/setup.sh"
+pkg_config_env
+STACK_DIR="$ORDERFLOW_ROOT/.run/bench-saga-$$"
+cleanup() {
+  "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  rm -rf "$STACK_DIR"
+}
+trap cleanup EXIT INT TERM
+"$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
+set -a; source "$STACK_DIR/stack.env"; set +a
+
+log "building the services (release)"
+(cd "$ORDERFLOW_ROOT" && swift build -c release ${SWIFT_BUILD_FLAGS:-} >/dev/null)
+BIN_DIR="$(cd "$ORDERFLOW_ROOT" && swift build -c release ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
+export PAYMENTS_STARTING_BALANCE_MINOR=100000000 PAYMENTS_ORDER_LIMIT_MINOR=100000000 LOG_LEVEL=warning
+for svc in GATEWAY USERS ORDERS PAYMENTS NOTIFICATIONS; do  # private ports: never collide with a running `make run`
+  export "ORDERFLOW_${svc}_PORT=$(free_port)"
+done
+"$ORDERFLOW_ROOT/deploy/local/services.sh" start "$STACK_DIR" "$BIN_DIR"
+source "$STACK_DIR/services.env"
+PSQL() { psql "$ORDERFLOW_ADMIN_DATABASE_URL" -qtAX -c "$1"; }
+PSQL "UPDATE orders.products SET stock = stock + 10000000, stock_added = stock_added + 10000000"
+xids() { PSQL "SELECT txid_snapshot_xmax(txid_current_snapshot())"; }
+
+wait_settled() {  # until every saga of the given orders finished
+  local ids="$1" deadline=$((SECONDS + 300))
+  while :; do
+    local open; open="$(PSQL "SELECT count(*) FROM orders.saga_instances WHERE order_id = ANY('$ids'::uuid[]) AND finished_at IS NULL")"
+    [ "$open" = 0 ] && return 0
+    [ $SECONDS -lt $deadline ] || die "sagas still open after 300 s: $open"
+    sleep 0.5
+  done
+}
+
+log "saturation: $CONCURRENCY closed-loop clients for ${SATURATE_SECONDS}s"
+X0="$(xids)"
+SAT="$(python3 "$ORDERFLOW_ROOT/deploy/loadtest/saga_load.py" "$USERS_URL" "$PAYMENTS_URL" "$ORDERS_URL" saturate "$SATURATE_SECONDS" "$CONCURRENCY")"
+SAT_IDS="$(python3 -c 'import json,sys; print("{" + ",".join(json.loads(sys.argv[1])["orders"]) + "}")' "$SAT")"
+wait_settled "$SAT_IDS"
+X1="$(xids)"
+read -r SAT_N SAT_SPAN APPROVED <<<"$(PSQL "SELECT count(*), extract(epoch FROM max(s.finished_at) - min(s.created_at)), count(*) FILTER (WHERE o.status = 'approved')
+  FROM orders.saga_instances s JOIN orders.orders o ON o.id = s.order_id WHERE s.order_id = ANY('$SAT_IDS'::uuid[])" | tr '|' ' ')"
+SAT_RATE="$(python3 -c "print($SAT_N / $SAT_SPAN)")"
+
+HALF="$(python3 -c "print(max(1.0, $SAT_RATE / 2))")"
+log "latency: open loop at $HALF sagas/s (half of saturation) for 20s"
+LAT="$(python3 "$ORDERFLOW_ROOT/deploy/loadtest/saga_load.py" "$USERS_URL" "$PAYMENTS_URL" "$ORDERS_URL" rate 20 "$HALF")"
+LAT_IDS="$(python3 -c 'import json,sys; print("{" + ",".join(json.loads(sys.argv[1])["orders"]) + "}")' "$LAT")"
+wait_settled "$LAT_IDS"
+read -r P50 P99 <<<"$(PSQL "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at)),
+  percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at)) FROM orders.saga_instances WHERE order_id = ANY('$LAT_IDS'::uuid[])" | tr '|' ' ')"
+
+log "services stopped; pgbench: domain insert + outbox insert per transaction, $CONCURRENCY clients, 20s"
+"$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" >/dev/null
+PGBENCH="$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n1 || true)"
+[ -n "$PGBENCH" ] || PGBENCH="$(command -v pgbench || true)"
+[ -n "$PGBENCH" ] || die "pgbench not found"
+PSQL "CREATE SCHEMA IF NOT EXISTS bench; CREATE TABLE IF NOT EXISTS bench.orders (id uuid PRIMARY KEY, customer_id uuid, total_minor bigint, status text, created_at timestamptz DEFAULT now());
+      CREATE TABLE IF NOT EXISTS bench.outbox (id bigserial PRIMARY KEY, message_id uuid UNIQUE, topic text, message_key text, headers jsonb, payload bytea, created_at timestamptz DEFAULT clock_timestamp(), published_at timestamptz)"
+cat > "$STACK_DIR/tx.sql" <<'SQL'
+BEGIN;
+INSERT INTO bench.orders (id, customer_id, total_minor, status) VALUES (gen_random_uuid(), gen_random_uuid(), 1499, 'pending');
+INSERT INTO bench.outbox (message_id, topic, message_key, headers, payload) VALUES (gen_random_uuid(), 'orderflow.orders.events', 'k', '[{"name":"ce_type","value":"x"}]', '\x7b7d');
+COMMIT;
+SQL
+TPS="$("$PGBENCH" -n -f "$STACK_DIR/tx.sql" -c "$CONCURRENCY" -j 2 -T 20 "$ORDERFLOW_ADMIN_DATABASE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n1)"
+
+python3 - "$SAT_N" "$SAT_SPAN" "$APPROVED" "$X0" "$X1" "$P50" "$P99" "$TPS" "$HALF" "$CONCURRENCY" "$SAT" "$LAT" <<'PY'
+import json, sys
+n, span, approved, x0, x1, p50, p99, tps, half, conc = (float(a) for a in sys.argv[1:11])
+failed = json.loads(sys.argv[11])["failed"] + json.loads(sys.argv[12])["failed"]
+commits = (x1 - x0) / n
+rate = n / span
+bound = tps / commits
+print()
+print(f"PlaceOrder saga benchmark — release build, 4 services + Postgres + Redis + Tansu on one machine, same run")
+print(f"{'saturation ({} clients)'.format(int(conc)):<42}{rate:>10.1f} sagas/s   ({int(n)} sagas, {int(approved)} approved, {failed} failed requests)")
+print(f"{'write transactions per saga':<42}{commits:>10.1f}   (xids assigned during the saturation run / sagas)")
+print(f"{'completion at {:.1f} sagas/s: p50 / p99'.format(half):<42}{p50 * 1000:>10.0f} / {p99 * 1000:.0f} ms")
+print(f"{'pgbench: domain + outbox insert tx':<42}{tps:>10.0f} tps ({int(conc)} clients)")
+print(f"{'pgbench tps / commits per saga':<42}{bound:>10.1f} sagas/s (Postgres-bound ceiling)")
+print(f"{'ratio sagas/s ÷ ceiling':<42}{rate / bound:>10.2f}x   goal ≥ 0.50x")
+PY
