@@ -44,8 +44,8 @@ final class SagaChannel: Sendable {
 
     /// Sends `command` as a new CloudEvent (new `ce_id`) and returns the envelope sent.
     @discardableResult
-    func send<M: MessageContract>(_ command: M, correlationID: String? = nil) async throws -> CloudEvent {
-        let event = try CloudEvent(command, source: "orders", correlationID: correlationID ?? UUID().uuidString.lowercased(), causationID: nil)
+    func send<M: MessageContract>(_ command: M, correlationID: String? = nil, causationID: String? = nil) async throws -> CloudEvent {
+        let event = try CloudEvent(command, source: "orders", correlationID: correlationID ?? UUID().uuidString.lowercased(), causationID: causationID)
         try await resend(event, topic: M.topic)
         return event
     }

@@ -1,4 +1,5 @@
 import Auth
+import Contracts
 import Foundation
 import TestSupport
 import Testing
@@ -129,6 +130,20 @@ extension LiveServices {
                 try await AdminDatabase.scalar("SELECT count(*) FROM payments.ledger_transactions WHERE kind = 'refund' AND reference = \("order:" + id)", on: client)
             }
             #expect(refunds == 1)
+            // A reply for a saga orders never started is consumed and ignored, not dead-lettered.
+            let channel = try SagaChannel()
+            let stray = try await channel.send(PaymentAuthorizedReply(orderID: UUID(), paymentID: UUID(), amount: Money(amountMinor: 1, currency: "EUR")),
+                                               correlationID: UUID().uuidString.lowercased(), causationID: UUID().uuidString.lowercased())
+            try await Poll.until("orders consumed the stray reply") {
+                try await AdminDatabase.with { client in
+                    try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM orders.processed_messages WHERE consumer = 'orders' AND message_id = \(stray.id)
+                        """, on: client)
+                } == 1
+            }
+            #expect(fleet.orders.log.contains("reply for an unknown saga ignored"))
+            await channel.close()
+
             try await SagaInvariants.check(orders: [id])
             try await fleet.stop()
         }
