@@ -27,6 +27,7 @@ public final class TokenVerifier: Sendable {
         var collections: [String: JWTKeyCollection] = [:]
         var lastRefresh: ContinuousClock.Instant?
         var loaded = false
+        var inFlight: Task<Void, Never>?
     }
 
     /// Creates a verifier.
@@ -94,33 +95,52 @@ public final class TokenVerifier: Sendable {
     private func collection(for kid: String) async throws(AuthFailure) -> JWTKeyCollection {
         if let known = cache.withLockedValue({ $0.collections[kid] }) { return known }
         let clock = ContinuousClock()
-        let mayRefresh = cache.withLockedValue { cache in
-            if let last = cache.lastRefresh, clock.now - last < minimumRefreshInterval { return false }
-            cache.lastRefresh = clock.now
-            return true
+        let shouldRefresh = cache.withLockedValue { cache in
+            // Nothing loaded yet: always (fetches are coalesced). Loaded: an unknown kid may
+            // trigger a refresh, at most every minimumRefreshInterval.
+            !cache.loaded || cache.lastRefresh.map { clock.now - $0 >= minimumRefreshInterval } ?? true
         }
-        if mayRefresh {
-            do {
-                let keys = try await source.keys()
-                var collections: [String: JWTKeyCollection] = [:]
-                for key in keys {
-                    let collection = JWTKeyCollection()
-                    await collection.add(eddsa: EdDSA.PublicKey(backing: key.publicKey), kid: JWKIdentifier(string: key.id))
-                    collections[key.id] = collection
-                }
-                cache.withLockedValue { cache in
-                    cache.collections = collections
-                    cache.loaded = true
-                }
-                logger.info("token verification keys loaded", metadata: ["auth.key_ids": "\(keys.map(\.id).sorted())"])
-            } catch {
-                logger.warning("token verification keys could not be fetched", metadata: ["error": "\(error)"])
-                if !cache.withLockedValue({ $0.loaded }) { throw .keysUnavailable }
-            }
-        } else if !cache.withLockedValue({ $0.loaded }) {
-            throw .keysUnavailable
-        }
-        guard let collection = cache.withLockedValue({ $0.collections[kid] }) else { throw .unknownKey }
+        if shouldRefresh { await refresh() }
+        let (loaded, collection) = cache.withLockedValue { ($0.loaded, $0.collections[kid]) }
+        guard loaded else { throw .keysUnavailable }
+        guard let collection else { throw .unknownKey }
         return collection
+    }
+
+    /// Fetches the keys; concurrent callers share one fetch.
+    private func refresh() async {
+        let fetch = cache.withLockedValue { cache -> Task<Void, Never> in
+            if let running = cache.inFlight { return running }
+            let task = Task { await self.fetchKeys() }
+            cache.inFlight = task
+            return task
+        }
+        await fetch.value
+    }
+
+    private func fetchKeys() async {
+        let clock = ContinuousClock()
+        do {
+            let keys = try await source.keys()
+            var collections: [String: JWTKeyCollection] = [:]
+            for key in keys {
+                let collection = JWTKeyCollection()
+                await collection.add(eddsa: EdDSA.PublicKey(backing: key.publicKey), kid: JWKIdentifier(string: key.id))
+                collections[key.id] = collection
+            }
+            cache.withLockedValue { cache in
+                cache.collections = collections
+                cache.loaded = true
+                cache.lastRefresh = clock.now
+                cache.inFlight = nil
+            }
+            logger.info("token verification keys loaded", metadata: ["auth.key_ids": "\(keys.map(\.id).sorted())"])
+        } catch {
+            cache.withLockedValue { cache in
+                cache.lastRefresh = clock.now
+                cache.inFlight = nil
+            }
+            logger.warning("token verification keys could not be fetched", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -76,6 +76,18 @@ struct TokenVerifierTests {
         #expect(source.fetches == 2)
     }
 
+    @Test("concurrent first verifications share one key fetch and all succeed")
+    func coalescedFirstFetch() async throws {
+        let source = SlowKeys([key.publicKey])
+        let verifier = verifier(source: source)
+        let token = try await issue()
+        try await withThrowingTaskGroup(of: UUID.self) { group in
+            for _ in 0..<16 { group.addTask { try await verifier.verify(token).userID } }
+            for try await id in group { #expect(id == user) }
+        }
+        #expect(source.fetches == 1)
+    }
+
     @Test("keys that cannot be fetched answer 503, not 401")
     func keysUnavailable() async throws {
         await #expect(throws: AuthFailure.keysUnavailable) { try await verifier(source: FailingKeys()).verify(try await issue()) }
@@ -101,6 +113,19 @@ final class ChangingKeys: VerificationKeySource, @unchecked Sendable {
     init(_ keys: [VerificationKey]) { self.keys = keys }
     func set(_ keys: [VerificationKey]) { lock.withLock { self.keys = keys } }
     func keys() async throws -> [VerificationKey] { lock.withLock { fetches += 1; return keys } }
+}
+
+final class SlowKeys: VerificationKeySource, @unchecked Sendable {
+    private let lock = NSLock()
+    private let keys: [VerificationKey]
+    private var count = 0
+    init(_ keys: [VerificationKey]) { self.keys = keys }
+    var fetches: Int { lock.withLock { count } }
+    func keys() async throws -> [VerificationKey] {
+        lock.withLock { count += 1 }
+        try await Task.sleep(for: .milliseconds(200))
+        return keys
+    }
 }
 
 struct FailingKeys: VerificationKeySource {

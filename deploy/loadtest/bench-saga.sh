@@ -81,13 +81,15 @@ TPS="$("$PGBENCH" -n -f "$STACK_DIR/tx.sql" -c "$CONCURRENCY" -j 2 -T 20 "$ORDER
 python3 - "$SAT_N" "$SAT_SPAN" "$APPROVED" "$X0" "$X1" "$P50" "$P99" "$TPS" "$HALF" "$CONCURRENCY" "$SAT" "$LAT" <<'PY'
 import json, sys
 n, span, approved, x0, x1, p50, p99, tps, half, conc = (float(a) for a in sys.argv[1:11])
-failed = json.loads(sys.argv[11])["failed"] + json.loads(sys.argv[12])["failed"]
+sat, lat = json.loads(sys.argv[11]), json.loads(sys.argv[12])
+failed = sat["failed"] + lat["failed"]
+failures = {k: sat.get("failures", {}).get(k, 0) + lat.get("failures", {}).get(k, 0) for k in set(sat.get("failures", {})) | set(lat.get("failures", {}))}
 commits = (x1 - x0) / n
 rate = n / span
 bound = tps / commits
 print()
 print(f"PlaceOrder saga benchmark — release build, 4 services + Postgres + Redis + Tansu on one machine, same run")
-print(f"{'saturation ({} clients)'.format(int(conc)):<42}{rate:>10.1f} sagas/s   ({int(n)} sagas, {int(approved)} approved, {failed} failed requests)")
+print(f"{'saturation ({} clients)'.format(int(conc)):<42}{rate:>10.1f} sagas/s   ({int(n)} sagas, {int(approved)} approved, {failed} failed requests{' ' + str(failures) if failures else ''})")
 print(f"{'write transactions per saga':<42}{commits:>10.1f}   (xids assigned during the saturation run / sagas)")
 print(f"{'completion at {:.1f} sagas/s: p50 / p99'.format(half):<42}{p50 * 1000:>10.0f} / {p99 * 1000:.0f} ms")
 print(f"{'pgbench: domain + outbox insert tx':<42}{tps:>10.0f} tps ({int(conc)} clients)")

@@ -9,11 +9,13 @@ Prints one JSON line: the order ids placed, and how many requests failed.
 Customers are registered and logged in first (their wallets must be large: the bench script
 sets PAYMENTS_STARTING_BALANCE_MINOR).
 """
-import http.client, json, sys, threading, time, urllib.parse, uuid
+import http.client, json, random, sys, threading, time, urllib.parse, uuid
 
 users, payments, orders, mode, seconds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
 knob = float(sys.argv[6]) if len(sys.argv) > 6 else 16
-PRODUCT = "0193a000-0000-7000-8000-000000000001"
+# Any of the eight seeded products (the bench tops their stock up): one product for every
+# order would serialize all orders on that product row's lock.
+PRODUCTS = [f"0193a000-0000-7000-8000-00000000000{i}" for i in range(1, 9)]
 
 def request(base, method, path, body=None, headers=None):
     url = urllib.parse.urlparse(base)
@@ -41,6 +43,7 @@ def customer():
 
 tokens = [customer() for _ in range(8)]
 placed, failed, lock = [], [0], threading.Lock()
+statuses = {}
 
 class Worker:
     """One keep-alive connection to orders."""
@@ -49,14 +52,19 @@ class Worker:
         self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
 
     def place(self, token):
-        body = json.dumps({"items": [{"product_id": PRODUCT, "quantity": 1}]}).encode()
+        body = json.dumps({"items": [{"product_id": random.choice(PRODUCTS), "quantity": 1}]}).encode()
         try:
             self.conn.request("POST", "/api/v1/orders", body=body, headers={
                 "content-type": "application/json", "authorization": f"Bearer {token}", "idempotency-key": str(uuid.uuid4())})
             r = self.conn.getresponse()
             text = r.read()
             ok = r.status == 202
-        except Exception:
+            if not ok:
+                with lock:
+                    statuses[r.status] = statuses.get(r.status, 0) + 1
+        except Exception as error:
+            with lock:
+                statuses[type(error).__name__] = statuses.get(type(error).__name__, 0) + 1
             url = urllib.parse.urlparse(orders)
             self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
             ok, text = False, b""
@@ -104,4 +112,4 @@ for t in threads:
 for t in threads:
     t.join()
 time.sleep(0.5)
-print(json.dumps({"orders": placed, "failed": failed[0]}))
+print(json.dumps({"orders": placed, "failed": failed[0], "failures": {str(k): v for k, v in statuses.items()}}))

@@ -8,11 +8,15 @@ struct StockStore: Sendable {
 
     /// Reserves every line or none: the products are locked in id order (no deadlocks between
     /// orders), checked, then decremented. False when any is short.
+    ///
+    /// The lock is `FOR NO KEY UPDATE`, not `FOR UPDATE`: the order's own lines already hold
+    /// `FOR KEY SHARE` on these rows (their foreign keys), and two orders each holding that
+    /// and each asking for `FOR UPDATE` deadlock — `make bench-saga` found exactly that.
     func reserve(orderID: UUID, lines: [OrderSagaData.Line], on connection: PostgresConnection) async throws -> Bool {
         let ids = lines.map(\.productID)
         var stock: [UUID: Int] = [:]
         for try await (id, available) in try await connection.query("""
-            SELECT id, stock FROM orders.products WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE
+            SELECT id, stock FROM orders.products WHERE id = ANY(\(ids)) ORDER BY id FOR NO KEY UPDATE
             """, logger: logger).decode((UUID, Int).self) {
             stock[id] = available
         }
