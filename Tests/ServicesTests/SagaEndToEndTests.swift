@@ -121,6 +121,13 @@ extension LiveServices {
 
             let stranger = try await fleet.core.newCustomer("Stranger")
             #expect(try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: stranger.bearer).status == 404)
+            #expect(try await fleet.orders.request("GET", "/api/v1/orders/\(id)", headers: stranger.bearer).status == 404)
+            let strangers = try await fleet.orders.request("GET", "/api/v1/orders", headers: stranger.bearer)
+            #expect((try strangers.json()["data"] as? [Any])?.isEmpty == true, "a customer sees only their own orders")
+            let admin = ["Authorization": "Bearer \(try await fleet.core.adminToken())"]
+            #expect(try await fleet.orders.request("GET", "/api/v1/orders/\(id)", headers: admin).status == 200, "admins see every order")
+            let approvedForAdmin = try await fleet.orders.request("GET", "/api/v1/orders?status=approved&limit=100", headers: admin)
+            #expect(((try approvedForAdmin.json()["data"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == id })
             let cancel = try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
             #expect(cancel.status == 202)
             #expect(try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer).status == 409)
