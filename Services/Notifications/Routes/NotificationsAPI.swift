@@ -51,13 +51,13 @@ struct NotificationsAPI: Sendable {
     /// heartbeat keeps proxies from closing the connection.
     private func stream(_ request: Request) async throws -> Response {
         let identity = try await authenticator.identity(of: request)
-        let lastSeen = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+        let lastSeen = request.headers[.lastEventID].flatMap { Int64($0) }
             ?? request.uri.queryParameters.get("last_event_id").flatMap { Int64(String($0)) }
         // Subscribe before reading the backlog, so nothing committed in between is missed.
         let subscription = redis.subscribe([NotificationFanOut.channel(for: identity.userID)])
         try await subscription.waitUntilSubscribed()
         let store = self.store, client = self.client, heartbeat = self.heartbeat, logger = self.logger
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .accelBuffering: "no"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var sent = lastSeen ?? Int64.max
             if let lastSeen {

@@ -16,7 +16,7 @@ struct OrdersAPI: Sendable {
     let authenticator: Authenticator
     let logger: Logger
 
-    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+    static let idempotencyHeader = HTTPField.Name.idempotencyKey
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let api = router.group("api/v1")
@@ -103,7 +103,7 @@ struct OrdersAPI: Sendable {
             return (order, false)
         }
         var headers: HTTPFields = [.location: "/api/v1/orders/\(order.id)"]
-        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        if replayed { headers[.idempotentReplayed] = "true" }
         return try JSONBody.response(order, status: .accepted, headers: headers)
     }
 

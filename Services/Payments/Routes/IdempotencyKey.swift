@@ -7,7 +7,7 @@ import ServiceKit
 
 /// The `Idempotency-Key` header and its stored responses (`payments.idempotency_keys`).
 enum IdempotencyKey {
-    static let header = HTTPField.Name("Idempotency-Key")!
+    static let header = HTTPField.Name.idempotencyKey
 
     /// The key of `request`: 1 to 255 printable ASCII characters; a 400 problem otherwise.
     static func require(in request: Request) throws -> String {
@@ -57,7 +57,7 @@ enum IdempotencyKey {
     static func replay(_ stored: Stored) -> Response {
         Response(
             status: HTTPResponse.Status(code: stored.status),
-            headers: [.contentType: "application/json", HTTPField.Name("Idempotent-Replayed")!: "true"],
+            headers: [.contentType: "application/json", .idempotentReplayed: "true"],
             body: .init(byteBuffer: ByteBuffer(data: stored.body))
         )
     }

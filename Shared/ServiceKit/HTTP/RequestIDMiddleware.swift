@@ -8,7 +8,7 @@ public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
 
     /// The header name.
-    public static let headerName = HTTPField.Name("X-Request-ID")!
+    public static let headerName = HTTPField.Name.requestID
 
     public init() {}
 
