@@ -102,16 +102,21 @@ extension LiveServices {
             let ids = Set(batch.map(\.0.id))
             let progress = BalanceHolder()
             do {
-              try await Poll.until("payments settled all \(ids.count) distinct commands", deadline: .seconds(240)) {
-                let processed = try await AdminDatabase.with { client in
-                    try await AdminDatabase.scalar("""
-                        SELECT count(*) FROM payments.processed_messages WHERE consumer = 'payments' AND message_id = ANY(\(Array(ids)))
-                        """, on: client)
+                try await Poll.until("payments settled all \(ids.count) distinct commands", deadline: .seconds(240)) {
+                    // Settled = processed or dead-lettered. A command may be both: a refund that
+                    // found no payment is dead-lettered, and its redelivery after the authorization
+                    // succeeds. So count the union, not the sum.
+                    let processed = try await AdminDatabase.with { client in
+                        var found = Set<UUID>()
+                        for try await id in try await client.query("""
+                            SELECT message_id FROM payments.processed_messages WHERE consumer = 'payments' AND message_id = ANY(\(Array(ids)))
+                            """).decode(UUID.self) { found.insert(id) }
+                        return found
+                    }
+                    let settled = processed.union(dlq.events.map(\.id)).intersection(ids).count
+                    progress.value = Int64(settled)
+                    return settled == ids.count
                 }
-                let deadLettered = Set(dlq.events.map(\.id)).intersection(ids).count
-                progress.value = processed + Int64(deadLettered)
-                return Int(processed) + deadLettered == ids.count
-              }
             } catch {
                 let problems = fleet.payments.log.split(separator: "\n").filter { !$0.contains(#""level":"info""#) }.suffix(40)
                 Issue.record("settled \(progress.value ?? 0) of \(ids.count); payments' recent warnings:\n\(problems.joined(separator: "\n"))")
