@@ -21,22 +21,19 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     }
     let authenticator = Authenticator(verifier: verifier, revocations: redis.map(RedisRevocationList.init(redis:)), logger: logger)
     let orderStore = OrderStore(logger: logger)
+    func orchestrator(_ parts: DataServiceParts) -> SagaOrchestrator {
+        SagaOrchestrator(sagas: SagaStore(logger: logger), orders: orderStore, stock: StockStore(logger: logger),
+                         outbox: parts.messaging.outbox, timing: sagaSettings.timing, logger: logger)
+    }
 
     var (app, parts) = try ServiceApplication.dataService(
         common, schema: "orders", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["orders"], logger: logger
     ) { router, parts in
-        let orchestrator = SagaOrchestrator(
-            sagas: SagaStore(logger: logger), orders: orderStore, stock: StockStore(logger: logger),
-            outbox: parts.messaging.outbox, timing: sagaSettings.timing, logger: logger
-        )
-        OrdersAPI(client: parts.database.client, orders: orderStore, orchestrator: orchestrator, authenticator: authenticator, logger: logger)
+        OrdersAPI(client: parts.database.client, orders: orderStore, orchestrator: orchestrator(parts), authenticator: authenticator, logger: logger)
             .addRoutes(to: router)
     }
-    let orchestrator = SagaOrchestrator(
-        sagas: SagaStore(logger: logger), orders: orderStore, stock: StockStore(logger: logger),
-        outbox: parts.messaging.outbox, timing: sagaSettings.timing, logger: logger
-    )
+    let orchestrator = orchestrator(parts)
     var handlers = MessageHandlers()
     SagaReplyHandlers(orchestrator: orchestrator).register(in: &handlers)
     try app.addConsumer("orders", topics: [.sagaReplies], handlers: handlers, parts: parts, logger: logger)

@@ -29,16 +29,15 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "users", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["users"], logger: logger
     ) { router, parts in
-        let store = UserStore(client: parts.database.client, outbox: parts.messaging.outbox, logger: logger)
         UsersAPI(
-            users: store,
+            users: UserStore(parts, logger: logger),
             refreshTokens: RefreshTokenStore(client: parts.database.client, lifetime: users.refreshTokenLifetime, logger: logger),
             issuer: issuer, authenticator: Authenticator(verifier: verifier, revocations: revocations, logger: logger),
             revocations: revocations, hasher: hasher, jwks: JSONWebKeySet(users.signingKeys.map(\.publicKey)), decoyHash: decoyHash
         )
         .addRoutes(to: router)
     }
-    let store = UserStore(client: parts.database.client, outbox: parts.messaging.outbox, logger: logger)
+    let store = UserStore(parts, logger: logger)
     var handlers = MessageHandlers()
     handlers.register(ValidateCustomerHandler(users: store))
     try app.addConsumer("users", topics: [.usersCommands], handlers: handlers, parts: parts, logger: logger)

@@ -24,10 +24,7 @@ struct NotificationsAPI: Sendable {
         api.get("notifications/stream") { request, _ in try await stream(request) }
         api.post("notifications/:id/read") { request, context in
             let identity = try await authenticator.identity(of: request)
-            guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else {
-                throw ProblemDetails.validation([.init(field: "id", message: "must be a UUID")])
-            }
-            guard try await store.markRead(id, userID: identity.userID, on: client) else {
+            guard try await store.markRead(try context.uuidParameter("id"), userID: identity.userID, on: client) else {
                 throw ProblemDetails(status: .notFound, type: "/problems/not-found", title: "Not found", detail: "No such notification.")
             }
             return Response(status: .noContent)
@@ -37,10 +34,7 @@ struct NotificationsAPI: Sendable {
     private func list(_ request: Request) async throws -> Response {
         let identity = try await authenticator.identity(of: request)
         let page = try PageRequest.parse(request)
-        let before = try page.after.map { raw in
-            guard let sequence = Int64(raw) else { throw ProblemDetails.validation([.init(field: "cursor", message: "is not a cursor this list returned")]) }
-            return sequence
-        }
+        let before = try page.position { Int64($0) }
         let rows = try await store.list(userID: identity.userID, beforeSequence: before, limit: page.limit + 1, on: client)
         return try JSONBody.response(Page(rows: rows, request: page) { String($0.sequence) })
     }

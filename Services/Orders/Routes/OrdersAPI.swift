@@ -16,16 +16,14 @@ struct OrdersAPI: Sendable {
     let authenticator: Authenticator
     let logger: Logger
 
-    static let idempotencyHeader = HTTPField.Name.idempotencyKey
-
     func addRoutes(to router: Router<AppRequestContext>) {
         let api = router.group("api/v1")
         api.get("products") { request, _ in try await products(request) }
         api.post("orders") { request, _ in try await place(request) }
         api.get("orders") { request, _ in try await list(request) }
-        api.get("orders/:id") { request, context in try await show(request, id: try Self.id(context)) }
-        api.post("orders/:id/cancel") { request, context in try await cancel(request, id: try Self.id(context)) }
-        api.get("orders/:id/saga") { request, context in try await timeline(request, id: try Self.id(context)) }
+        api.get("orders/:id") { request, context in try await show(request, id: try context.uuidParameter("id")) }
+        api.post("orders/:id/cancel") { request, context in try await cancel(request, id: try context.uuidParameter("id")) }
+        api.get("orders/:id/saga") { request, context in try await timeline(request, id: try context.uuidParameter("id")) }
     }
 
     private func products(_ request: Request) async throws -> Response {
@@ -46,28 +44,16 @@ struct OrdersAPI: Sendable {
     /// 409 while the first request is still running.
     private func place(_ request: Request) async throws -> Response {
         let identity = try await authenticator.identity(of: request)
-        guard let key = request.headers[Self.idempotencyHeader], (1...255).contains(key.count) else {
-            throw ProblemDetails.validation([.init(field: "Idempotency-Key", message: "header is required: 1-255 characters, for example a UUID")],
-                                            detail: "Placing an order needs an Idempotency-Key header.")
-        }
+        let key = try IdempotencyKey.require(in: request)
         var request = request
         let raw = Data(buffer: try await request.collectBody(upTo: JSONBody.maximumRequestBytes))
         let body = try JSONBody.decode(PlaceOrderRequest.self, from: raw)
         try OrderRules.validate(body)
         let hash = Data(SHA256.hash(data: raw))
         let (order, replayed) = try await client.withTransaction(logger: logger) { connection -> (Order, Bool) in
-            let lock = "order:\(identity.userID.uuidString.lowercased()):\(key)"
-            for try await taken in try await connection.query("SELECT pg_try_advisory_xact_lock(hashtextextended(\(lock), 0))", logger: logger).decode(Bool.self) {
-                guard taken else {
-                    throw ProblemDetails(status: .conflict, type: "/problems/idempotency-in-progress", title: "Request in progress",
-                                         detail: "An order with this Idempotency-Key is still being placed; retry shortly.")
-                }
-            }
+            try await IdempotencyKey.lock(key, scope: "order", owner: identity.userID, on: connection, logger: logger)
             if let (existing, storedHash) = try await orders.byIdempotencyKey(key, customerID: identity.userID, on: connection) {
-                guard storedHash == hash else {
-                    throw ProblemDetails(status: .unprocessableContent, type: "/problems/idempotency-key-reused", title: "Idempotency-Key reused",
-                                         detail: "This Idempotency-Key was used for a different order.")
-                }
+                guard storedHash == hash else { throw IdempotencyKey.reusedWithDifferentBody }
                 guard let order = try await orders.find(existing, on: connection) else { throw ProblemDetails(status: .notFound) }
                 return (order, true)
             }
@@ -117,10 +103,7 @@ struct OrdersAPI: Sendable {
             }
             status = parsed
         }
-        let before = try page.after.map { raw in
-            guard let id = UUID(uuidString: raw) else { throw ProblemDetails.validation([.init(field: "cursor", message: "is not a cursor this list returned")]) }
-            return id
-        }
+        let before = try page.position { UUID(uuidString: $0) }
         let found = try await client.withConnection { connection in
             try await orders.list(customerID: identity.isAdmin ? nil : identity.userID, status: status, before: before, limit: page.limit + 1, on: connection)
         }
@@ -155,7 +138,7 @@ struct OrdersAPI: Sendable {
     private func timeline(_ request: Request, id: UUID) async throws -> Response {
         _ = try await visibleOrder(id, to: try await authenticator.identity(of: request))
         let sagas = try await client.withConnection { connection in try await SagaTimelineQuery(logger: logger).sagas(of: id, on: connection) }
-        return try JSONBody.response(["order_id": AnyEncodable(id.uuidString.lowercased()), "sagas": AnyEncodable(sagas)])
+        return try JSONBody.response(OrderSagasResource(orderID: id.uuidString.lowercased(), sagas: sagas))
     }
 
     /// The order, if the identity may see it (its customer or an admin); 404 otherwise.
@@ -165,13 +148,6 @@ struct OrdersAPI: Sendable {
             throw ProblemDetails(status: .notFound, type: "/problems/not-found", title: "Not found", detail: "No such order.")
         }
         return order
-    }
-
-    private static func id(_ context: AppRequestContext) throws -> UUID {
-        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else {
-            throw ProblemDetails.validation([.init(field: "id", message: "must be a UUID")], detail: "The path has an invalid id.")
-        }
-        return id
     }
 }
 
@@ -183,9 +159,12 @@ struct Product: Encodable, Sendable {
     let stock: Int
 }
 
-/// Wraps a value of any encodable type.
-struct AnyEncodable: Encodable, Sendable {
-    private let encodeValue: @Sendable (any Encoder) throws -> Void
-    init<T: Encodable & Sendable>(_ value: T) { encodeValue = { try value.encode(to: $0) } }
-    func encode(to encoder: any Encoder) throws { try encodeValue(encoder) }
+/// The body of `GET /api/v1/orders/{id}/saga`.
+struct OrderSagasResource: Encodable, Sendable {
+    let orderID: String
+    let sagas: [SagaTimelineQuery.Saga]
+
+    enum CodingKeys: String, CodingKey {
+        case orderID = "order_id", sagas
+    }
 }

@@ -28,10 +28,8 @@ struct SagaDeadlineService: Service {
     /// Handles one due saga; false when none is due.
     private func handleOneDue() async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
-            guard let id = try await orchestrator.sagas.lockDue(on: connection),
-                  let instance = try await orchestrator.sagas.lock(id, on: connection)
-            else { return false }
-            guard let awaited = instance.state.awaitedCommandID, !instance.state.phase.isTerminal else {
+            guard let (id, state) = try await orchestrator.sagas.lockDue(on: connection) else { return false }
+            guard let awaited = state.awaitedCommandID, !state.phase.isTerminal else {
                 try await orchestrator.sagas.clearDeadline(id, on: connection)
                 return true
             }

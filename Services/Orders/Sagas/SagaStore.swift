@@ -78,12 +78,14 @@ struct SagaStore: Sendable {
         try await connection.query("UPDATE orders.saga_instances SET deadline = NULL WHERE id = \(id)", logger: logger)
     }
 
-    /// The id of one saga whose deadline passed, locked (others skip it), or nil.
-    func lockDue(on connection: PostgresConnection) async throws -> UUID? {
+    /// One saga whose deadline passed, locked (others skip it), with its state; nil when none is due.
+    func lockDue(on connection: PostgresConnection) async throws -> (id: UUID, state: SagaState)? {
         let rows = try await connection.query("""
-            SELECT id FROM orders.saga_instances WHERE deadline <= now() ORDER BY deadline LIMIT 1 FOR UPDATE SKIP LOCKED
+            SELECT id, state::text FROM orders.saga_instances WHERE deadline <= now() ORDER BY deadline LIMIT 1 FOR UPDATE SKIP LOCKED
             """, logger: logger)
-        for try await id in rows.decode(UUID.self) { return id }
+        for try await (id, state) in rows.decode((UUID, String).self) {
+            return (id, try JSONDecoder().decode(SagaState.self, from: Data(state.utf8)))
+        }
         return nil
     }
 

@@ -38,10 +38,7 @@ struct WalletAPI: Sendable {
     private func wallet(_ request: Request) async throws -> Response {
         let identity = try await authenticator.identity(of: request)
         let page = try PageRequest.parse(request)
-        let after = try page.after.map { raw in
-            guard let id = Int64(raw) else { throw ProblemDetails.validation([.init(field: "cursor", message: "is not a cursor this list returned")]) }
-            return id
-        }
+        let after = try page.position { Int64($0) }
         return try await client.withConnection { connection in
             guard let wallet = try await ledger.wallet(of: identity.userID, on: connection) else {
                 throw ProblemDetails(status: .notFound, type: "/problems/no-wallet", title: "No wallet",
@@ -79,12 +76,10 @@ struct WalletAPI: Sendable {
         }
         let fingerprint = Data(SHA256.hash(data: raw))
         return try await client.withTransaction(logger: logger) { connection in
-            guard try await IdempotencyKey.lock(key, userID: identity.userID, on: connection, logger: logger) else {
-                throw IdempotencyKey.inProgress
-            }
-            if let stored = try await IdempotencyKey.stored(key, userID: identity.userID, on: connection, logger: logger) {
+            try await IdempotencyKey.lock(key, scope: "deposit", owner: identity.userID, on: connection, logger: logger)
+            if let stored = try await IdempotencyRecords.stored(key, userID: identity.userID, on: connection, logger: logger) {
                 guard stored.fingerprint == fingerprint else { throw IdempotencyKey.reusedWithDifferentBody }
-                return IdempotencyKey.replay(stored)
+                return IdempotencyRecords.replay(stored)
             }
             guard let wallet = try await ledger.wallet(of: identity.userID, locking: true, on: connection) else {
                 throw ProblemDetails(status: .notFound, type: "/problems/no-wallet", title: "No wallet", detail: "You have no wallet yet.")
@@ -102,7 +97,7 @@ struct WalletAPI: Sendable {
                 balance: Money(amountMinor: wallet.balanceMinor + body.amount.amountMinor, currency: wallet.currency)
             )
             let encoded = try JSONBody.encoder.encode(receipt)
-            try await IdempotencyKey.store(key, userID: identity.userID, fingerprint: fingerprint, status: 201, body: encoded, on: connection, logger: logger)
+            try await IdempotencyRecords.store(key, userID: identity.userID, fingerprint: fingerprint, status: 201, body: encoded, on: connection, logger: logger)
             return Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: encoded)))
         }
     }

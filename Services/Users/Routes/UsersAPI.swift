@@ -21,8 +21,8 @@ struct UsersAPI: Sendable {
         let api = router.group("api/v1")
         api.post("users") { request, _ in try await register(request) }
         api.get("users/me") { request, _ in try await me(request) }
-        api.get("users/:id") { request, context in try await user(request, id: try Self.id(context)) }
-        api.post("users/:id/suspend") { request, context in try await suspend(request, id: try Self.id(context)) }
+        api.get("users/:id") { request, context in try await user(request, id: try context.uuidParameter("id")) }
+        api.post("users/:id/suspend") { request, context in try await suspend(request, id: try context.uuidParameter("id")) }
         api.post("auth/tokens") { request, _ in try await login(request) }
         api.post("auth/refresh") { request, _ in try await refresh(request) }
         api.post("auth/logout") { request, _ in try await logout(request) }
@@ -119,13 +119,6 @@ struct UsersAPI: Sendable {
                                 body: .init(byteBuffer: ByteBuffer(data: try jwks.encoded())))
         response.headers[.accessControlAllowOrigin] = "*"
         return response
-    }
-
-    private static func id(_ context: AppRequestContext) throws -> UUID {
-        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw) else {
-            throw ProblemDetails.validation([.init(field: "id", message: "must be a UUID")], detail: "The path has an invalid id.")
-        }
-        return id
     }
 
     private static let badCredentials = ProblemDetails(

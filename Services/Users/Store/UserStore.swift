@@ -12,6 +12,16 @@ struct UserStore: Sendable {
     let outbox: Outbox
     let logger: Logger
 
+    init(_ parts: DataServiceParts, logger: Logger) {
+        self.init(client: parts.database.client, outbox: parts.messaging.outbox, logger: logger)
+    }
+
+    init(client: PostgresClient, outbox: Outbox, logger: Logger) {
+        self.client = client
+        self.outbox = outbox
+        self.logger = logger
+    }
+
     /// The email is registered already (compared case-insensitively).
     struct EmailTaken: Error {}
 

@@ -31,6 +31,16 @@ public struct PageRequest: Sendable, Equatable {
         return PageRequest(limit: limit, after: after)
     }
 
+    /// The cursor's position parsed by `parse` (nil on the first page); a 400 problem when the
+    /// position is not one this list writes.
+    public func position<Position>(_ parse: (String) -> Position?) throws -> Position? {
+        guard let after else { return nil }
+        guard let position = parse(after) else {
+            throw ProblemDetails.validation([.init(field: "cursor", message: "is not a cursor this list returned")], detail: "The query has invalid parameters.")
+        }
+        return position
+    }
+
     /// Creates a request.
     public init(limit: Int, after: String?) {
         self.limit = limit
