@@ -60,6 +60,7 @@ let package = Package(
             name: "Contracts",
             path: "Shared/Contracts",
             exclude: ["Schemas"],
+            resources: [.copy("OpenAPI/openapi.yaml")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -157,7 +158,17 @@ let package = Package(
         // MARK: Services (one executable each)
         .executableTarget(
             name: "Gateway",
-            dependencies: ["ServiceKit", "Redis"],
+            dependencies: [
+                "ServiceKit", "Redis", "Auth", "Contracts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Services/Gateway",
             swiftSettings: strictSettings
         ),

@@ -1,12 +1,66 @@
+import AsyncHTTPClient
+import Auth
+import Foundation
+import Hummingbird
 import Logging
 import Redis
 import ServiceKit
+import ServiceLifecycle
 
-/// Builds the gateway. It owns no database; Redis backs its rate limits, so Redis is its
-/// readiness dependency.
+/// Builds the gateway: the public front door. It owns no database; Redis backs its rate limits
+/// and the revocation list, users' JWKS its token verification.
 ///
-/// Settings beyond the common ones: `REDIS_URL`.
+/// Settings beyond the common ones: ``GatewaySettings`` and ``UpstreamPolicy``, `REDIS_URL`,
+/// `JWT_JWKS_URL` (with `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_LEEWAY_SECONDS`).
 func buildApplication(settings: Settings, common: ServiceSettings, logger: Logger) async throws -> ServiceApplication {
-    let redis = try RedisSettings.read(from: settings)
-    return .orderFlowService(common, database: nil, checks: [RedisPingCheck(settings: redis)], logger: logger)
+    let gateway = try GatewaySettings.read(from: settings)
+    let redisSettings = try RedisSettings.read(from: settings)
+    let verifier = gateway.authEnabled ? try AuthSettings.verifier(from: settings, logger: logger) : nil
+    if !gateway.authEnabled { logger.warning("GATEWAY_AUTH=off: bearer tokens are not verified at the gateway (benchmarks only)") }
+    if !gateway.rateLimitEnabled { logger.warning("GATEWAY_RATE_LIMIT=off: requests are not rate limited") }
+
+    let redis = RedisClient(configuration: RedisConfiguration(settings: redisSettings, poolSize: 8, commandTimeout: .milliseconds(500)), logger: logger)
+    let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: upstreamClientConfiguration(gateway.policy))
+    let proxy = UpstreamProxy(client: client, upstreams: gateway.upstreams, policy: gateway.policy, logger: logger)
+    let admission = GatewayAdmission(
+        verifier: verifier, cacheCapacity: gateway.verifiedTokenCacheSize,
+        redis: gateway.authEnabled || gateway.rateLimitEnabled ? redis : nil, settings: gateway, logger: logger
+    )
+    let routes = GatewayRoutes(admission: admission, proxy: proxy, maxBodyBytes: gateway.maxBodyBytes)
+
+    let upstreamChecks: [any DependencyCheck] = UpstreamName.allCases.compactMap { upstream in
+        guard let base = proxy.bases[upstream] else { return nil }
+        return UpstreamReadinessCheck(upstream: upstream, url: base, client: client, upstreamGuard: proxy.guards[upstream])
+    }
+    var app = ServiceApplication.orderFlowService(
+        common, database: nil, checks: [RedisPingCheck(settings: redisSettings)] + upstreamChecks, logger: logger,
+        edge: GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins)
+    ) { router in
+        DocsRoutes.add(to: router)
+        routes.add(to: router)
+    }
+    app.addServices(redis, HTTPClientService(client: client))
+    return app
+}
+
+/// Pooled keep-alive HTTP/1.1 to the upstreams; no redirects, no decompression (bodies pass
+/// through untouched), a connect timeout, and enough connections for the concurrency limit.
+func upstreamClientConfiguration(_ policy: UpstreamPolicy) -> HTTPClient.Configuration {
+    var configuration = HTTPClient.Configuration()
+    configuration.timeout = .init(connect: UpstreamProxy.timeAmount(policy.connectTimeout))
+    configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: policy.concurrency)
+    configuration.redirectConfiguration = .disallow
+    configuration.decompression = .disabled
+    configuration.httpVersion = .http1Only
+    return configuration
+}
+
+/// Shuts the upstream client down after the HTTP server has stopped.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
 }

@@ -19,7 +19,8 @@ public struct RedisRevocationList: RevocationList {
         self.redis = redis
     }
 
-    static func key(_ tokenID: String) -> String { "orderflow:auth:revoked:\(tokenID)" }
+    /// The Redis key that marks `tokenID` revoked.
+    public static func key(_ tokenID: String) -> String { "orderflow:auth:revoked:\(tokenID)" }
 
     public func revoke(tokenID: String, expiresAt: Date) async throws {
         let remaining = Int64((expiresAt.timeIntervalSinceNow * 1_000).rounded(.up))

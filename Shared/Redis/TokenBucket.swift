@@ -3,6 +3,10 @@
 /// State per key is a hash `{tokens, ts}` kept in milli-tokens (integers, so the edges are exact):
 /// the bucket holds `capacity` tokens and refills `refillPerSecond` tokens per second. The caller
 /// passes the current time, which keeps the script deterministic and testable.
+///
+/// An optional *veto key* rides along in the same round trip: when that key exists, the request
+/// is refused before any token is spent (the gateway passes a revoked-token key, so one
+/// `EVALSHA` both checks revocation and rate-limits).
 public struct TokenBucket: Sendable, Equatable {
     /// Most tokens the bucket holds (the burst).
     public var capacity: Int
@@ -25,18 +29,26 @@ public struct TokenBucket: Sendable, Equatable {
         public var retryAfterMs: Int
         /// Milliseconds until the bucket is full again (`RateLimit-Reset`).
         public var resetMs: Int
+        /// Whether the veto key existed (then nothing was spent and `allowed` is false).
+        public var vetoed: Bool
 
         /// Creates a decision.
-        public init(allowed: Bool, remaining: Int, retryAfterMs: Int, resetMs: Int) {
+        public init(allowed: Bool, remaining: Int, retryAfterMs: Int, resetMs: Int, vetoed: Bool = false) {
             self.allowed = allowed
             self.remaining = remaining
             self.retryAfterMs = retryAfterMs
             self.resetMs = resetMs
+            self.vetoed = vetoed
         }
     }
 
-    /// The Lua script (KEYS[1] = bucket key; ARGV = capacity, refill/s, now ms, cost).
+    /// The Lua script (KEYS[1] = bucket key, optional KEYS[2] = veto key; ARGV = capacity,
+    /// refill/s, now ms, cost). Returns {allowed, remaining, retry after ms, reset ms}; allowed is
+    /// -1 when the veto key exists.
     public static let script = RedisScript("""
+        if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then
+          return {-1, 0, 0, 0}
+        end
         local key = KEYS[1]
         local capacity = tonumber(ARGV[1]) * 1000
         local rate = tonumber(ARGV[2])
@@ -66,14 +78,19 @@ public struct TokenBucket: Sendable, Equatable {
         return {allowed, math.floor(tokens / 1000), retry_after, math.ceil((capacity - tokens) / rate)}
         """)
 
-    /// Takes `cost` tokens from the bucket at `key` as of `nowMs` (milliseconds since the epoch).
-    public func take(_ cost: Int = 1, key: String, nowMs: Int64, using client: RedisClient) async throws(RedisError) -> Decision {
-        let reply = try await client.evalSHA(Self.script, keys: [key], arguments: [
+    /// Takes `cost` tokens from the bucket at `key` as of `nowMs` (milliseconds since the epoch),
+    /// unless `vetoKey` exists.
+    public func take(
+        _ cost: Int = 1, key: String, nowMs: Int64, vetoKey: String? = nil, using client: RedisClient
+    ) async throws(RedisError) -> Decision {
+        let keys = vetoKey.map { [key, $0] } ?? [key]
+        let reply = try await client.evalSHA(Self.script, keys: keys, arguments: [
             .integer(Int64(capacity)), .integer(Int64(refillPerSecond)), .integer(nowMs), .integer(Int64(cost)),
         ])
         guard let values = reply.array?.compactMap(\.integer), values.count == 4 else {
             throw .server("unexpected token bucket reply \(reply)")
         }
+        if values[0] == -1 { return Decision(allowed: false, remaining: 0, retryAfterMs: 0, resetMs: 0, vetoed: true) }
         return Decision(allowed: values[0] == 1, remaining: Int(values[1]), retryAfterMs: Int(values[2]), resetMs: Int(values[3]))
     }
 }

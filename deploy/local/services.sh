@@ -33,10 +33,14 @@ choose_port() {
 ready() { curl -fsS "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1; }
 
 # What a service needs beyond the stack's URLs: users signs tokens (and creates the bootstrap
-# administrator), the others verify them against users' JWKS.
-auth_env() {
+# administrator), the others verify them against users' JWKS; the gateway also learns where
+# every upstream listens.
+service_env() {
   case "$1" in
     users) echo "JWT_SIGNING_KEYS_FILE=$ORDERFLOW_JWT_SIGNING_KEYS_FILE USERS_ADMIN_EMAIL=$ORDERFLOW_ADMIN_EMAIL USERS_ADMIN_PASSWORD=$ORDERFLOW_ADMIN_PASSWORD" ;;
+    gateway) echo "JWT_JWKS_URL=http://127.0.0.1:$USERS_PORT/.well-known/jwks.json" \
+      "GATEWAY_USERS_URL=http://127.0.0.1:$USERS_PORT GATEWAY_ORDERS_URL=http://127.0.0.1:$ORDERS_PORT" \
+      "GATEWAY_PAYMENTS_URL=http://127.0.0.1:$PAYMENTS_PORT GATEWAY_NOTIFICATIONS_URL=http://127.0.0.1:$NOTIFICATIONS_PORT" ;;
     *) echo "JWT_JWKS_URL=http://127.0.0.1:$USERS_PORT/.well-known/jwks.json" ;;
   esac
 }
@@ -52,7 +56,7 @@ start_one() {
   local detach=""; command -v setsid >/dev/null 2>&1 && detach="setsid"
   $detach env HTTP_HOST=127.0.0.1 HTTP_PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" \
       ${dburl:+DATABASE_URL="$dburl"} KAFKA_BROKERS="$ORDERFLOW_KAFKA_BROKERS" REDIS_URL="$ORDERFLOW_REDIS_URL" \
-      $(auth_env "$svc") KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}" KAFKA_MAX_POLL_INTERVAL_MS="${KAFKA_MAX_POLL_INTERVAL_MS:-10000}" \
+      $(service_env "$svc") KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}" KAFKA_MAX_POLL_INTERVAL_MS="${KAFKA_MAX_POLL_INTERVAL_MS:-10000}" \
       nohup "$BIN_DIR/$svc" >>"$LOG_DIR/$svc.log" 2>&1 &
   echo $! > "$PID_DIR/$svc.pid"
 }

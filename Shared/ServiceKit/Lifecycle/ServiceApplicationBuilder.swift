@@ -10,18 +10,21 @@ extension ServiceApplication {
     ///   - database: The service's database, when it owns a schema.
     ///   - checks: Further readiness checks (Kafka, Redis); Postgres is added when `database` is set.
     ///   - logger: The service logger.
+    ///   - edge: Outermost middleware, seeing every response (see ``Router/service(_:readiness:edge:)``).
     ///   - routes: Adds the service's own routes.
     public static func orderFlowService(
         _ common: ServiceSettings,
         database: ServiceDatabase?,
         checks: [any DependencyCheck],
         logger: Logger,
+        edge: (any MiddlewareProtocol<Request, Response, AppRequestContext>)? = nil,
         routes: (Router<AppRequestContext>) -> Void = { _ in }
     ) -> ServiceApplication {
         let allChecks: [any DependencyCheck] = (database.map { [PostgresCheck(client: $0.client)] } ?? []) + checks
         let readiness = ReadinessProbe(service: common.service, checks: allChecks, logger: logger)
-        let router = Router<AppRequestContext>.service(common.service, readiness: readiness)
+        let router = Router<AppRequestContext>.service(common.service, readiness: readiness, edge: edge)
         routes(router)
+        if common.printRoutes { RouteListing.printAndExit(router.routes.map { "\($0.method) \($0.path)" }) }
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(common.host, port: common.port), serverName: common.service),

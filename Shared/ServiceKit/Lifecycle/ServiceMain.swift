@@ -28,9 +28,10 @@ public enum ServiceMain {
         build: @Sendable (Settings, ServiceSettings, Logger) async throws -> ServiceApplication
     ) async -> Never {
         let settings = Settings(arguments: arguments, environment: environment)
-        let common: ServiceSettings
+        var common: ServiceSettings
         do {
             common = try ServiceSettings.read(service: service, defaultPort: defaultPort, from: settings)
+            common.printRoutes = arguments.dropFirst().contains("--print-routes")
         } catch {
             exit(configurationError: error, service: service)
         }

@@ -12,6 +12,9 @@ public struct ServiceSettings: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`.
     public var tracing: TracingSettings
+    /// `--print-routes`: print every HTTP route as JSON and exit instead of serving (the
+    /// OpenAPI drift test compares them with `openapi.yaml`).
+    public var printRoutes = false
 
     /// `HTTP_HOST`.
     public static let hostKey = SettingKey("http.host", expecting: "an interface address such as 127.0.0.1 or 0.0.0.0")

@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Instrumentation
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import ServiceKit
+
+/// Sends a request to its upstream over pooled keep-alive connections and relays the answer.
+///
+/// - Per upstream: a concurrency limit (→ 503 at once), a circuit breaker (→ 503 with
+///   `Retry-After` while open), a deadline for the response head (→ 504). The deadline does not
+///   cover the body, so event streams stay open.
+/// - Retries, with capped exponential backoff and full jitter, only for idempotent methods and
+///   only when no response arrived or the upstream answered 502/503/504; a timeout is never
+///   retried (the 504 must arrive within the timeout).
+/// - Small bodies (≤ 256 KiB with a `Content-Length`) are relayed whole, anything else streams.
+struct UpstreamProxy: Sendable {
+    let client: HTTPClient
+    let bases: [UpstreamName: String]
+    let guards: [UpstreamName: UpstreamGuard]
+    let policy: UpstreamPolicy
+    let backoff = RetryBackoff()
+    let logger: Logger
+    private let latency: [UpstreamName: Timer]
+
+    static let wholeBodyLimit = 256 * 1_024
+
+    init(client: HTTPClient, upstreams: [UpstreamName: URL], policy: UpstreamPolicy, logger: Logger) {
+        self.client = client
+        self.bases = upstreams.mapValues { url in
+            url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
+        }
+        self.guards = Dictionary(uniqueKeysWithValues: UpstreamName.allCases.map { ($0, UpstreamGuard(upstream: $0, policy: policy)) })
+        self.policy = policy
+        self.logger = logger
+        self.latency = Dictionary(uniqueKeysWithValues: UpstreamName.allCases.map {
+            ($0, Timer(label: "gateway_upstream_duration_seconds", dimensions: [("upstream", $0.rawValue)], preferredDisplayUnit: .seconds))
+        })
+    }
+
+    /// Forwards `request` (whose body was already read into `body`) to `upstream` with `headers`.
+    func forward(
+        _ request: Request, body: ByteBuffer?, to upstream: UpstreamName, headers: HTTPFields
+    ) async throws(ProxyFailure) -> Response {
+        guard let upstreamGuard = guards[upstream], let base = bases[upstream] else { throw .unreachable }
+        guard upstreamGuard.acquireSlot() else { throw .saturated }
+        defer { upstreamGuard.releaseSlot() }
+
+        var outbound = HTTPClientRequest(url: base + request.uri.path + (request.uri.query.map { "?\($0)" } ?? ""))
+        outbound.method = HTTPMethod(rawValue: request.method.rawValue)
+        outbound.headers.reserveCapacity(headers.count)
+        for field in headers { outbound.headers.add(name: field.name.rawName, value: field.value) }
+        if let body { outbound.body = .bytes(body) }
+
+        let idempotent = RetryBackoff.isIdempotent(request.method)
+        var attempt = 0
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            attempt += 1
+            if case .rejected(let retryAfter) = upstreamGuard.admit() { throw .breakerOpen(retryAfter: retryAfter) }
+            let started = ContinuousClock.now
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(outbound, timeout: Self.timeAmount(policy.requestTimeout), logger: logger)
+            } catch {
+                upstreamGuard.record(.failure)
+                if Self.isTimeout(error) { throw .timeout }
+                logger.debug("upstream unreachable", metadata: ["upstream": "\(upstream.rawValue)", "error": "\(error)"])
+                if idempotent, attempt <= policy.retries, !Task.isCancelled {
+                    try? await Task.sleep(for: backoff.delay(beforeRetry: attempt, using: &generator))
+                    continue
+                }
+                throw .unreachable
+            }
+            latency[upstream]?.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
+            let unavailable = (502...504).contains(response.status.code)
+            upstreamGuard.record(unavailable ? .failure : .success)
+            if unavailable, idempotent, attempt <= policy.retries, !Task.isCancelled {
+                _ = try? await response.body.collect(upTo: Self.wholeBodyLimit)
+                try? await Task.sleep(for: backoff.delay(beforeRetry: attempt, using: &generator))
+                continue
+            }
+            return try await relay(response)
+        }
+    }
+
+    private func relay(_ upstream: HTTPClientResponse) async throws(ProxyFailure) -> Response {
+        var headers = HTTPFields()
+        headers.reserveCapacity(upstream.headers.count + 8)
+        var contentLength: Int?
+        for (name, value) in upstream.headers {
+            guard let fieldName = HTTPField.Name(name) else { continue }
+            if fieldName == .contentLength { contentLength = Int(value) }
+            headers.append(HTTPField(name: fieldName, value: value))
+        }
+        headers = ForwardedHeaders.clientResponse(from: headers)
+        let status = HTTPResponse.Status(code: Int(upstream.status.code))
+        if let contentLength, contentLength <= Self.wholeBodyLimit {
+            do {
+                let body = try await upstream.body.collect(upTo: Self.wholeBodyLimit)
+                return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+            } catch {
+                throw .badResponse
+            }
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body))
+    }
+
+    static func isTimeout(_ error: any Error) -> Bool {
+        guard let clientError = error as? HTTPClientError else { return false }
+        return clientError == .deadlineExceeded || clientError == .readTimeout
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(nanoseconds(duration))
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+}

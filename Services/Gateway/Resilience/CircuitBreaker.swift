@@ -1,0 +1,84 @@
+/// A circuit breaker as a pure value: closed → open after `failureThreshold` consecutive
+/// failures; open → half-open (exactly one trial request) after `openDuration`; the trial's
+/// result closes or re-opens it. Every transition is an exhaustive switch, unit-tested without I/O.
+struct CircuitBreaker: Sendable, Equatable {
+    /// The breaker's tuning.
+    struct Configuration: Sendable, Equatable {
+        var failureThreshold: Int
+        var openDuration: Duration
+    }
+
+    /// Where the breaker is.
+    enum State: Sendable, Equatable {
+        case closed(consecutiveFailures: Int)
+        case open(until: ContinuousClock.Instant)
+        case halfOpen
+    }
+
+    /// What ``admit(at:)`` decided.
+    enum Admission: Sendable, Equatable {
+        /// Send the request.
+        case allowed
+        /// Send it as the single trial of a half-open breaker.
+        case trial
+        /// Answer 503 at once; the breaker may admit a trial after `retryAfter`.
+        case rejected(retryAfter: Duration)
+    }
+
+    /// How a request that was admitted ended.
+    enum Outcome: Sendable, Equatable {
+        case success
+        case failure
+    }
+
+    let configuration: Configuration
+    private(set) var state: State = .closed(consecutiveFailures: 0)
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Decides whether a request may go to the upstream now.
+    mutating func admit(at now: ContinuousClock.Instant) -> Admission {
+        switch state {
+        case .closed:
+            return .allowed
+        case .open(let until) where now >= until:
+            state = .halfOpen
+            return .trial
+        case .open(let until):
+            return .rejected(retryAfter: until - now)
+        case .halfOpen:
+            // The trial is still out; everyone else waits for its verdict.
+            return .rejected(retryAfter: configuration.openDuration)
+        }
+    }
+
+    /// Records how an admitted request ended.
+    mutating func record(_ outcome: Outcome, at now: ContinuousClock.Instant) {
+        switch (state, outcome) {
+        case (.closed, .success):
+            state = .closed(consecutiveFailures: 0)
+        case (.closed(let failures), .failure):
+            state = failures + 1 >= configuration.failureThreshold
+                ? .open(until: now + configuration.openDuration)
+                : .closed(consecutiveFailures: failures + 1)
+        case (.halfOpen, .success):
+            state = .closed(consecutiveFailures: 0)
+        case (.halfOpen, .failure):
+            state = .open(until: now + configuration.openDuration)
+        case (.open, _):
+            // A request admitted before the breaker opened finished late: the verdict stands.
+            break
+        }
+    }
+
+    /// The state as a number for the `gateway_circuit_breaker_state` gauge: 0 closed, 1 half-open, 2 open.
+    var gaugeValue: Int {
+        switch state {
+        case .closed: 0
+        case .halfOpen: 1
+        case .open: 2
+        }
+    }
+}

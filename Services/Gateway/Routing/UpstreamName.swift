@@ -1,0 +1,7 @@
+/// The services behind the gateway.
+enum UpstreamName: String, CaseIterable, Sendable, Hashable {
+    case users
+    case orders
+    case payments
+    case notifications
+}
