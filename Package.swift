@@ -288,6 +288,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Auth", "ServiceKit",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/GatewayTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SagasTests",
             dependencies: ["Sagas"],
             path: "Tests/SagasTests",

@@ -52,20 +52,22 @@ struct UsersAndPayments {
         _ = try await users.terminate()
     }
 
-    /// Registers a fresh customer and logs in; returns the user id and a token pair.
-    func newCustomer(_ name: String = "Test Customer") async throws -> Customer {
+    /// Registers a fresh customer and logs in (at users, or through `entry`, a gateway);
+    /// returns the user id and a token pair.
+    func newCustomer(_ name: String = "Test Customer", via entry: ServiceProcess? = nil) async throws -> Customer {
         let email = "c-\(UUID().uuidString.prefix(12).lowercased())@example.org"
         let password = "pw-\(UUID().uuidString)"
+        let users = entry ?? self.users
         let created = try await users.request("POST", "/api/v1/users", json: #"{"email":"\#(email)","password":"\#(password)","display_name":"\#(name)"}"#)
         try #require(created.status == 201, "register: \(created.status) \(created.text)")
         let rawID = try created.json()["id"] as? String
         let id = try #require(rawID.flatMap(UUID.init(uuidString:)))
-        let tokens = try await login(email: email, password: password)
+        let tokens = try await login(email: email, password: password, via: entry)
         return Customer(id: id, email: email, password: password, accessToken: tokens.access, refreshToken: tokens.refresh)
     }
 
-    func login(email: String, password: String) async throws -> (access: String, refresh: String) {
-        let reply = try await users.request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
+    func login(email: String, password: String, via entry: ServiceProcess? = nil) async throws -> (access: String, refresh: String) {
+        let reply = try await (entry ?? users).request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
         try #require(reply.status == 200, "login: \(reply.status) \(reply.text)")
         let body = try reply.json()
         let access = body["access_token"] as? String, refresh = body["refresh_token"] as? String
@@ -73,13 +75,16 @@ struct UsersAndPayments {
     }
 
     /// The bootstrap administrator's access token.
-    func adminToken() async throws -> String {
-        try await login(email: try StackEnvironment.value("ORDERFLOW_ADMIN_EMAIL"), password: try StackEnvironment.value("ORDERFLOW_ADMIN_PASSWORD")).access
+    func adminToken(via entry: ServiceProcess? = nil) async throws -> String {
+        try await login(
+            email: try StackEnvironment.value("ORDERFLOW_ADMIN_EMAIL"), password: try StackEnvironment.value("ORDERFLOW_ADMIN_PASSWORD"), via: entry
+        ).access
     }
 
     /// Polls `GET /api/v1/wallet` until the wallet exists (it is opened through Kafka).
-    func walletBalance(of customer: Customer) async throws -> Int64 {
+    func walletBalance(of customer: Customer, via entry: ServiceProcess? = nil) async throws -> Int64 {
         let holder = BalanceHolder()
+        let payments = entry ?? self.payments
         try await Poll.until("the wallet of \(customer.email) exists") {
             let reply = try await payments.request("GET", "/api/v1/wallet", headers: customer.bearer)
             guard reply.status == 200 else { return false }

@@ -12,15 +12,16 @@ extension LiveServices {
         @Test("happy path: approved, wallet debited once, stock reduced, notification on the live stream")
         func happyPath() async throws {
             let fleet = try await SystemFleet.start()
-            let customer = try await fleet.core.newCustomer("Happy")
-            #expect(try await fleet.core.walletBalance(of: customer) == 10_000)
+            let customer = try await fleet.newCustomer("Happy")
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
             // A second notifications instance serves the stream; whichever instance consumes
             // the event, Redis pub/sub brings it here.
             let second = try ServiceProcess("notifications", environment: try StackEnvironment.serviceEnvironment(
                 "notifications", jwksURL: "http://127.0.0.1:\(fleet.users.port)/.well-known/jwks.json"
             ).merging(["LOG_LEVEL": "info", "NOTIFICATIONS_HEARTBEAT_MS": "1000"]) { $1 })
             try await UsersAndPayments.waitReady(second)
-            let stream = EventStreamReader(url: URL(string: "http://127.0.0.1:\(second.port)/api/v1/notifications/stream")!,
+            // The live stream goes through the gateway (which relays it as it arrives).
+            let stream = EventStreamReader(url: URL(string: "http://127.0.0.1:\(fleet.gateway.port)/api/v1/notifications/stream")!,
                                            bearer: customer.accessToken)
             try await Poll.until("the stream is connected") { stream.text.contains(": connected") }
             let stockBefore = try await fleet.stock(of: SystemFleet.mug)
@@ -29,7 +30,7 @@ extension LiveServices {
             let order = try await fleet.settled(id, for: customer)
             let steps = try await fleet.timeline(id, for: customer)
             #expect(order["status"] as? String == "approved", "timeline: \(steps)")
-            #expect(try await fleet.core.walletBalance(of: customer) == 10_000 - 2 * 1_499)
+            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 2 * 1_499)
             #expect(try await fleet.stock(of: SystemFleet.mug) == stockBefore - 2)
             try await Poll.until("order_approved arrives on the stream") { stream.events.contains { $0.contains("order_approved") && $0.contains(id) } }
             stream.close()
@@ -68,11 +69,11 @@ extension LiveServices {
                 #expect(try await fleet.stock(of: items[0].0) == before, "\(reason): stock back")
             }
 
-            let poor = try await fleet.core.newCustomer("Poor")
-            _ = try await fleet.core.walletBalance(of: poor)
+            let poor = try await fleet.newCustomer("Poor")
+            _ = try await fleet.walletBalance(of: poor)
             try await expectRejected(poor, [(SystemFleet.tastingBox, 6)], "out_of_stock")
             try await expectRejected(poor, [(SystemFleet.ceremonySet, 1)], "insufficient_funds")
-            #expect(try await fleet.core.walletBalance(of: poor) == 10_000)
+            #expect(try await fleet.walletBalance(of: poor) == 10_000)
 
             // A valid token for a user users never heard of.
             let keys = try #require(SigningKey.parseList(
@@ -82,17 +83,17 @@ extension LiveServices {
             let ghost = Customer(id: ghostID, email: "ghost@example.org", password: "", accessToken: TokenForge(key: keys[0], subject: ghostID).signed(), refreshToken: "")
             try await expectRejected(ghost, [(SystemFleet.mug, 1)], "customer_unknown")
 
-            let suspended = try await fleet.core.newCustomer("Suspended")
-            let admin = ["Authorization": "Bearer \(try await fleet.core.adminToken())"]
-            #expect(try await fleet.users.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: admin).status == 200)
+            let suspended = try await fleet.newCustomer("Suspended")
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            #expect(try await fleet.api.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: admin).status == 200)
             try await expectRejected(suspended, [(SystemFleet.mug, 1)], "customer_suspended")
 
-            let unlucky = try await fleet.core.newCustomer("Unlucky")
-            _ = try await fleet.core.walletBalance(of: unlucky)
-            #expect(try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":1}"#).status == 200)
+            let unlucky = try await fleet.newCustomer("Unlucky")
+            _ = try await fleet.walletBalance(of: unlucky)
+            #expect(try await fleet.api.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":1}"#).status == 200)
             try await expectRejected(unlucky, [(SystemFleet.mug, 1)], "payment_declined")
-            #expect(try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":0}"#).status == 200)
-            #expect(try await fleet.core.walletBalance(of: unlucky) == 10_000)
+            #expect(try await fleet.api.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":0}"#).status == 200)
+            #expect(try await fleet.walletBalance(of: unlucky) == 10_000)
 
             try await SagaInvariants.check(orders: ids)
             try await fleet.stop()
@@ -101,15 +102,15 @@ extension LiveServices {
         @Test("cancel after approval refunds exactly once; a repeated POST with the same key is the same order, one saga")
         func cancelAndIdempotency() async throws {
             let fleet = try await SystemFleet.start()
-            let customer = try await fleet.core.newCustomer("Canceller")
-            _ = try await fleet.core.walletBalance(of: customer)
+            let customer = try await fleet.newCustomer("Canceller")
+            _ = try await fleet.walletBalance(of: customer)
             let key = UUID().uuidString
             let (first, id) = try await fleet.place(customer, [(SystemFleet.mug, 1)], key: key)
             let (again, sameID) = try await fleet.place(customer, [(SystemFleet.mug, 1)], key: key)
             #expect(sameID == id)
             #expect(again.header("Idempotent-Replayed") == "true")
             #expect(first.header("Idempotent-Replayed") == nil)
-            let other = try await fleet.orders.request("POST", "/api/v1/orders", headers: customer.bearer.merging(["Idempotency-Key": key]) { $1 },
+            let other = try await fleet.api.request("POST", "/api/v1/orders", headers: customer.bearer.merging(["Idempotency-Key": key]) { $1 },
                                                        json: #"{"items":[{"product_id":"\#(SystemFleet.mug)","quantity":3}]}"#)
             #expect(other.status == 422)
             #expect(try await fleet.settled(id, for: customer)["status"] as? String == "approved")
@@ -117,22 +118,22 @@ extension LiveServices {
                 try await AdminDatabase.scalar("SELECT count(*) FROM orders.saga_instances WHERE order_id = \(UUID(uuidString: id)!)", on: client)
             }
             #expect(sagas == 1)
-            #expect(try await fleet.core.walletBalance(of: customer) == 10_000 - 1_499)
+            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
 
-            let stranger = try await fleet.core.newCustomer("Stranger")
-            #expect(try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: stranger.bearer).status == 404)
-            #expect(try await fleet.orders.request("GET", "/api/v1/orders/\(id)", headers: stranger.bearer).status == 404)
-            let strangers = try await fleet.orders.request("GET", "/api/v1/orders", headers: stranger.bearer)
+            let stranger = try await fleet.newCustomer("Stranger")
+            #expect(try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: stranger.bearer).status == 404)
+            #expect(try await fleet.api.request("GET", "/api/v1/orders/\(id)", headers: stranger.bearer).status == 404)
+            let strangers = try await fleet.api.request("GET", "/api/v1/orders", headers: stranger.bearer)
             #expect((try strangers.json()["data"] as? [Any])?.isEmpty == true, "a customer sees only their own orders")
-            let admin = ["Authorization": "Bearer \(try await fleet.core.adminToken())"]
-            #expect(try await fleet.orders.request("GET", "/api/v1/orders/\(id)", headers: admin).status == 200, "admins see every order")
-            let approvedForAdmin = try await fleet.orders.request("GET", "/api/v1/orders?status=approved&limit=100", headers: admin)
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            #expect(try await fleet.api.request("GET", "/api/v1/orders/\(id)", headers: admin).status == 200, "admins see every order")
+            let approvedForAdmin = try await fleet.api.request("GET", "/api/v1/orders?status=approved&limit=100", headers: admin)
             #expect(((try approvedForAdmin.json()["data"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == id })
-            let cancel = try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
+            let cancel = try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
             #expect(cancel.status == 202)
-            #expect(try await fleet.orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer).status == 409)
+            #expect(try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer).status == 409)
             #expect(try await fleet.settled(id, for: customer)["status"] as? String == "cancelled")
-            #expect(try await fleet.core.walletBalance(of: customer) == 10_000)
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
             let refunds = try await AdminDatabase.with { client in
                 try await AdminDatabase.scalar("SELECT count(*) FROM payments.ledger_transactions WHERE kind = 'refund' AND reference = \("order:" + id)", on: client)
             }
@@ -158,8 +159,8 @@ extension LiveServices {
         @Test("payments killed mid-saga: the step times out and retries; back in time the saga finishes, too late it compensates — never both")
         func participantDown() async throws {
             var fleet = try await SystemFleet.start(orders: ["SAGA_STEP_TIMEOUT_MS": "3000", "SAGA_STEP_ATTEMPTS": "3"])
-            let customer = try await fleet.core.newCustomer("Patient")
-            _ = try await fleet.core.walletBalance(of: customer)
+            let customer = try await fleet.newCustomer("Patient")
+            _ = try await fleet.walletBalance(of: customer)
 
             // Back within the retry budget (3 s + 6 s + 12 s): approved, charged once.
             try await fleet.payments.crash()
@@ -183,7 +184,7 @@ extension LiveServices {
             let order = try await fleet.settled(abandoned, for: customer)
             #expect(order["status"] as? String == "rejected")
             #expect(order["rejection_reason"] as? String == "timed_out")
-            #expect(try await fleet.core.walletBalance(of: customer) == 10_000 - 1_499)
+            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
             try await SagaInvariants.check(orders: [retried, abandoned])
             try await fleet.stop()
         }

@@ -28,7 +28,8 @@ final class ServiceProcess: @unchecked Sendable {
     /// Starts `name` with exactly `environment` (plus PATH and library paths) on a free port.
     init(_ name: String, environment: [String: String]) throws {
         self.name = name
-        self.port = try FreePort.reserve()
+        // A restarted service may keep its old port (the gateway in front of it knows only that one).
+        self.port = try environment["HTTP_PORT"].flatMap { Int($0) } ?? FreePort.reserve()
         process.executableURL = try Self.binary(name)
         var env = environment
         let inherited = ProcessInfo.processInfo.environment

@@ -9,11 +9,15 @@ import TestSupport
 import Testing
 
 /// users, payments, orders and notifications as real processes against the test stack, the
-/// three others verifying users' tokens.
+/// three others verifying users' tokens, and a gateway in front of them: every customer and
+/// admin call of the saga tests goes through the gateway (`api`).
 struct SystemFleet {
     let core: UsersAndPayments
     private(set) var orders: ServiceProcess
     let notifications: ServiceProcess
+    /// The gateway: the only door the tests' customers use.
+    let gateway: ServiceProcess
+    var api: ServiceProcess { gateway }
     var users: ServiceProcess { core.users }
     var payments: ServiceProcess { core.payments }
 
@@ -31,16 +35,39 @@ struct SystemFleet {
         let notifications = try ServiceProcess("notifications", environment: try StackEnvironment.serviceEnvironment("notifications", jwksURL: jwks)
             .merging(["LOG_LEVEL": "info", "NOTIFICATIONS_HEARTBEAT_MS": "1000"]) { $1 })
         try await UsersAndPayments.waitReady(notifications)
-        return SystemFleet(core: core, orders: orders, notifications: notifications)
+        // Payments restarts during some tests (on a new port): the gateway finds it on a fixed
+        // one, so restartPayments keeps that port.
+        let gateway = try await GatewayProcess.start(
+            users: core.users, orders: orders, payments: core.payments, notifications: notifications,
+            environment: ["GATEWAY_BREAKER_OPEN_MS": "500"]
+        )
+        try await Poll.until("the gateway is ready") { await gateway.get("health/ready")?.status == 200 }
+        return SystemFleet(core: core, orders: orders, notifications: notifications, gateway: gateway)
     }
 
     mutating func restartPayments() async throws {
         var core = self.core
-        try await core.restartPayments(["PAYMENTS_STARTING_BALANCE_MINOR": "10000", "PAYMENTS_ORDER_LIMIT_MINOR": "50000"])
-        self = SystemFleet(core: core, orders: orders, notifications: notifications)
+        try await core.restartPayments(["PAYMENTS_STARTING_BALANCE_MINOR": "10000", "PAYMENTS_ORDER_LIMIT_MINOR": "50000", "HTTP_PORT": String(payments.port)])
+        self = SystemFleet(core: core, orders: orders, notifications: notifications, gateway: gateway)
+    }
+
+    /// Registers and logs in a customer through the gateway.
+    func newCustomer(_ name: String = "Test Customer") async throws -> Customer {
+        try await core.newCustomer(name, via: gateway)
+    }
+
+    /// The customer's balance, read through the gateway.
+    func walletBalance(of customer: Customer) async throws -> Int64 {
+        try await core.walletBalance(of: customer, via: gateway)
+    }
+
+    /// The bootstrap administrator's access token, through the gateway.
+    func adminToken() async throws -> String {
+        try await core.adminToken(via: gateway)
     }
 
     func stop() async throws {
+        _ = try await gateway.terminate()
         _ = try await notifications.terminate()
         _ = try await orders.terminate()
         try await core.stop()
@@ -49,7 +76,7 @@ struct SystemFleet {
     /// Places an order; returns the reply (202 expected) and the order id.
     func place(_ customer: Customer, _ items: [(String, Int)], key: String = UUID().uuidString) async throws -> (ServiceProcess.Reply, String) {
         let lines = items.map { #"{"product_id":"\#($0.0)","quantity":\#($0.1)}"# }.joined(separator: ",")
-        let reply = try await orders.request("POST", "/api/v1/orders", headers: customer.bearer.merging(["Idempotency-Key": key]) { $1 },
+        let reply = try await api.request("POST", "/api/v1/orders", headers: customer.bearer.merging(["Idempotency-Key": key]) { $1 },
                                              json: #"{"items":[\#(lines)]}"#)
         try #require(reply.status == 202, "place order: \(reply.status) \(reply.text)")
         return (reply, try #require(try reply.json()["id"] as? String))
@@ -59,7 +86,7 @@ struct SystemFleet {
     func settled(_ orderID: String, for customer: Customer, deadline: Duration = .seconds(120)) async throws -> [String: Any] {
         let holder = OrderHolder()
         try await Poll.until("order \(orderID) settles", deadline: deadline) {
-            let reply = try await orders.request("GET", "/api/v1/orders/\(orderID)", headers: customer.bearer)
+            let reply = try await api.request("GET", "/api/v1/orders/\(orderID)", headers: customer.bearer)
             guard reply.status == 200, let order = try? reply.json(), let status = order["status"] as? String else { return false }
             guard ["approved", "rejected", "cancelled"].contains(status) else { return false }
             holder.value = order
@@ -71,7 +98,7 @@ struct SystemFleet {
 
     /// The saga timeline of an order (kinds and steps), for assertions and failure messages.
     func timeline(_ orderID: String, for customer: Customer) async throws -> [[String: Any]] {
-        let reply = try await orders.request("GET", "/api/v1/orders/\(orderID)/saga", headers: customer.bearer)
+        let reply = try await api.request("GET", "/api/v1/orders/\(orderID)/saga", headers: customer.bearer)
         let sagas = try reply.json()["sagas"] as? [[String: Any]] ?? []
         return sagas.flatMap { ($0["steps"] as? [[String: Any]]) ?? [] }
     }
@@ -80,7 +107,7 @@ struct SystemFleet {
     func stock(of product: String) async throws -> Int {
         var cursor: String?
         repeat {
-            let reply = try await orders.request("GET", "/api/v1/products?limit=100" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            let reply = try await api.request("GET", "/api/v1/products?limit=100" + (cursor.map { "&cursor=\($0)" } ?? ""))
             let page = try reply.json()
             for item in page["data"] as? [[String: Any]] ?? [] where item["id"] as? String == product {
                 return try #require(item["stock"] as? Int)

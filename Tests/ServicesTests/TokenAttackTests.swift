@@ -5,13 +5,15 @@ import TestSupport
 import Testing
 
 extension LiveServices {
-    /// Forged and broken access tokens, sent to users and to payments (which verifies through
-    /// users' JWKS): every one is a 401 problem.
+    /// Forged and broken access tokens, sent to users, to payments (which verifies through
+    /// users' JWKS) and to the gateway (which refuses them before any upstream sees them):
+    /// every one is a 401 problem.
     @Suite("Token attacks are refused")
     struct TokenAttackTests {
         @Test("alg none, HS256 keyed with the public key, expired, not yet valid, wrong aud/iss, unknown kid, tampered payload, foreign key")
         func attacks() async throws {
             let fleet = try await UsersAndPayments.start()
+            let gateway = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments)
             let customer = try await fleet.newCustomer()
             let keys = try #require(SigningKey.parseList(
                 try String(contentsOfFile: try StackEnvironment.value("ORDERFLOW_JWT_SIGNING_KEYS_FILE"), encoding: .utf8)
@@ -40,7 +42,7 @@ extension LiveServices {
                 ("empty signature", valid.split(separator: ".").prefix(2).joined(separator: ".") + "."),
             ]
             for (name, token) in attacks {
-                for (service, path) in [(fleet.users, "/api/v1/users/me"), (fleet.payments, "/api/v1/wallet")] {
+                for (service, path) in [(fleet.users, "/api/v1/users/me"), (fleet.payments, "/api/v1/wallet"), (gateway, "/api/v1/wallet")] {
                     let reply = try await service.request("GET", path, headers: ["Authorization": "Bearer \(token)"])
                     #expect(reply.status == 401, "\(name) at \(service.name): \(reply.status) \(reply.text)")
                     #expect(reply.header("Content-Type") == "application/problem+json", "\(name) at \(service.name)")
@@ -49,6 +51,8 @@ extension LiveServices {
             }
             let missing = try await fleet.payments.request("GET", "/api/v1/wallet")
             #expect(missing.status == 401)
+            #expect(try await gateway.request("GET", "/api/v1/wallet", headers: ["Authorization": "Bearer \(valid)"]).status == 200)
+            #expect(try await gateway.terminate() == 0)
             try await fleet.stop()
         }
     }

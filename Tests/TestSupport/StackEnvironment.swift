@@ -12,7 +12,10 @@ public enum StackEnvironment {
     /// authenticate).
     public static func serviceEnvironment(_ service: String, jwksURL: String = "http://127.0.0.1:9/.well-known/jwks.json") throws -> [String: String] {
         if service == "gateway" {
-            return ["REDIS_URL": try value("ORDERFLOW_REDIS_URL")]
+            // Upstreams on the discard port: tests that need real ones override these.
+            var environment = ["REDIS_URL": try value("ORDERFLOW_REDIS_URL"), "JWT_JWKS_URL": jwksURL]
+            for upstream in ["USERS", "ORDERS", "PAYMENTS", "NOTIFICATIONS"] { environment["GATEWAY_\(upstream)_URL"] = "http://127.0.0.1:9" }
+            return environment
         }
         var environment = [
             "DATABASE_URL": try value("ORDERFLOW_\(service.uppercased())_DATABASE_URL"),

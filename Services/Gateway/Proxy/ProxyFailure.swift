@@ -21,7 +21,7 @@ enum ProxyFailure: Error, Sendable, Equatable {
             ProblemDetails(status: .serviceUnavailable, type: "/problems/upstream-saturated", title: "Service busy",
                            detail: "Too many requests for \(area) are in flight; retry shortly.")
         case .breakerOpen:
-            ProblemDetails(status: .serviceUnavailable, type: "/problems/upstream-unavailable", title: "Service unavailable",
+            ProblemDetails(status: .serviceUnavailable, type: "/problems/upstream-circuit-open", title: "Service unavailable",
                            detail: "The service behind \(area) is failing; the gateway is not calling it for a moment.")
         case .timeout:
             ProblemDetails(status: .gatewayTimeout, type: "/problems/upstream-timeout", title: "Gateway timeout",

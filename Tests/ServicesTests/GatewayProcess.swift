@@ -1,0 +1,37 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Starts gateway processes in front of whichever services a test runs.
+enum GatewayProcess {
+    /// Limits so high that the limiter runs on every request but never refuses one.
+    static let unlimited = [
+        "RATE_LIMIT_READ_BURST": "1000000", "RATE_LIMIT_READ_PER_SECOND": "1000000",
+        "RATE_LIMIT_WRITE_BURST": "1000000", "RATE_LIMIT_WRITE_PER_SECOND": "1000000",
+    ]
+
+    /// A gateway whose upstreams are the given processes or ports (absent ones point at a
+    /// closed port), verifying tokens against `users`' JWKS; waits until it is live (its
+    /// readiness depends on the upstreams, which a test may keep down on purpose).
+    static func start(
+        users: ServiceProcess, orders: ServiceProcess? = nil, payments: ServiceProcess? = nil, notifications: ServiceProcess? = nil,
+        ports: [String: Int] = [:], environment extra: [String: String] = [:]
+    ) async throws -> ServiceProcess {
+        var environment = try StackEnvironment.serviceEnvironment("gateway", jwksURL: "http://127.0.0.1:\(users.port)/.well-known/jwks.json")
+        let closed = try FreePort.reserve()
+        let processes = ["users": users, "orders": orders, "payments": payments, "notifications": notifications]
+        for name in ["users", "orders", "payments", "notifications"] {
+            let port = ports[name] ?? processes[name]??.port ?? closed
+            environment["GATEWAY_\(name.uppercased())_URL"] = "http://127.0.0.1:\(port)"
+        }
+        environment.merge(unlimited) { $1 }
+        environment.merge(extra) { $1 }
+        let gateway = try ServiceProcess("gateway", environment: environment)
+        try await Poll.until("the gateway is live") {
+            guard gateway.isRunning else { return true }
+            return await gateway.get("health")?.status == 200
+        }
+        try #require(gateway.isRunning, "the gateway exited during startup:\n\(gateway.log.suffix(2_000))")
+        return gateway
+    }
+}

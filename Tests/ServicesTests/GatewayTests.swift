@@ -1,0 +1,188 @@
+import Foundation
+import NIOConcurrencyHelpers
+import TestSupport
+import Testing
+
+extension LiveServices {
+    /// The gateway in front of real services, Redis and Kafka: authentication, rate limits,
+    /// resilience and error shapes. (The saga end-to-end tests also run through a gateway.)
+    @Suite("Gateway")
+    struct GatewayTests {
+        @Test("tokens: verified at the gateway, cached, and refused once revoked; request ids cross it; readiness aggregates the upstreams")
+        func authentication() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let gateway = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments)
+            let customer = try await fleet.newCustomer("Gatekept", via: gateway)
+
+            #expect(try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200)
+            #expect(try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200, "served from the verified-token cache")
+            let anonymous = try await gateway.request("GET", "/api/v1/wallet")
+            #expect(anonymous.status == 401 && anonymous.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
+            #expect(try await gateway.request("GET", "/.well-known/jwks.json").status == 200, "public routes need no token")
+
+            // The request id a client sends reaches the service (its problem quotes it) and comes back.
+            let traced = try await gateway.request("GET", "/api/v1/users/not-a-uuid", headers: customer.bearer.merging(["X-Request-ID": "gw-test-42"]) { $1 })
+            #expect(traced.header("X-Request-ID") == "gw-test-42")
+            #expect(try traced.json()["request_id"] as? String == "gw-test-42", "the upstream saw the same id: \(traced.text)")
+
+            // Logout revokes the access token: the gateway refuses it although it cached the verification.
+            #expect(try await gateway.request("POST", "/api/v1/auth/logout", headers: customer.bearer).status == 204)
+            let revoked = try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer)
+            #expect(revoked.status == 401 && revoked.header("Content-Type") == "application/problem+json")
+            #expect(revoked.text.contains("revoked"), "\(revoked.text)")
+
+            // Readiness names every upstream; orders and notifications are not running here.
+            let ready = try #require(await gateway.get("health/ready"))
+            #expect(ready.status == 503)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(ready.body.utf8)) as? [String: Any])
+            let checks = Dictionary(uniqueKeysWithValues: (report["checks"] as? [[String: Any]] ?? []).compactMap { check in
+                (check["name"] as? String).map { ($0, check["status"] as? String ?? "") }
+            })
+            #expect(checks == ["redis": "up", "users": "up", "payments": "up", "orders": "down", "notifications": "down"])
+
+            #expect(try await gateway.terminate() == 0)
+            try await fleet.stop()
+        }
+
+        @Test("rate limits: a burst beyond the bucket gets 429 with Retry-After and RateLimit-* headers; reads, writes and anonymous callers have separate buckets; the bucket refills")
+        func rateLimits() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let gateway = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments, environment: [
+                "RATE_LIMIT_READ_BURST": "3", "RATE_LIMIT_READ_PER_SECOND": "1",
+                "RATE_LIMIT_WRITE_BURST": "1000", "RATE_LIMIT_WRITE_PER_SECOND": "1000",
+            ])
+            let customer = try await fleet.newCustomer("Hasty", via: gateway)
+            var remaining: [String] = []
+            var limited: ServiceProcess.Reply?
+            for _ in 0..<10 {
+                let reply = try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer)
+                if reply.status == 429 { limited = reply; break }
+                #expect(reply.status == 200)
+                #expect(reply.header("RateLimit-Limit") == "3")
+                remaining.append(reply.header("RateLimit-Remaining") ?? "")
+            }
+            // At 1 token/s a slow machine may earn a token mid-burst, so the count may be 3 or a little more.
+            #expect(remaining.count >= 3 && remaining.prefix(3) == ["2", "1", "0"], "\(remaining)")
+            let refusal = try #require(limited, "no 429 within 10 quick reads of a 3-token bucket")
+            #expect(refusal.header("Content-Type") == "application/problem+json")
+            #expect(try refusal.json()["type"] as? String == "/problems/rate-limited")
+            #expect(refusal.header("RateLimit-Remaining") == "0" && refusal.header("RateLimit-Limit") == "3")
+            let retryAfter = try #require(refusal.header("Retry-After").flatMap(Int.init))
+            #expect((1...3).contains(retryAfter))
+
+            // Writes spend from their own bucket; anonymous callers from their address's.
+            #expect(try await gateway.request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(customer.email)","password":"\#(customer.password)"}"#).status == 200)
+            #expect(try await gateway.request("GET", "/.well-known/jwks.json").status == 200)
+
+            // The bucket refills at 1 token/s.
+            try await Poll.until("the read bucket refills", deadline: .seconds(30)) {
+                try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200
+            }
+            let metrics = try #require(await gateway.get("metrics"))
+            #expect(metrics.body.contains(#"gateway_rate_limit_decisions_total{class="read",decision="limited"}"#))
+            #expect(try await gateway.terminate() == 0)
+
+            // Redis unreachable: the gateway fails open (tokens still verified) and counts it.
+            let blind = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments, environment: [
+                "REDIS_URL": "redis://127.0.0.1:\(try FreePort.reserve())", "RATE_LIMIT_READ_BURST": "1", "RATE_LIMIT_READ_PER_SECOND": "1",
+            ])
+            for _ in 0..<3 { #expect(try await blind.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200) }
+            #expect(try await blind.request("GET", "/api/v1/users/me").status == 401)
+            let blindMetrics = try #require(await blind.get("metrics"))
+            #expect(blindMetrics.body.contains("gateway_rate_limit_failures_total 3"), "\(blindMetrics.body.split(separator: "\n").filter { $0.contains("gateway_rate") })")
+            #expect(try await blind.terminate() == 0)
+            try await fleet.stop()
+        }
+
+        @Test("resilience: a silent upstream gets 504 within the timeout; a killed one 503, then fast 503s from the open breaker; it recovers when the upstream is back")
+        func resilience() async throws {
+            var fleet = try await UsersAndPayments.start()
+            let silent = try SilentListener()
+            defer { silent.close() }
+            let gateway = try await GatewayProcess.start(
+                users: fleet.users, payments: fleet.payments, ports: ["notifications": silent.port],
+                environment: ["GATEWAY_UPSTREAM_TIMEOUT_MS": "1000", "GATEWAY_BREAKER_FAILURES": "3", "GATEWAY_BREAKER_OPEN_MS": "1500", "GATEWAY_RETRIES": "1"]
+            )
+            let customer = try await fleet.newCustomer("Resilient", via: gateway)
+            _ = try await fleet.walletBalance(of: customer, via: gateway)
+
+            let started = ContinuousClock.now
+            let slow = try await gateway.request("GET", "/api/v1/notifications", headers: customer.bearer)
+            let waited = ContinuousClock.now - started
+            #expect(slow.status == 504)
+            #expect(try slow.json()["type"] as? String == "/problems/upstream-timeout")
+            #expect(!slow.text.contains("127.0.0.1") && !slow.text.contains(String(silent.port)), "no internal address: \(slow.text)")
+            #expect(waited >= .milliseconds(900), "answered before the 1 s timeout: \(waited)")
+            #expect(waited < .seconds(15), "a timed-out upstream must not hold the client (generous bound): \(waited)")
+
+            try await fleet.payments.crash()
+            let seen = NIOLockedValueBox<[String]>([])
+            try await Poll.until("the payments breaker opens") {
+                let reply = try await gateway.request("GET", "/api/v1/wallet", headers: customer.bearer)
+                #expect(reply.status == 503, "\(reply.status) \(reply.text)")
+                let type = try reply.json()["type"] as? String ?? ""
+                seen.withLockedValue { $0.append(type) }
+                return type == "/problems/upstream-circuit-open"
+            }
+            let types = seen.withLockedValue { $0 }
+            #expect(types.first == "/problems/upstream-unavailable", "the first failures reach the dead upstream: \(types)")
+            let open = try await gateway.request("GET", "/api/v1/wallet", headers: customer.bearer)
+            #expect(open.status == 503 && open.header("Retry-After").flatMap(Int.init).map { (1...2).contains($0) } == true, "\(open.headers)")
+            #expect(await gateway.get("metrics")?.body.contains(#"gateway_circuit_breaker_state{upstream="payments"} 2"#) == true)
+            // Other upstreams are unaffected.
+            #expect(try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200)
+
+            try await fleet.restartPayments(["HTTP_PORT": String(fleet.payments.port)])
+            try await Poll.until("the gateway reaches payments again", deadline: .seconds(60)) {
+                try await gateway.request("GET", "/api/v1/wallet", headers: customer.bearer).status == 200
+            }
+            #expect(await gateway.get("metrics")?.body.contains(#"gateway_circuit_breaker_state{upstream="payments"} 0"#) == true)
+            #expect(try await gateway.terminate() == 0)
+            try await fleet.stop()
+        }
+
+        @Test("error shapes: 413 for an oversized body, 400 problem for malformed JSON, 404 problem for unknown routes, a 500 inside a service carries only the request id; the contract is served")
+        func errorShapes() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let gateway = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments)
+
+            let huge = #"{"email":"x@example.org","password":""# + String(repeating: "a", count: 2 * 1_024 * 1_024) + #""}"#
+            let tooLarge = try await gateway.request("POST", "/api/v1/users", json: huge)
+            #expect(tooLarge.status == 413 && tooLarge.header("Content-Type") == "application/problem+json")
+            #expect(try tooLarge.json()["type"] as? String == "/problems/body-too-large")
+
+            let malformed = try await gateway.request("POST", "/api/v1/users", json: #"{"email": "#)
+            #expect(malformed.status == 400 && malformed.header("Content-Type") == "application/problem+json")
+            #expect(try malformed.json()["errors"] is [[String: Any]])
+
+            for path in ["/api/v1/nothing-here", "/api/v1/users/me/extra/segments", "/not/an/api"] {
+                let unknown = try await gateway.request("GET", path)
+                #expect(unknown.status == 404 || unknown.status == 401, "\(path): \(unknown.status)")
+                #expect(unknown.header("Content-Type") == "application/problem+json", "\(path)")
+            }
+            #expect(try await gateway.request("GET", "/api/v1/nothing-here").status == 404)
+
+            // A lost privilege makes login fail inside users: the client sees a bare 500 problem.
+            try await AdminDatabase.with { db in try await db.query("REVOKE INSERT ON users.refresh_tokens FROM users") }
+            let customerEmail = "broken-\(UUID().uuidString.prefix(8).lowercased())@example.org"
+            #expect(try await gateway.request("POST", "/api/v1/users", json: #"{"email":"\#(customerEmail)","password":"long enough password","display_name":"B"}"#).status == 201)
+            let failed = try await gateway.request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(customerEmail)","password":"long enough password"}"#)
+            try await AdminDatabase.with { db in try await db.query("GRANT INSERT ON users.refresh_tokens TO users") }
+            #expect(failed.status == 500)
+            let problem = try failed.json()
+            #expect(Set(problem.keys).isSubset(of: ["type", "title", "status", "detail", "instance", "request_id"]), "\(problem)")
+            #expect(problem["request_id"] as? String == failed.header("X-Request-ID"))
+            for leak in ["refresh_tokens", "permission", "SQL", "Postgres", "PSQL", "Swift", ".swift"] {
+                #expect(!failed.text.contains(leak), "the 500 leaks \(leak): \(failed.text)")
+            }
+
+            let contract = try await gateway.request("GET", "/openapi.yaml")
+            #expect(contract.status == 200 && contract.text.hasPrefix("openapi: 3.1"))
+            let docs = try await gateway.request("GET", "/docs")
+            #expect(docs.status == 200 && docs.text.contains("/openapi.yaml") && docs.header("Content-Type")?.hasPrefix("text/html") == true)
+            #expect(contract.header("X-Content-Type-Options") == "nosniff")
+            #expect(try await gateway.terminate() == 0)
+            try await fleet.stop()
+        }
+    }
+}

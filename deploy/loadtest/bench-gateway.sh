@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# `make bench-gateway`: what the gateway costs, beside nginx proxying the same request, same run.
+#
+# One authenticated read, GET /api/v1/users/me with a real access token, four ways:
+#   (a) users directly                          — the floor
+#   (b) through the gateway, auth + rate limit  — what clients get (limits so high it never rejects,
+#                                                 but every request still takes its Redis round trip)
+#   (c) through a second gateway process with GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off — bare proxying
+#   (d) through nginx (1 worker, upstream keepalive 64) — the reference proxy
+# For each: max req/s = wrk closed loop (BENCH_CONNECTIONS connections, BENCH_SECONDS) after a 3 s
+# warm-up; then latency open-loop at a fixed rate of half of (b)'s max (deploy/loadtest/fixed_rate.py,
+# latency from the scheduled send time, so no coordinated omission).
+#   goals: (b) max req/s ≥ 0.8 × (d);  added p99 at half rate, (b) − (a) ≤ 1 ms
+# A benchmark, not a test: it exits 0 when a goal is missed, and says MISSED.
+#
+# Knobs: BENCH_SECONDS (15), BENCH_CONNECTIONS (32), BENCH_THREADS (2, wrk threads),
+#        BENCH_RATE_CONNECTIONS (64, fixed-rate connections), BENCH_RATE_PROCESSES (1).
+# Uses a throwaway stack (Postgres, Redis, Tansu) and the release build; stops them afterwards.
+# Installs wrk and nginx-light (Debian packages) when missing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
+
+BENCH_SECONDS="${BENCH_SECONDS:-15}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+THREADS="${BENCH_THREADS:-2}"
+RATE_CONNECTIONS="${BENCH_RATE_CONNECTIONS:-64}"
+RATE_PROCESSES="${BENCH_RATE_PROCESSES:-1}"
+WARMUP_SECONDS=3
+HERE="$ORDERFLOW_ROOT/deploy/loadtest"
+ME_PATH="/api/v1/users/me"
+
+# ensure_debian_packages PKG… — apt-get installs the packages that are missing.
+ensure_debian_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]} — install them with: sudo apt-get install ${missing[*]}"
+  log "installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  # On a machine with a running init system Debian also starts its own nginx service (port 80);
+  # this bench never uses it: it runs a private nginx on a free port.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+if is_macos; then
+  if ! command -v wrk >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1; then die "missing tools: brew install wrk nginx"; fi
+else
+  command -v dpkg-query >/dev/null 2>&1 || die "this script installs wrk and nginx with apt-get (Debian/Ubuntu)"
+  ensure_debian_packages wrk nginx-light
+fi
+NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
+[ -x "$NGINX_BIN" ] || die "nginx not found after installing nginx-light"
+
+"$ORDERFLOW_ROOT/deploy/local/setup.sh"
+pkg_config_env
+STACK_DIR="$ORDERFLOW_ROOT/.run/bench-gateway-$$"
+cleanup() {
+  local status=$?
+  stop_pidfile nginx "$STACK_DIR/pids/nginx.pid" >/dev/null 2>&1 || true
+  stop_pidfile "gateway (bare)" "$STACK_DIR/pids/gateway-bare.pid" >/dev/null 2>&1 || true
+  "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  if [ $status -eq 0 ]; then rm -rf "$STACK_DIR"; else warn "logs kept in $STACK_DIR/logs"; fi
+  exit $status
+}
+trap cleanup EXIT INT TERM
+"$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
+set -a; source "$STACK_DIR/stack.env"; set +a
+
+log "building the services (release)"
+(cd "$ORDERFLOW_ROOT" && swift build -c release ${SWIFT_BUILD_FLAGS:-} >/dev/null)
+BIN_DIR="$(cd "$ORDERFLOW_ROOT" && swift build -c release ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
+
+# services.sh passes this environment to every service, the gateway included.
+export LOG_LEVEL=warning JWT_ACCESS_TTL_SECONDS=3600
+export GATEWAY_AUTH=on GATEWAY_RATE_LIMIT=on
+export RATE_LIMIT_READ_BURST=1000000000 RATE_LIMIT_READ_PER_SECOND=1000000000
+export RATE_LIMIT_WRITE_BURST=1000000000 RATE_LIMIT_WRITE_PER_SECOND=1000000000
+for svc in GATEWAY USERS ORDERS PAYMENTS NOTIFICATIONS; do  # private ports: never collide with a running `make run`
+  export "ORDERFLOW_${svc}_PORT=$(free_port)"
+done
+"$ORDERFLOW_ROOT/deploy/local/services.sh" start "$STACK_DIR" "$BIN_DIR"
+source "$STACK_DIR/services.env"
+USERS_PORT="${USERS_URL##*:}"
+
+# gateway_env PORT — the gateway's environment as deploy/local/services.sh builds it (start_one
+# with auth_env "gateway"), plus the upstream URLs; used when the first gateway's own environment
+# cannot be read from /proc. Keep it in step with services.sh.
+gateway_env() {
+  GW_ENV=(HTTP_HOST=127.0.0.1 HTTP_PORT="$1" LOG_LEVEL="${LOG_LEVEL:-info}"
+          KAFKA_BROKERS="$ORDERFLOW_KAFKA_BROKERS" REDIS_URL="$ORDERFLOW_REDIS_URL"
+          JWT_JWKS_URL="http://127.0.0.1:$USERS_PORT/.well-known/jwks.json"
+          KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}" KAFKA_MAX_POLL_INTERVAL_MS="${KAFKA_MAX_POLL_INTERVAL_MS:-10000}"
+          GATEWAY_USERS_URL="$USERS_URL" GATEWAY_ORDERS_URL="$ORDERS_URL"
+          GATEWAY_PAYMENTS_URL="$PAYMENTS_URL" GATEWAY_NOTIFICATIONS_URL="$NOTIFICATIONS_URL")
+}
+
+# (c): a second gateway with exactly the first one's environment (read from /proc on Linux; else
+# rebuilt by gateway_env), on its own port, with authentication and rate limiting off.
+start_bare_gateway() {
+  local port="$1" pid environ=() kv detach=""
+  command -v setsid >/dev/null 2>&1 && detach="setsid"  # own session, as services.sh does
+  pid="$(cat "$STACK_DIR/pids/gateway.pid")"
+  if [ -r "/proc/$pid/environ" ] && tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^HTTP_PORT='; then
+    while IFS= read -r -d '' kv; do environ+=("$kv"); done <"/proc/$pid/environ"
+    log "gateway (bare): the first gateway's environment (/proc/$pid/environ), auth and rate limit off"
+    $detach env -i "${environ[@]}" HTTP_PORT="$port" GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off \
+      "$BIN_DIR/gateway" >>"$STACK_DIR/logs/gateway-bare.log" 2>&1 &
+  else
+    gateway_env "$port"
+    log "gateway (bare): environment rebuilt as services.sh does, auth and rate limit off"
+    $detach env "${GW_ENV[@]}" GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off \
+      "$BIN_DIR/gateway" >>"$STACK_DIR/logs/gateway-bare.log" 2>&1 &
+  fi
+  echo $! >"$STACK_DIR/pids/gateway-bare.pid"
+  wait_until "gateway (bare, port $port)" 60 curl -fsS "http://127.0.0.1:$port/health/ready" \
+    || { tail -n 20 "$STACK_DIR/logs/gateway-bare.log" >&2; die "the second gateway did not become ready"; }
+}
+BARE_PORT="$(free_port)"
+start_bare_gateway "$BARE_PORT"
+BARE_URL="http://127.0.0.1:$BARE_PORT"
+
+# (d): nginx in the foreground of a background job (daemon off), one worker, pooled upstream.
+NGINX_DIR="$STACK_DIR/nginx"
+NGINX_PORT="$(free_port)"
+mkdir -p "$NGINX_DIR/tmp"
+cat >"$NGINX_DIR/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $NGINX_DIR/nginx.pid;
+error_log $STACK_DIR/logs/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log $STACK_DIR/logs/nginx-access.log combined buffer=64k flush=1s;
+  client_body_temp_path $NGINX_DIR/tmp/body;
+  proxy_temp_path $NGINX_DIR/tmp/proxy;
+  fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+  uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+  scgi_temp_path $NGINX_DIR/tmp/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  upstream users {
+    server 127.0.0.1:$USERS_PORT;
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://users;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+    }
+  }
+}
+CONF
+"$NGINX_BIN" -t -q -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" -e "$STACK_DIR/logs/nginx-error.log" \
+  || die "nginx rejected $NGINX_DIR/nginx.conf"
+"$NGINX_BIN" -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" -e "$STACK_DIR/logs/nginx-error.log" \
+  >>"$STACK_DIR/logs/nginx.out" 2>&1 &
+echo $! >"$STACK_DIR/pids/nginx.pid"
+wait_until "nginx (port $NGINX_PORT)" 30 tcp_open "$NGINX_PORT" || die "nginx did not start; see $STACK_DIR/logs/nginx-error.log"
+NGINX_URL="http://127.0.0.1:$NGINX_PORT"
+
+log "registering a customer (directly on users) for its access token"
+TOKEN="$(python3 "$HERE/customer.py" "$USERS_URL" --prefix bench)" || die "could not register the bench customer"
+
+NAMES=(a b c d)
+LABELS=("(a) users directly" "(b) gateway, auth + rate limit" "(c) gateway, auth + rate limit off" "(d) nginx")
+URLS=("$USERS_URL" "$GATEWAY_URL" "$BARE_URL" "$NGINX_URL")
+for i in 0 1 2 3; do  # every path must answer the real request before anything is measured
+  code="$(curl -s -o "$STACK_DIR/check.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "${URLS[$i]}$ME_PATH" || true)"
+  [ "$code" = 200 ] || { cat "$STACK_DIR/check.json" >&2 2>/dev/null || true; die "${LABELS[$i]}: GET $ME_PATH answered ${code:-nothing}, not 200"; }
+done
+limiter_headers() { curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$1$ME_PATH" | grep -ci '^ratelimit-limit:' || true; }
+if [ "$(limiter_headers "$GATEWAY_URL")" -gt 0 ]; then log "(b) answers with RateLimit-* headers: its limiter runs"
+else warn "(b) answered without RateLimit-* headers: is its rate limiter on (GATEWAY_RATE_LIMIT)?"; fi
+[ "$(limiter_headers "$BARE_URL")" -eq 0 ] || warn "(c) answered with RateLimit-* headers: its limiter should be off"
+
+OUT="$STACK_DIR/results"
+mkdir -p "$OUT"
+for i in 0 1 2 3; do
+  log "${LABELS[$i]}: warm-up ${WARMUP_SECONDS}s, then wrk -t$THREADS -c$CONNECTIONS -d${BENCH_SECONDS}s"
+  ORDERFLOW_TOKEN="$TOKEN" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP_SECONDS}s" --timeout 10s \
+    -s "$HERE/wrk/authenticated_get.lua" "${URLS[$i]}" >/dev/null 2>&1 || true
+  ORDERFLOW_TOKEN="$TOKEN" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${BENCH_SECONDS}s" --timeout 10s \
+    -s "$HERE/wrk/authenticated_get.lua" "${URLS[$i]}" >"$OUT/${NAMES[$i]}-max.txt" 2>&1 \
+    || { cat "$OUT/${NAMES[$i]}-max.txt" >&2; die "wrk failed on ${LABELS[$i]}"; }
+  grep -q '^RESULT ' "$OUT/${NAMES[$i]}-max.txt" || { cat "$OUT/${NAMES[$i]}-max.txt" >&2; die "no RESULT from wrk on ${LABELS[$i]}"; }
+done
+
+B_MAX="$(sed -n 's/^RESULT .* rps=\([0-9.]*\) .*/\1/p' "$OUT/b-max.txt" | tail -n1)"
+[ -n "$B_MAX" ] || die "no req/s in $OUT/b-max.txt"
+HALF="$(python3 -c "print(round(max(1.0, $B_MAX / 2), 1))")"
+for i in 0 1 2 3; do
+  log "${LABELS[$i]}: open loop at $HALF req/s (half of (b)) for ${BENCH_SECONDS}s over $RATE_CONNECTIONS connections"
+  python3 "$HERE/fixed_rate.py" "${URLS[$i]}$ME_PATH" --rate "$HALF" --seconds "$BENCH_SECONDS" \
+    --connections "$RATE_CONNECTIONS" --processes "$RATE_PROCESSES" --header "Authorization: Bearer $TOKEN" \
+    >"$OUT/${NAMES[$i]}-rate.txt" 2>&1 || { cat "$OUT/${NAMES[$i]}-rate.txt" >&2; die "fixed_rate.py failed on ${LABELS[$i]}"; }
+done
+
+python3 - "$OUT" "$HALF" "$BENCH_SECONDS" "$CONNECTIONS" "$THREADS" "$RATE_CONNECTIONS" "${LABELS[@]}" <<'PY'
+import sys
+out, half, seconds, conns, threads, rconns = sys.argv[1:7]
+labels = sys.argv[7:11]
+def result(path):
+    with open(path) as f:
+        line = [l for l in f if l.startswith("RESULT ")][-1]
+    return {k: v for k, v in (kv.split("=", 1) for kv in line.split()[1:])}
+names = "abcd"
+mx = {n: result(f"{out}/{n}-max.txt") for n in names}
+rt = {n: result(f"{out}/{n}-rate.txt") for n in names}
+rps = {n: float(mx[n]["rps"]) for n in names}
+p50 = {n: float(rt[n]["p50_ms"]) for n in names}
+p99 = {n: float(rt[n]["p99_ms"]) for n in names}
+print()
+print(f"Gateway benchmark — GET /api/v1/users/me with a bearer token; release build, one machine, same run")
+print(f"max: wrk {threads} threads × {conns} connections, {seconds} s closed loop after a 3 s warm-up; "
+      f"latency: open loop at {half} req/s (half of (b)'s max), {rconns} connections, from the scheduled send time")
+print(f"{'config':<38}{'max req/s':>11}{'vs (d)':>8}{'p50 ms':>9}{'p99 ms':>9}{'+p50 vs (a)':>13}{'+p99 vs (a)':>13}{'non-2xx/err':>13}")
+notes = []
+for n, label in zip(names, labels):
+    bad_max = int(mx[n]["non2xx"]) + int(mx[n]["socket_errors"])
+    bad_rate = int(rt[n]["non2xx"]) + int(rt[n]["errors"])
+    added = "" if n == "a" else f"{p50[n] - p50['a']:>+13.3f}{p99[n] - p99['a']:>+13.3f}"
+    print(f"{label:<38}{rps[n]:>11.0f}{rps[n] / rps['d']:>7.2f}x{p50[n]:>9.3f}{p99[n]:>9.3f}{added if added else '':>26}{str(bad_max + bad_rate):>13}")
+    if bad_max or bad_rate:
+        notes.append(f"{label}: {bad_max} non-2xx/socket errors at max rate, {bad_rate} non-2xx/errors at half rate — figures suspect")
+    if float(rt[n]["achieved"]) < 0.97 * float(rt[n]["rate"]):
+        notes.append(f"{label}: only {float(rt[n]['achieved']):.0f} of {half} req/s answered in the open-loop run")
+    if float(rt[n]["send_lag_p99_ms"]) > 2.0:
+        notes.append(f"{label}: the load generator itself was {float(rt[n]['send_lag_p99_ms']):.1f} ms late at p99 (it, not the server, may be the bottleneck)")
+ratio = rps["b"] / rps["d"]
+added_p99 = p99["b"] - p99["a"]
+print()
+print(f"(b)/(d) = {ratio:.2f} (goal >= 0.8)  {'met' if ratio >= 0.8 else 'MISSED'}")
+print(f"added p99 (b)-(a) = {added_p99:.3f} ms (goal <= 1 ms)  {'met' if added_p99 <= 1.0 else 'MISSED'}")
+for note in notes:
+    print("note:", note)
+PY

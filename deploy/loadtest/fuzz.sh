@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# `make fuzz`: property-based fuzzing of the public API through the gateway with Schemathesis,
+# driven by the gateway's own /openapi.yaml. Fails on any 5xx, on a status code the document does
+# not list, on a body that does not match its schema, and on undocumented content types or
+# missing documented headers.
+#
+# Uses a throwaway stack (Postgres, Redis, Tansu) on free ports and the debug build; stops them
+# afterwards (logs kept in .run/fuzz-<pid>/logs when the run fails). The JUnit report goes to
+# .run/fuzz-report/.
+#
+# Knobs: FUZZ_EXAMPLES (200 test cases per operation), FUZZ_SEED (reproduce a run),
+#        FUZZ_MAX_TIME (seconds, unset = no budget), FUZZ_ARGS (more schemathesis flags),
+#        FUZZ_SCHEMATHESIS (the pip requirement; the flags below are those of Schemathesis 4).
+# Not fuzzed: the SSE stream (streamNotifications never ends), admin suspension (suspendUser) and
+# logout (it would revoke the fuzzing token and leave every later case a 401).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
+
+EXAMPLES="${FUZZ_EXAMPLES:-200}"
+SCHEMATHESIS_REQ="${FUZZ_SCHEMATHESIS:-schemathesis==4.32.5}"
+VENV="$DEPS_DIR/fuzz-venv"
+REPORT_DIR="$ORDERFLOW_ROOT/.run/fuzz-report"
+
+# Schemathesis in its own virtual environment under .deps (git-ignored), installed when missing
+# or when FUZZ_SCHEMATHESIS asks for another version.
+ensure_schemathesis() {
+  local wanted="${SCHEMATHESIS_REQ#*==}"
+  if [ -x "$VENV/bin/schemathesis" ]; then
+    case "$SCHEMATHESIS_REQ" in
+      *==*) "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "version $wanted\$" && return 0 ;;
+      *) return 0 ;;
+    esac
+  fi
+  log "installing $SCHEMATHESIS_REQ into $VENV"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$SCHEMATHESIS_REQ" \
+    || die "pip could not install $SCHEMATHESIS_REQ"
+}
+mkdir -p "$DEPS_DIR"
+ensure_schemathesis
+
+"$ORDERFLOW_ROOT/deploy/local/setup.sh"
+pkg_config_env
+STACK_DIR="$ORDERFLOW_ROOT/.run/fuzz-$$"
+cleanup() {
+  local status=$?
+  "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  if [ $status -eq 0 ]; then rm -rf "$STACK_DIR"; else warn "service logs kept in $STACK_DIR/logs"; fi
+  exit $status
+}
+trap cleanup EXIT INT TERM
+"$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
+set -a; source "$STACK_DIR/stack.env"; set +a
+
+log "building the services (debug)"
+(cd "$ORDERFLOW_ROOT" && swift build ${SWIFT_BUILD_FLAGS:-} >/dev/null)
+BIN_DIR="$(cd "$ORDERFLOW_ROOT" && swift build ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
+
+# The fuzzer sends thousands of requests as one user: limits it never reaches (the limiter still
+# runs). services.sh passes this environment to every service.
+export RATE_LIMIT_READ_BURST=1000000000 RATE_LIMIT_READ_PER_SECOND=1000000000
+export RATE_LIMIT_WRITE_BURST=1000000000 RATE_LIMIT_WRITE_PER_SECOND=1000000000
+export JWT_ACCESS_TTL_SECONDS=86400 LOG_LEVEL="${LOG_LEVEL:-warning}"
+for svc in GATEWAY USERS ORDERS PAYMENTS NOTIFICATIONS; do  # private ports: never collide with a running `make run`
+  export "ORDERFLOW_${svc}_PORT=$(free_port)"
+done
+"$ORDERFLOW_ROOT/deploy/local/services.sh" start "$STACK_DIR" "$BIN_DIR"
+source "$STACK_DIR/services.env"
+
+log "registering the fuzzing customer through $GATEWAY_URL"
+TOKEN="$(python3 "$ORDERFLOW_ROOT/deploy/loadtest/customer.py" "$GATEWAY_URL" --deposit-minor 100000000 --prefix fuzz)" \
+  || die "could not register the fuzzing customer"
+
+mkdir -p "$REPORT_DIR"
+log "schemathesis: $GATEWAY_URL/openapi.yaml, $EXAMPLES examples per operation"
+# shellcheck disable=SC2054  # the checks are one comma-separated argument
+args=(run "$GATEWAY_URL/openapi.yaml" --url "$GATEWAY_URL" --wait-for-schema 30
+      -H "Authorization: Bearer $TOKEN"
+      --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance,response_headers_conformance
+      --max-examples "$EXAMPLES"
+      --exclude-operation-id streamNotifications --exclude-operation-id suspendUser --exclude-operation-id logout
+      --request-timeout 30 --no-color
+      --report junit --report-dir "$REPORT_DIR")
+[ -n "${FUZZ_SEED:-}" ] && args+=(--seed "$FUZZ_SEED")
+[ -n "${FUZZ_MAX_TIME:-}" ] && args+=(--max-time "$FUZZ_MAX_TIME")
+# shellcheck disable=SC2206  # FUZZ_ARGS is split on purpose
+[ -n "${FUZZ_ARGS:-}" ] && args+=($FUZZ_ARGS)
+status=0
+"$VENV/bin/schemathesis" "${args[@]}" || status=$?
+if [ $status -ne 0 ]; then
+  warn "schemathesis found problems (exit $status); report in $REPORT_DIR, service logs in $STACK_DIR/logs"
+else
+  log "no server errors and every response conformed; report in $REPORT_DIR"
+fi
+exit $status
