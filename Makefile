@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
 export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
 
-.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga contracts dlq
+.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga bench-gateway load demo fuzz contracts dlq
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,18 @@ bench-relay: ## Benchmark the outbox relay against a bare producer (latency and 
 
 bench-saga: ## PlaceOrder sagas/s at saturation, p50/p99 at half rate, beside pgbench (same run)
 	@deploy/loadtest/bench-saga.sh
+
+bench-gateway: ## Same authenticated GET direct, via the gateway (JWT + rate limits on / off) and via nginx; ratios and added p50/p99
+	@deploy/loadtest/bench-gateway.sh
+
+load: ## wrk against the running `make run` gateway: authenticated GET and order-placing POST (req/s, percentiles, non-2xx)
+	@deploy/loadtest/load.sh
+
+demo: ## With `make run` up: two customers, deposits, approved / declined / cancelled orders, saga timelines as tables
+	@deploy/demo/demo.sh
+
+fuzz: ## schemathesis against a throwaway stack's gateway and /openapi.yaml (FUZZ_EXAMPLES per operation, default 200)
+	@deploy/loadtest/fuzz.sh
 
 dlq: ## Dead letters on the running stack: make dlq ARGS="list payments" or ARGS="replay payments 0:17" (or --all)
 	@source deploy/local/lib.sh && pkg_config_env && swift build $(SWIFT_BUILD_FLAGS) --product orderflow-dlq >/dev/null 2>&1 \

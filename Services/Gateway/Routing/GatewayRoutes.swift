@@ -21,6 +21,8 @@ struct GatewayRoutes: Sendable {
     func add(to router: Router<AppRequestContext>) {
         for method in Self.methods {
             router.on("api/v1/**", method: method) { request, context in try await handle(request, context: context) }
+        }
+        for method: HTTPRequest.Method in [.get, .head] {
             router.on(RouterPath(stringLiteral: String(RouteTable.jwksPath.dropFirst())), method: method) { request, context in
                 try await handle(request, context: context)
             }
