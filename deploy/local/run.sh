@@ -32,7 +32,8 @@ source "$STACK_DIR/stack.env"; source "$STACK_DIR/services.env"
 cat <<INFO
 
   OrderFlow is running.
-    gateway        $GATEWAY_URL        (health: $GATEWAY_URL/health/ready, metrics: $GATEWAY_URL/metrics)
+    gateway        $GATEWAY_URL        (the API: $GATEWAY_URL/api/v1/…, reference: $GATEWAY_URL/docs, contract: $GATEWAY_URL/openapi.yaml)
+                                            (health: $GATEWAY_URL/health/ready, metrics: $GATEWAY_URL/metrics)
     users          $USERS_URL
     orders         $ORDERS_URL
     payments       $PAYMENTS_URL
@@ -42,6 +43,7 @@ cat <<INFO
     kafka (Tansu)  $ORDERFLOW_KAFKA_BROKERS
   Admin login:  $ORDERFLOW_ADMIN_EMAIL / $ORDERFLOW_ADMIN_PASSWORD   (dev secrets in $STACK_DIR/stack.env)
   Token keys:   $USERS_URL/.well-known/jwks.json (signing key in $STACK_DIR/secrets/, generated on first run)
+  Try it:       \`make demo\` in another terminal (a scripted scenario through the gateway).
   Logs: $STACK_DIR/logs/   Stop: Ctrl-C here, or \`make stop\` from another terminal.
 
 INFO
