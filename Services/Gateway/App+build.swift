@@ -49,6 +49,9 @@ func upstreamClientConfiguration(_ policy: UpstreamPolicy) -> HTTPClient.Configu
     var configuration = HTTPClient.Configuration()
     configuration.timeout = .init(connect: UpstreamProxy.timeAmount(policy.connectTimeout))
     configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: policy.concurrency)
+    // A refused connection fails at once (the proxy retries on its own, within its deadline)
+    // instead of being redialled until the connect timeout.
+    configuration.connectionPool.retryConnectionEstablishment = false
     configuration.redirectConfiguration = .disallow
     configuration.decompression = .disabled
     configuration.httpVersion = .http1Only

@@ -13,10 +13,12 @@ struct ForwardedHeadersTests {
             .authorization: "Bearer t", .contentType: "application/json", custom: "kept",
             .connection: "keep-alive, X-Secret-Hop", secret: "dropped", .transferEncoding: "chunked", .te: "trailers",
             .authenticatedUserID: "forged", .authenticatedRoles: "admin", .contentLength: "12",
+            .forwardedFor: "10.0.0.1", .forwardedProto: "https",
         ]
         let outgoing = ForwardedHeaders.upstreamRequest(from: incoming)
         #expect(outgoing[.authorization] == "Bearer t" && outgoing[.contentType] == "application/json" && outgoing[custom] == "kept")
-        for name in [HTTPField.Name.connection, secret, .transferEncoding, .te, .authenticatedUserID, .authenticatedRoles, .contentLength] {
+        for name in [HTTPField.Name.connection, secret, .transferEncoding, .te, .authenticatedUserID, .authenticatedRoles, .contentLength,
+                     .forwardedFor, .forwardedProto] {
             #expect(outgoing[name] == nil, "\(name)")
         }
     }

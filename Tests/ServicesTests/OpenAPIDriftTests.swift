@@ -70,11 +70,18 @@ struct OpenAPIDriftTests {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("of-routes-\(service)-\(UUID().uuidString.prefix(8))")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
+        let errors = output.appendingPathExtension("stderr")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
         process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(service) --print-routes exited \(process.terminationStatus)")
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { process.terminate() }
+        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        try #require(!process.isRunning, "\(service) --print-routes did not exit within 60 s: \(stderr)")
+        try #require(process.terminationStatus == 0, "\(service) --print-routes exited \(process.terminationStatus): \(stderr)")
         let routes = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String]
         return try #require(routes, "\(service) printed no route list")
     }

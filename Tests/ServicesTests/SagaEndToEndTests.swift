@@ -51,6 +51,13 @@ extension LiveServices {
             let kinds = try await fleet.timeline(id, for: customer).compactMap { $0["kind"] as? String }
             #expect(kinds.first == "started" && kinds.last == "finished")
             try await SagaInvariants.check(orders: [id])
+            // SIGTERM to the gateway with a stream still open through it: the stream ends and the gateway exits cleanly.
+            let proxied = EventStreamReader(url: URL(string: "http://127.0.0.1:\(fleet.gateway.port)/api/v1/notifications/stream")!,
+                                            bearer: customer.accessToken)
+            defer { proxied.close() }
+            try await Poll.until("the proxied stream is connected") { proxied.text.contains(": connected") }
+            #expect(try await fleet.gateway.terminate() == 0)
+            proxied.close()
             try await fleet.stop()
         }
 

@@ -13,7 +13,11 @@ final class SilentListener: @unchecked Sendable {
     private var descriptor: Int32
 
     init() throws {
+        #if canImport(Glibc)
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
         try #require(descriptor >= 0, "socket() failed")
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -22,7 +26,10 @@ final class SilentListener: @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        try #require(bound == 0 && listen(descriptor, 64) == 0, "bind/listen failed")
+        guard bound == 0, listen(descriptor, 64) == 0 else {
+            _ = closeDescriptor(descriptor)
+            throw ListenerFailure()
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
@@ -33,7 +40,17 @@ final class SilentListener: @unchecked Sendable {
 
     func close() {
         guard descriptor >= 0 else { return }
-        _ = Glibc.close(descriptor)
+        _ = closeDescriptor(descriptor)
         descriptor = -1
     }
+}
+
+private struct ListenerFailure: Error {}
+
+private func closeDescriptor(_ descriptor: Int32) -> Int32 {
+    #if canImport(Glibc)
+    Glibc.close(descriptor)
+    #else
+    Darwin.close(descriptor)
+    #endif
 }

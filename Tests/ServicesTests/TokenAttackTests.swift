@@ -47,6 +47,9 @@ extension LiveServices {
                     #expect(reply.status == 401, "\(name) at \(service.name): \(reply.status) \(reply.text)")
                     #expect(reply.header("Content-Type") == "application/problem+json", "\(name) at \(service.name)")
                     #expect(!reply.text.contains("JWTError") && !reply.text.contains("Swift"), "\(name) leaks internals: \(reply.text)")
+                    if service === gateway {
+                        #expect(reply.header("WWW-Authenticate") == #"Bearer realm="orderflow""#, "\(name): refused by the gateway itself")
+                    }
                 }
             }
             let missing = try await fleet.payments.request("GET", "/api/v1/wallet")

@@ -21,7 +21,7 @@ enum DocsRoutes {
                 headers: [
                     .contentType: "text/html; charset=utf-8",
                     // Redoc renders the spec in the browser; it needs its script, workers and inline styles.
-                    .contentSecurityPolicy: "default-src 'self'; script-src 'self' https://cdn.redocly.com 'unsafe-inline'; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; font-src https://fonts.gstatic.com; img-src 'self' data: https:; worker-src 'self' blob:; frame-ancestors 'none'",
+                    .contentSecurityPolicy: "default-src 'self'; script-src 'self' https://cdn.redocly.com; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; font-src https://fonts.gstatic.com; img-src 'self' data: https:; worker-src 'self' blob:; frame-ancestors 'none'",
                 ],
                 body: .init(byteBuffer: ByteBuffer(string: page))
             )

@@ -24,21 +24,28 @@ struct GatewayEdgeMiddleware: RouterMiddleware {
         self.allowedOrigins = Set(corsOrigins)
     }
 
+    var corsEnabled: Bool { allowsAnyOrigin || !allowedOrigins.isEmpty }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let origin = request.headers[.origin].flatMap { allowsAnyOrigin || allowedOrigins.contains($0) ? $0 : nil }
+        // Under `*` the literal wildcard (no credentials are ever allowed); otherwise the origin itself.
+        let allowOrigin = allowsAnyOrigin ? "*" : origin
         var response: Response
-        if let origin, request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+        if let allowOrigin, request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             response = Response(status: .noContent)
             response.headers[.accessControlAllowMethods] = Self.allowedMethods
             response.headers[.accessControlAllowHeaders] = Self.allowedHeaders
             response.headers[.accessControlMaxAge] = "600"
-            response.headers[.accessControlAllowOrigin] = origin
-            response.headers[.vary] = "Origin"
+            response.headers[.accessControlAllowOrigin] = allowOrigin
+            response.headers[.vary] = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
         } else {
             response = try await next(request, context)
-            if let origin {
-                response.headers[.accessControlAllowOrigin] = origin
+            if origin != nil, let allowOrigin {
+                response.headers[.accessControlAllowOrigin] = allowOrigin
                 response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
+            }
+            // Cached responses must not be shared across origins when CORS is on.
+            if corsEnabled, !allowsAnyOrigin {
                 response.headers[.vary] = response.headers[.vary].map { "\($0), Origin" } ?? "Origin"
             }
         }

@@ -5,15 +5,20 @@ import ServiceKit
 /// Which headers cross the gateway, in each direction.
 ///
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and those naming the connection never cross; identity
-/// headers a client sends are dropped so that only the gateway can set them.
+/// and forwarding headers a client sends are dropped so that only the gateway can set them.
 enum ForwardedHeaders {
     static let hopByHop: Set<HTTPField.Name> = [
         .connection, .transferEncoding, .te, .trailer, .upgrade, .proxyAuthorization, .proxyAuthenticate,
         .contentLength,
-        HTTPField.Name("Keep-Alive"), HTTPField.Name("Proxy-Connection"),
+        HTTPField.Name("Keep-Alive"), HTTPField.Name("Proxy-Connection"), HTTPField.Name("Host"),
     ].compactMap { $0 }.reduce(into: []) { $0.insert($1) }
 
-    static let gatewayOwned: Set<HTTPField.Name> = [.authenticatedUserID, .authenticatedRoles]
+    /// Forwarding headers only the gateway writes (a client's would let it pose as another address).
+    static let forwarding: Set<HTTPField.Name> = [
+        .forwardedFor, .forwardedProto, HTTPField.Name("Forwarded"), HTTPField.Name("X-Forwarded-Host"), HTTPField.Name("X-Real-IP"),
+    ].compactMap { $0 }.reduce(into: []) { $0.insert($1) }
+
+    static let gatewayOwned: Set<HTTPField.Name> = [.authenticatedUserID, .authenticatedRoles].reduce(into: forwarding) { $0.insert($1) }
 
     /// The request headers sent upstream: the client's, minus hop-by-hop and gateway-owned
     /// ones (and any header the client's `Connection` header names).

@@ -8,6 +8,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import ServiceKit
+import ServiceLifecycle
 
 /// Sends a request to its upstream over pooled keep-alive connections and relays the answer.
 ///
@@ -17,7 +18,8 @@ import ServiceKit
 /// - Retries, with capped exponential backoff and full jitter, only for idempotent methods and
 ///   only when no response arrived or the upstream answered 502/503/504; a timeout is never
 ///   retried (the 504 must arrive within the timeout).
-/// - Small bodies (≤ 256 KiB with a `Content-Length`) are relayed whole, anything else streams.
+/// - Small bodies (≤ 256 KiB with a `Content-Length`) are relayed whole, anything else streams
+///   to its end; event streams also end when the gateway shuts down gracefully.
 struct UpstreamProxy: Sendable {
     let client: HTTPClient
     let bases: [UpstreamName: String]
@@ -57,6 +59,8 @@ struct UpstreamProxy: Sendable {
         if let body { outbound.body = .bytes(body) }
 
         let idempotent = RetryBackoff.isIdempotent(request.method)
+        // One budget for every attempt: the client gets its answer (or 504) within the timeout.
+        let deadline = NIODeadline.now() + Self.timeAmount(policy.requestTimeout)
         var attempt = 0
         var generator = SystemRandomNumberGenerator()
         while true {
@@ -65,27 +69,40 @@ struct UpstreamProxy: Sendable {
             let started = ContinuousClock.now
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(outbound, timeout: Self.timeAmount(policy.requestTimeout), logger: logger)
+                response = try await client.execute(outbound, deadline: deadline, logger: logger)
             } catch {
+                if Self.isPoolExhausted(error) {
+                    // Our own connection pool is full (long streams hold connections): the upstream is fine.
+                    upstreamGuard.record(.success)
+                    throw .saturated
+                }
                 upstreamGuard.record(.failure)
                 if Self.isTimeout(error) { throw .timeout }
                 logger.debug("upstream unreachable", metadata: ["upstream": "\(upstream.rawValue)", "error": "\(error)"])
-                if idempotent, attempt <= policy.retries, !Task.isCancelled {
-                    try? await Task.sleep(for: backoff.delay(beforeRetry: attempt, using: &generator))
-                    continue
-                }
+                if idempotent, attempt <= policy.retries, await pause(beforeRetry: attempt, deadline: deadline, using: &generator) { continue }
                 throw .unreachable
             }
             latency[upstream]?.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
             let unavailable = (502...504).contains(response.status.code)
             upstreamGuard.record(unavailable ? .failure : .success)
-            if unavailable, idempotent, attempt <= policy.retries, !Task.isCancelled {
+            if unavailable, idempotent, attempt <= policy.retries {
                 _ = try? await response.body.collect(upTo: Self.wholeBodyLimit)
-                try? await Task.sleep(for: backoff.delay(beforeRetry: attempt, using: &generator))
-                continue
+                if await pause(beforeRetry: attempt, deadline: deadline, using: &generator) { continue }
             }
             return try await relay(response)
         }
+    }
+
+    /// Sleeps the jittered backoff before a retry; false when the deadline leaves no room for
+    /// it (or the request was cancelled), and the last answer stands.
+    private func pause(
+        beforeRetry attempt: Int, deadline: NIODeadline, using generator: inout SystemRandomNumberGenerator
+    ) async -> Bool {
+        let delay = backoff.delay(beforeRetry: attempt, using: &generator)
+        let left = deadline - NIODeadline.now()
+        guard !Task.isCancelled, left.nanoseconds > Self.nanoseconds(delay) + 10_000_000 else { return false }
+        try? await Task.sleep(for: delay)
+        return !Task.isCancelled
     }
 
     private func relay(_ upstream: HTTPClientResponse) async throws(ProxyFailure) -> Response {
@@ -107,7 +124,16 @@ struct UpstreamProxy: Sendable {
                 throw .badResponse
             }
         }
+        // An event stream (SSE) ends on graceful shutdown, so open streams never hold up SIGTERM
+        // (clients reconnect with Last-Event-ID); any other body is relayed to its end.
+        if headers[.contentType]?.hasPrefix("text/event-stream") == true {
+            return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body.cancelOnGracefulShutdown()))
+        }
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body))
+    }
+
+    static func isPoolExhausted(_ error: any Error) -> Bool {
+        (error as? HTTPClientError) == .getConnectionFromPoolTimeout
     }
 
     static func isTimeout(_ error: any Error) -> Bool {

@@ -18,16 +18,16 @@ struct UpstreamPolicy: Sendable, Equatable {
     var concurrency: Int
     var breaker: CircuitBreaker.Configuration
 
-    static let connectTimeoutKey = SettingKey("gateway.connect.timeout.ms", expecting: "milliseconds, 1 or more")
-    static let requestTimeoutKey = SettingKey("gateway.upstream.timeout.ms", expecting: "milliseconds, 1 or more")
+    static let connectTimeoutKey = SettingKey("gateway.connect.timeout.ms", expecting: "milliseconds, 1-600000")
+    static let requestTimeoutKey = SettingKey("gateway.upstream.timeout.ms", expecting: "milliseconds, 1-600000")
     static let retriesKey = SettingKey("gateway.retries", expecting: "a retry count, 0-5")
     static let concurrencyKey = SettingKey("gateway.upstream.concurrency", expecting: "in-flight requests per upstream, 1-100000")
     static let breakerFailuresKey = SettingKey("gateway.breaker.failures", expecting: "consecutive failures, 1-1000")
-    static let breakerOpenKey = SettingKey("gateway.breaker.open.ms", expecting: "milliseconds, 1 or more")
+    static let breakerOpenKey = SettingKey("gateway.breaker.open.ms", expecting: "milliseconds, 1-600000")
 
     static func read(from settings: Settings) throws(ConfigurationError) -> UpstreamPolicy {
         func duration(_ key: SettingKey, _ fallback: Duration) throws(ConfigurationError) -> Duration {
-            settings.optionalString(key) == nil ? fallback : try settings.milliseconds(key)
+            try settings.optionalParsed(key) { Int($0).flatMap { (1...600_000).contains($0) ? Duration.milliseconds($0) : nil } } ?? fallback
         }
         return UpstreamPolicy(
             connectTimeout: try duration(connectTimeoutKey, .seconds(1)),

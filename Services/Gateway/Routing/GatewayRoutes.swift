@@ -72,9 +72,7 @@ struct GatewayRoutes: Sendable {
             headers[.authenticatedUserID] = identity.userID.uuidString.lowercased()
             headers[.authenticatedRoles] = identity.roles.map(\.rawValue).sorted().joined(separator: ",")
         }
-        if let address = context.remoteAddress {
-            headers[.forwardedFor] = headers[.forwardedFor].map { "\($0), \(address)" } ?? address
-        }
+        if let address = context.remoteAddress { headers[.forwardedFor] = address }
         headers[.forwardedProto] = "http"
         InstrumentationSystem.instrument.inject(ServiceContext.current ?? .topLevel, into: &headers, using: HTTPFieldsInjector())
         return headers
