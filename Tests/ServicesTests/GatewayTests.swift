@@ -86,6 +86,26 @@ extension LiveServices {
             #expect(metrics.body.contains(#"gateway_rate_limit_decisions_total{class="read",decision="limited"}"#))
             #expect(try await gateway.terminate() == 0)
 
+            // Forged tokens are verified at most a write bucket's worth per address: then 429, unverified.
+            let strict = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments, environment: [
+                "RATE_LIMIT_WRITE_BURST": "3", "RATE_LIMIT_WRITE_PER_SECOND": "1",
+            ])
+            var statuses: [Int] = []
+            for index in 0..<8 {
+                statuses.append(try await strict.request("GET", "/api/v1/users/me", headers: ["Authorization": "Bearer forged.\(index).token"]).status)
+            }
+            #expect(statuses.prefix(3).allSatisfy { $0 == 401 } && statuses.last == 429, "\(statuses)")
+            #expect(try await strict.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 429,
+                    "a token new to this gateway waits for the address's verification budget like any other")
+            try await Poll.until("the verification bucket refills", deadline: .seconds(30)) {
+                try await strict.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200
+            }
+            // Once verified, the token is served from the cache: an exhausted budget does not touch it.
+            for index in 0..<6 { _ = try await strict.request("GET", "/api/v1/users/me", headers: ["Authorization": "Bearer forged.again.\(index)"]) }
+            #expect(try await strict.request("GET", "/api/v1/users/me", headers: ["Authorization": "Bearer forged.last"]).status == 429)
+            #expect(try await strict.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200)
+            #expect(try await strict.terminate() == 0)
+
             // Redis unreachable: the gateway fails open (tokens still verified) and counts it.
             let blind = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments, environment: [
                 "REDIS_URL": "redis://127.0.0.1:\(try FreePort.reserve())", "RATE_LIMIT_READ_BURST": "1", "RATE_LIMIT_READ_PER_SECOND": "1",
@@ -93,7 +113,8 @@ extension LiveServices {
             for _ in 0..<3 { #expect(try await blind.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200) }
             #expect(try await blind.request("GET", "/api/v1/users/me").status == 401)
             let blindMetrics = try #require(await blind.get("metrics"))
-            #expect(blindMetrics.body.contains("gateway_rate_limit_failures_total 3"), "\(blindMetrics.body.split(separator: "\n").filter { $0.contains("gateway_rate") })")
+            // 4 = the first request's verification budget and bucket, then the bucket twice (the token is cached).
+            #expect(blindMetrics.body.contains("gateway_rate_limit_failures_total 4"), "\(blindMetrics.body.split(separator: "\n").filter { $0.contains("gateway_rate") })")
             #expect(try await blind.terminate() == 0)
             try await fleet.stop()
         }

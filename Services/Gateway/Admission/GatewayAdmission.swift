@@ -8,7 +8,7 @@ import Redis
 import ServiceKit
 
 /// Decides whether a request enters: verifies its bearer token (through the
-/// ``VerifiedTokenCache``), then — in one Redis round trip — refuses a revoked token and spends
+/// ``VerifiedTokenCache``; uncached tokens spend from a per-address verification bucket first), then — in one Redis round trip — refuses a revoked token and spends
 /// from the caller's token bucket (per user, or per client address when anonymous, separately for
 /// reads and writes). If Redis cannot answer, the request passes and a metric counts it.
 struct GatewayAdmission: Sendable {
@@ -56,7 +56,7 @@ struct GatewayAdmission: Sendable {
     /// Admits or refuses `request` for `route`.
     func admit(_ request: Request, route: RouteTable.Route, clientAddress: String?) async throws(Refused) -> Admitted {
         let now = Date()
-        let identity = try await authenticate(request, route: route, now: now)
+        let identity = try await authenticate(request, route: route, clientAddress: clientAddress, now: now)
         let bucket = route.rateClass == .read ? readBucket : writeBucket
         let vetoKey = identity.map { RedisRevocationList.key($0.tokenID) }
         guard let redis, bucket != nil || vetoKey != nil else { return Admitted(identity: identity, rateLimitHeaders: [:]) }
@@ -77,37 +77,69 @@ struct GatewayAdmission: Sendable {
         }
         if decision.vetoed { throw refusal(.revoked) }
         let counters = decisions[route.rateClass]
+        guard decision.allowed else {
+            counters?.limited.increment()
+            throw Self.rateLimited(bucket, decision, what: "\(route.rateClass.rawValue) rate limit")
+        }
+        counters?.allowed.increment()
+        return Admitted(identity: identity, rateLimitHeaders: Self.headers(bucket, decision))
+    }
+
+    /// `RateLimit-*` headers for a decision.
+    static func headers(_ bucket: TokenBucket, _ decision: TokenBucket.Decision) -> HTTPFields {
         var headers: HTTPFields = [:]
         headers[.rateLimitLimit] = String(bucket.capacity)
         headers[.rateLimitRemaining] = String(decision.remaining)
-        headers[.rateLimitReset] = String(Self.seconds(rounding: decision.resetMs))
-        guard decision.allowed else {
-            counters?.limited.increment()
-            headers[.retryAfter] = String(max(1, Self.seconds(rounding: decision.retryAfterMs)))
-            throw Refused(
-                problem: ProblemDetails(
-                    status: .tooManyRequests, type: "/problems/rate-limited", title: "Too many requests",
-                    detail: "The \(route.rateClass.rawValue) rate limit of \(bucket.refillPerSecond)/s (burst \(bucket.capacity)) was exceeded; retry after the Retry-After seconds."
-                ),
-                headers: headers
-            )
-        }
-        counters?.allowed.increment()
-        return Admitted(identity: identity, rateLimitHeaders: headers)
+        headers[.rateLimitReset] = String(seconds(rounding: decision.resetMs))
+        return headers
+    }
+
+    /// The 429 for an empty bucket, with `Retry-After` and `RateLimit-*`.
+    static func rateLimited(_ bucket: TokenBucket, _ decision: TokenBucket.Decision, what: String) -> Refused {
+        var headers = headers(bucket, decision)
+        headers[.retryAfter] = String(max(1, seconds(rounding: decision.retryAfterMs)))
+        return Refused(
+            problem: ProblemDetails(
+                status: .tooManyRequests, type: "/problems/rate-limited", title: "Too many requests",
+                detail: "The \(what) of \(bucket.refillPerSecond)/s (burst \(bucket.capacity)) was exceeded; retry after the Retry-After seconds."
+            ),
+            headers: headers
+        )
     }
 
     /// The verified identity of the bearer token; required on authenticated routes, ignored
     /// (not verified) on anonymous ones, so public calls stay cheap.
-    private func authenticate(_ request: Request, route: RouteTable.Route, now: Date) async throws(Refused) -> Identity? {
+    private func authenticate(_ request: Request, route: RouteTable.Route, clientAddress: String?, now: Date) async throws(Refused) -> Identity? {
         guard let verifier, route.access == .authenticated else { return nil }
         guard let token = Self.bearerToken(in: request) else { throw refusal(.missingToken) }
         if let cached = cache.identity(of: token, now: now) { return cached }
+        try await spendVerification(clientAddress: clientAddress, now: now)
         do {
             let identity = try await verifier.verify(token)
             cache.remember(identity, for: token, now: now)
             return identity
         } catch {
             throw refusal(error)
+        }
+    }
+
+    /// A token the cache has not seen costs a signature check, so each client address gets the
+    /// write bucket's budget of them: a flood of forged tokens meets 429 before any verification.
+    /// (A real client verifies a new token once per refresh, far below that budget.)
+    private func spendVerification(clientAddress: String?, now: Date) async throws(Refused) {
+        guard let redis, let bucket = writeBucket else { return }
+        let decision: TokenBucket.Decision
+        do {
+            decision = try await bucket.take(
+                key: "orderflow:ratelimit:verify:ip:\(clientAddress ?? "unknown")", nowMs: Int64(now.timeIntervalSince1970 * 1_000), using: redis
+            )
+        } catch {
+            redisFailures.increment()
+            return
+        }
+        guard decision.allowed else {
+            decisions[.write]?.limited.increment()
+            throw Self.rateLimited(bucket, decision, what: "token verification limit")
         }
     }
 
