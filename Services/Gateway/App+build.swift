@@ -26,7 +26,9 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         verifier: verifier, cacheCapacity: gateway.verifiedTokenCacheSize,
         redis: gateway.authEnabled || gateway.rateLimitEnabled ? redis : nil, settings: gateway, logger: logger
     )
-    let routes = GatewayRoutes(admission: admission, proxy: proxy, maxBodyBytes: gateway.maxBodyBytes)
+    let routes = GatewayRoutes(
+        admission: admission, proxy: proxy, maxBodyBytes: gateway.maxBodyBytes, tracingEnabled: common.tracing.otlpEndpoint != nil
+    )
 
     let upstreamChecks: [any DependencyCheck] = UpstreamName.allCases.compactMap { upstream in
         guard let base = proxy.bases[upstream] else { return nil }

@@ -1,7 +1,6 @@
 import Auth
 import HTTPTypes
 import Hummingbird
-import Instrumentation
 import NIOCore
 import ServiceKit
 
@@ -15,6 +14,9 @@ struct GatewayRoutes: Sendable {
     let admission: GatewayAdmission
     let proxy: UpstreamProxy
     let maxBodyBytes: Int
+    /// Whether this process exports traces: then async-http-client writes the gateway span's
+    /// `traceparent` upstream, and the client's own trace headers must not travel beside it.
+    let tracingEnabled: Bool
 
     static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
 
@@ -74,7 +76,10 @@ struct GatewayRoutes: Sendable {
         }
         if let address = context.remoteAddress { headers[.forwardedFor] = address }
         headers[.forwardedProto] = "http"
-        InstrumentationSystem.instrument.inject(ServiceContext.current ?? .topLevel, into: &headers, using: HTTPFieldsInjector())
+        if tracingEnabled {
+            headers[.traceparent] = nil
+            headers[.tracestate] = nil
+        }
         return headers
     }
 
@@ -92,13 +97,5 @@ struct GatewayRoutes: Sendable {
         var response = problem.response()
         response.headers.append(contentsOf: headers)
         return response
-    }
-}
-
-/// Writes trace context into HTTP header fields.
-struct HTTPFieldsInjector: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout HTTPFields) {
-        guard let name = HTTPField.Name(key) else { return }
-        carrier[name] = value
     }
 }
