@@ -24,10 +24,15 @@ public struct Authenticator: Sendable {
 
     /// The identity the request's bearer token speaks for.
     public func identity(of request: Request) async throws(AuthFailure) -> Identity {
-        guard let header = request.headers[.authorization], header.count > 7,
-              header.prefix(7).lowercased() == "bearer "
-        else { throw .missingToken }
-        return try await identity(ofToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        guard let token = Self.bearerToken(in: request) else { throw .missingToken }
+        return try await identity(ofToken: token)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header, or nil when there is none.
+    public static func bearerToken(in request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
 
     /// The identity `token` speaks for.

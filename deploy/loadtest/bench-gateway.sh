@@ -52,40 +52,20 @@ fi
 NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
 [ -x "$NGINX_BIN" ] || die "nginx not found after installing nginx-light"
 
-"$ORDERFLOW_ROOT/deploy/local/setup.sh"
-pkg_config_env
-STACK_DIR="$ORDERFLOW_ROOT/.run/bench-gateway-$$"
-cleanup() {
-  local status=$?
-  stop_pidfile nginx "$STACK_DIR/pids/nginx.pid" >/dev/null 2>&1 || true
-  stop_pidfile "gateway (bare)" "$STACK_DIR/pids/gateway-bare.pid" >/dev/null 2>&1 || true
-  "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
-  "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
-  if [ $status -eq 0 ]; then rm -rf "$STACK_DIR"; else warn "logs kept in $STACK_DIR/logs"; fi
-  exit $status
+throwaway_extra_cleanup() {
+  stop_pidfile nginx "$STACK_DIR/pids/nginx.pid"
+  stop_pidfile "gateway (bare)" "$STACK_DIR/pids/gateway-bare.pid"
 }
-trap cleanup EXIT INT TERM
-"$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
-set -a; source "$STACK_DIR/stack.env"; set +a
-
-log "building the services (release)"
-(cd "$ORDERFLOW_ROOT" && swift build -c release ${SWIFT_BUILD_FLAGS:-} >/dev/null)
-BIN_DIR="$(cd "$ORDERFLOW_ROOT" && swift build -c release ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
-
 # services.sh passes this environment to every service, the gateway included.
 export LOG_LEVEL=warning JWT_ACCESS_TTL_SECONDS=3600
 export GATEWAY_AUTH=on GATEWAY_RATE_LIMIT=on
 export RATE_LIMIT_READ_BURST=1000000000 RATE_LIMIT_READ_PER_SECOND=1000000000
 export RATE_LIMIT_WRITE_BURST=1000000000 RATE_LIMIT_WRITE_PER_SECOND=1000000000
-for svc in GATEWAY USERS ORDERS PAYMENTS NOTIFICATIONS; do  # private ports: never collide with a running `make run`
-  export "ORDERFLOW_${svc}_PORT=$(free_port)"
-done
-"$ORDERFLOW_ROOT/deploy/local/services.sh" start "$STACK_DIR" "$BIN_DIR"
-source "$STACK_DIR/services.env"
+throwaway_system bench-gateway release
 USERS_PORT="${USERS_URL##*:}"
 
 # gateway_env PORT — the gateway's environment as deploy/local/services.sh builds it (start_one
-# with auth_env "gateway"), plus the upstream URLs; used when the first gateway's own environment
+# with service_env "gateway"), plus the upstream URLs; used when the first gateway's own environment
 # cannot be read from /proc. Keep it in step with services.sh.
 gateway_env() {
   GW_ENV=(HTTP_HOST=127.0.0.1 HTTP_PORT="$1" LOG_LEVEL="${LOG_LEVEL:-info}"

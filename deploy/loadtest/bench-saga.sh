@@ -10,27 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 SATURATE_SECONDS="${BENCH_SECONDS:-20}"
 CONCURRENCY="${BENCH_CONCURRENCY:-16}"
 
-"$ORDERFLOW_ROOT/deploy/local/setup.sh"
-pkg_config_env
-STACK_DIR="$ORDERFLOW_ROOT/.run/bench-saga-$$"
-cleanup() {
-  "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
-  "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
-  rm -rf "$STACK_DIR"
-}
-trap cleanup EXIT INT TERM
-"$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
-set -a; source "$STACK_DIR/stack.env"; set +a
-
-log "building the services (release)"
-(cd "$ORDERFLOW_ROOT" && swift build -c release ${SWIFT_BUILD_FLAGS:-} >/dev/null)
-BIN_DIR="$(cd "$ORDERFLOW_ROOT" && swift build -c release ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
 export PAYMENTS_STARTING_BALANCE_MINOR=100000000 PAYMENTS_ORDER_LIMIT_MINOR=100000000 LOG_LEVEL=warning
-for svc in GATEWAY USERS ORDERS PAYMENTS NOTIFICATIONS; do  # private ports: never collide with a running `make run`
-  export "ORDERFLOW_${svc}_PORT=$(free_port)"
-done
-"$ORDERFLOW_ROOT/deploy/local/services.sh" start "$STACK_DIR" "$BIN_DIR"
-source "$STACK_DIR/services.env"
+throwaway_system bench-saga release
 PSQL() { psql "$ORDERFLOW_ADMIN_DATABASE_URL" -qtAX -c "$1"; }
 PSQL "UPDATE orders.products SET stock = stock + 10000000, stock_added = stock_added + 10000000"
 xids() { PSQL "SELECT txid_snapshot_xmax(txid_current_snapshot())"; }

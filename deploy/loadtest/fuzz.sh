@@ -39,34 +39,12 @@ ensure_schemathesis() {
 mkdir -p "$DEPS_DIR"
 ensure_schemathesis
 
-"$ORDERFLOW_ROOT/deploy/local/setup.sh"
-pkg_config_env
-STACK_DIR="$ORDERFLOW_ROOT/.run/fuzz-$$"
-cleanup() {
-  local status=$?
-  "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
-  "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
-  if [ $status -eq 0 ]; then rm -rf "$STACK_DIR"; else warn "service logs kept in $STACK_DIR/logs"; fi
-  exit $status
-}
-trap cleanup EXIT INT TERM
-"$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
-set -a; source "$STACK_DIR/stack.env"; set +a
-
-log "building the services (debug)"
-(cd "$ORDERFLOW_ROOT" && swift build ${SWIFT_BUILD_FLAGS:-} >/dev/null)
-BIN_DIR="$(cd "$ORDERFLOW_ROOT" && swift build ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
-
 # The fuzzer sends thousands of requests as one user: limits it never reaches (the limiter still
 # runs). services.sh passes this environment to every service.
 export RATE_LIMIT_READ_BURST=1000000000 RATE_LIMIT_READ_PER_SECOND=1000000000
 export RATE_LIMIT_WRITE_BURST=1000000000 RATE_LIMIT_WRITE_PER_SECOND=1000000000
 export JWT_ACCESS_TTL_SECONDS=86400 LOG_LEVEL="${LOG_LEVEL:-warning}"
-for svc in GATEWAY USERS ORDERS PAYMENTS NOTIFICATIONS; do  # private ports: never collide with a running `make run`
-  export "ORDERFLOW_${svc}_PORT=$(free_port)"
-done
-"$ORDERFLOW_ROOT/deploy/local/services.sh" start "$STACK_DIR" "$BIN_DIR"
-source "$STACK_DIR/services.env"
+throwaway_system fuzz debug
 
 log "registering the fuzzing customer through $GATEWAY_URL"
 TOKEN="$(python3 "$ORDERFLOW_ROOT/deploy/loadtest/customer.py" "$GATEWAY_URL" --deposit-minor 100000000 --prefix fuzz)" \

@@ -91,3 +91,39 @@ pkg_config_env() {
     export DYLD_LIBRARY_PATH="$RDKAFKA_PREFIX/lib${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}"
   fi
 }
+
+# throwaway_system NAME release|debug — for benchmarks and the fuzzer: installs what is missing,
+# starts a stack and all five services (built in MODE) on private free ports under
+# .run/NAME-<pid>, and tears them down when the script exits (logs kept if it failed). Sets
+# STACK_DIR and BIN_DIR and sources stack.env and services.env. Export service settings before
+# calling it (services.sh passes the environment on); a script that starts more processes defines
+# throwaway_extra_cleanup to stop them.
+throwaway_system() {
+  local name="$1" mode="$2" flags
+  "$ORDERFLOW_ROOT/deploy/local/setup.sh"
+  pkg_config_env
+  STACK_DIR="$ORDERFLOW_ROOT/.run/$name-$$"
+  trap _throwaway_cleanup EXIT INT TERM
+  "$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
+  set -a; source "$STACK_DIR/stack.env"; set +a
+  flags="${SWIFT_BUILD_FLAGS:-}"; [ "$mode" = release ] && flags="-c release $flags"
+  log "building the services ($mode)"
+  # shellcheck disable=SC2086  # flags are words
+  (cd "$ORDERFLOW_ROOT" && swift build $flags >/dev/null)
+  # shellcheck disable=SC2086
+  BIN_DIR="$(cd "$ORDERFLOW_ROOT" && swift build $flags --show-bin-path)"
+  for svc in GATEWAY USERS ORDERS PAYMENTS NOTIFICATIONS; do  # never collide with a running `make run`
+    export "ORDERFLOW_${svc}_PORT=$(free_port)"
+  done
+  "$ORDERFLOW_ROOT/deploy/local/services.sh" start "$STACK_DIR" "$BIN_DIR"
+  source "$STACK_DIR/services.env"
+}
+
+_throwaway_cleanup() {
+  local status=$?
+  if declare -F throwaway_extra_cleanup >/dev/null; then throwaway_extra_cleanup >/dev/null 2>&1 || true; fi
+  "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
+  if [ $status -eq 0 ]; then rm -rf "$STACK_DIR"; else warn "logs kept in $STACK_DIR/logs"; fi
+  exit $status
+}

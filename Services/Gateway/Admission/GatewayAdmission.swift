@@ -111,7 +111,7 @@ struct GatewayAdmission: Sendable {
     /// (not verified) on anonymous ones, so public calls stay cheap.
     private func authenticate(_ request: Request, route: RouteTable.Route, clientAddress: String?, now: Date) async throws(Refused) -> Identity? {
         guard let verifier, route.access == .authenticated else { return nil }
-        guard let token = Self.bearerToken(in: request) else { throw refusal(.missingToken) }
+        guard let token = Authenticator.bearerToken(in: request) else { throw refusal(.missingToken) }
         if let cached = cache.identity(of: token, now: now) { return cached }
         try await spendVerification(clientAddress: clientAddress, now: now)
         do {
@@ -158,12 +158,6 @@ struct GatewayAdmission: Sendable {
         var headers: HTTPFields = [:]
         if failure.problem.status == 401 { headers[.wwwAuthenticate] = #"Bearer realm="orderflow""# }
         return Refused(problem: failure.problem, headers: headers)
-    }
-
-    static func bearerToken(in request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
     }
 
     static func seconds(rounding milliseconds: Int) -> Int {

@@ -40,7 +40,7 @@ enum ProxyFailure: Error, Sendable, Equatable {
         switch self {
         case .saturated, .unreachable: 1
         case .breakerOpen(let retryAfter):
-            max(1, Int((Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18).rounded(.up)))
+            max(1, Int((retryAfter.nanoseconds + 999_999_999) / 1_000_000_000))
         case .timeout, .badResponse: nil
         }
     }

@@ -82,7 +82,7 @@ struct UpstreamProxy: Sendable {
                 if idempotent, attempt <= policy.retries, await pause(beforeRetry: attempt, deadline: deadline, using: &generator) { continue }
                 throw .unreachable
             }
-            latency[upstream]?.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
+            latency[upstream]?.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             let unavailable = (502...504).contains(response.status.code)
             upstreamGuard.record(unavailable ? .failure : .success)
             if unavailable, idempotent, attempt <= policy.retries {
@@ -100,7 +100,7 @@ struct UpstreamProxy: Sendable {
     ) async -> Bool {
         let delay = backoff.delay(beforeRetry: attempt, using: &generator)
         let left = deadline - NIODeadline.now()
-        guard !Task.isCancelled, left.nanoseconds > Self.nanoseconds(delay) + 10_000_000 else { return false }
+        guard !Task.isCancelled, left.nanoseconds > delay.nanoseconds + 10_000_000 else { return false }
         try? await Task.sleep(for: delay)
         return !Task.isCancelled
     }
@@ -142,10 +142,6 @@ struct UpstreamProxy: Sendable {
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(nanoseconds(duration))
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        .nanoseconds(duration.nanoseconds)
     }
 }

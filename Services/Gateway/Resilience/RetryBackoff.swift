@@ -18,8 +18,15 @@ struct RetryBackoff: Sendable, Equatable {
     func delay(beforeRetry attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let exponent = min(max(attempt - 1, 0), 16)
         let ceiling = min(cap, base * (1 << exponent))
-        let ceilingNanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        let ceilingNanoseconds = ceiling.nanoseconds
         guard ceilingNanoseconds > 0 else { return .zero }
         return .nanoseconds(Int64.random(in: 0...ceilingNanoseconds, using: &generator))
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (the unit NIO and swift-metrics take).
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

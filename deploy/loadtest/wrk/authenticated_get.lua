@@ -19,34 +19,11 @@ wrk.path = os.getenv("ORDERFLOW_PATH") or "/api/v1/users/me"
 wrk.headers["Authorization"] = "Bearer " .. token
 wrk.headers["Accept"] = "application/json"
 
--- Main state: every thread, so done() can read their counters.
-local threads = {}
+-- The RESULT line and the non-2xx counter live in result.lua, next to this file.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "result.lua")
 
 function setup(thread)
-  thread:set("id", #threads + 1)
-  table.insert(threads, thread)
+  register(thread)
 end
 
--- Thread state.
-non2xx = 0
-
-function response(status, headers, body)
-  if status < 200 or status > 299 then
-    non2xx = non2xx + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local bad = 0
-  for _, thread in ipairs(threads) do
-    bad = bad + (thread:get("non2xx") or 0)
-  end
-  local e = summary.errors
-  local seconds = summary.duration / 1e6
-  io.write(string.format(
-    "RESULT scenario=authenticated_get requests=%d duration_s=%.2f rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f non2xx=%d socket_errors=%d\n",
-    summary.requests, seconds, summary.requests / seconds,
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    latency:percentile(99.9) / 1000, latency.max / 1000, bad,
-    e.connect + e.read + e.write + e.timeout))
-end
+done = result_done("authenticated_get")
