@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
@@ -22,6 +25,7 @@ struct GatewayTracingTests {
             seen.withLockedValue { $0.append(request.headers[.traceparent] ?? "") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
         }
+        upstream.get("ready") { _, _ in HTTPResponse.Status.ok }
         upstream.post("v1/traces") { request, _ -> Response in
             _ = try await request.body.collect(upTo: 4 << 20)
             return Response(status: .ok, headers: [.contentType: "application/x-protobuf"])
@@ -32,6 +36,12 @@ struct GatewayTracingTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             defer { tasks.cancelAll() }
+            // The gateway fails at once on a refused connection: wait until this server listens.
+            try await Poll.until("the recording upstream listens") {
+                var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/ready")!)
+                request.timeoutInterval = 2
+                return (try? await URLSession.shared.data(for: request)).flatMap { ($0.1 as? HTTPURLResponse)?.statusCode } == 200
+            }
             for tracing in [true, false] {
                 var environment = try StackEnvironment.serviceEnvironment("gateway")
                 environment["GATEWAY_USERS_URL"] = "http://127.0.0.1:\(port)"
