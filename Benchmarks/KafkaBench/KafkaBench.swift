@@ -46,21 +46,23 @@ struct KafkaBench {
 
     /// Sends `count` messages of `size` bytes as fast as the client allows: batches of 25,000
     /// enqueued in order by one task, up to four awaiting delivery, every one acknowledged.
+    /// Like `rdkafka_performance -p 0`, every record names partition 0 and shares one payload.
     static func throughput(brokers: [String], topic: String, count: Int, size: Int) async throws {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: brokers, properties: producerProperties), logger: logger)
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
         let batchSize = 25_000
         let batches = (count + batchSize - 1) / batchSize
+        let fullBatch = Array(repeating: ProducerRecord(topic: topic, value: payload, partition: 0), count: batchSize)
         let clock = ContinuousClock()
         let start = clock.now
         // One task enqueues every batch in order and keeps at most three awaiting delivery.
         var window: [KafkaProducer.PendingDeliveries] = []
         for batch in 0..<batches {
             let n = min(batchSize, count - batch * batchSize)
-            window.append(try await producer.enqueue(Array(repeating: ProducerRecord(topic: topic, value: payload), count: n)))
-            if window.count > 3 { try check(await window.removeFirst().outcomes()) }
+            window.append(try await producer.enqueue(n == batchSize ? fullBatch : Array(fullBatch.prefix(n))))
+            if window.count > 3 { try await window.removeFirst().confirm() }
         }
-        for pending in window { try check(await pending.outcomes()) }
+        for pending in window { try await pending.confirm() }
         let elapsed = clock.now - start
         await producer.close()
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -97,7 +99,7 @@ struct KafkaBench {
                 let elapsed = clock.now - start
                 let due = min(count, Int(Double(rate) * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
                 if due > sent {
-                    let records = (sent..<due).map { _ in ProducerRecord(topic: topic, value: payload(size: size)) }
+                    let records = (sent..<due).map { _ in ProducerRecord(topic: topic, value: payload(size: size), partition: 0) }
                     sent = due
                     group.addTask { _ = try await producer.send(records) }
                 }
@@ -120,10 +122,6 @@ struct KafkaBench {
         let sorted = samples.sorted()
         func percentile(_ p: Double) -> Int64 { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         print("samples=\(sorted.count) p50_us=\(percentile(0.5)) p99_us=\(percentile(0.99)) p999_us=\(percentile(0.999))")
-    }
-
-    static func check(_ outcomes: [Result<DeliveryReport, KafkaError>]) throws {
-        for outcome in outcomes { _ = try outcome.get() }
     }
 
     static func payload(size: Int) -> [UInt8] {

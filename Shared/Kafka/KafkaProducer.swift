@@ -75,10 +75,15 @@ public final class KafkaProducer: Service, Sendable {
         var topicName = ""
         var topic: OpaquePointer?
         var next = 0
+        var retriedAfterFull = false
+        var generationAtFull: UInt64 = 0
+        handle.enqueuers.enter()
+        defer { handle.enqueuers.leave() }
         while next < records.count {
-            // Enqueue in order until librdkafka's queue is full, then wait a moment for it to drain
-            // and continue from the same record (retrying a later one first would break key order).
-            next = records.withUnsafeBufferPointer { records -> Int in
+            // Enqueue in order until librdkafka's queue is full, then wait for delivery reports to
+            // free room and continue from the same record (retrying a later one first would break
+            // key order).
+            let stoppedAt = records.withUnsafeBufferPointer { records -> Int in
                 for index in next..<records.count {
                     // Serve ready delivery reports inline now and then (never blocks), as
                     // librdkafka's own tools do: it saves the poll thread a wake-up per report.
@@ -97,8 +102,22 @@ public final class KafkaProducer: Service, Sendable {
                 }
                 return records.count
             }
-            // Not cancellable: the rest of the batch must still go out in order.
-            if next < records.count { await sleepIgnoringCancellation(.milliseconds(2)) }
+            guard stoppedAt < records.count else { break }
+            if stoppedAt > next || !retriedAfterFull {
+                // Full: note how many reports were applied, serve any ready ones, try once more.
+                generationAtFull = handle.queueSpace.generation
+                handle.serveReadyReports()
+                retriedAfterFull = true
+            } else {
+                // Still full on the retry: wait (not cancellable — the rest of the batch must
+                // still go out in order) until reports applied since then free room. The poll
+                // thread serves them meanwhile.
+                handle.enqueuers.leave()
+                await handle.queueSpace.wait(after: generationAtFull)
+                handle.enqueuers.enter()
+                retriedAfterFull = false
+            }
+            next = stoppedAt
         }
         return PendingDeliveries(batch: batch, records: records, handle: handle)
     }
@@ -126,6 +145,15 @@ public final class KafkaProducer: Service, Sendable {
             // A timed-out delivery poisons the idempotent sequence on brokers without KIP-360.
             if timedOut { handle.events.requestReplacement() }
             return results
+        }
+
+        /// Waits for every report and throws the first failure, without building a report per
+        /// record — for callers that only need "all acknowledged or why not".
+        public func confirm() async throws(KafkaError) {
+            let outcomes = await batch.wait()
+            guard let failed = outcomes.first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) else { return }
+            if outcomes.contains(where: { $0.error == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT }) { handle.events.requestReplacement() }
+            throw KafkaError(failed.error)
         }
     }
 

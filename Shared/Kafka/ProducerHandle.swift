@@ -17,6 +17,10 @@ final class ProducerHandle: @unchecked Sendable {
     private let topics = NIOLockedValueBox<[String: SendableHandle]>([:])
     /// Callers currently enqueuing through this handle (see ``KafkaProducer``'s `withHandle`).
     let users = NIOLockedValueBox(0)
+    /// Signalled whenever delivery reports were applied (they free room in librdkafka's queue).
+    let queueSpace = QueueSpaceSignal()
+    /// Tasks enqueuing right now; while any is, it serves delivery reports and the poll thread waits.
+    let enqueuers = ActiveEnqueuers()
 
     init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         let events = ClientEvents(logger: logger)
@@ -33,7 +37,12 @@ final class ProducerHandle: @unchecked Sendable {
         self.events = events
         self.mainQueue = SendableHandle(pointer: queue)
         let mainQueue = self.mainQueue
-        self.poller = PollThread(name: "kafka-producer-poll", body: { Self.serve(mainQueue, events: events, timeoutMs: 100) }, finish: {})
+        let queueSpace = self.queueSpace
+        let enqueuers = self.enqueuers
+        self.poller = PollThread(name: "kafka-producer-poll", body: {
+            guard enqueuers.waitUntilIdle(timeoutSeconds: 0.1) else { return }
+            Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 100)
+        }, finish: {})
     }
 
     /// The librdkafka topic handle for `name` (created once, kept until shutdown).
@@ -47,31 +56,58 @@ final class ProducerHandle: @unchecked Sendable {
     }
 
     /// Enqueues one record to `topic` (from ``topicHandle(_:)``); the delivery report completes
-    /// `opaque`'s slot later.
+    /// `opaque`'s slot later. The record is borrowed: nothing is retained or copied on the Swift
+    /// side; librdkafka copies key and value (`RD_KAFKA_MSG_F_COPY`).
     /// - Returns: `RD_KAFKA_RESP_ERR_NO_ERROR`, or why the record was not enqueued.
-    func enqueue(_ record: ProducerRecord, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
-        let headers = record.headers.makeRdKafkaHeaders()
-        let failure: OpaquePointer? = withOptionalBytes(record.key) { key in
-                withOptionalBytes(record.value) { value in
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
-                        var count = 0
-                        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                            var element = rd_kafka_vu_t()
-                            element.vtype = type
-                            fill(&element)
-                            values.initializeElement(at: count, to: element)
-                            count += 1
-                        }
-                        add(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = topic }
-                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
-                        if let value { add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); $0.u.mem.size = value.count } }
-                        if let key { add(RD_KAFKA_VTYPE_KEY) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); $0.u.mem.size = key.count } }
-                        if let partition = record.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
-                        if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
-                        return rd_kafka_produceva(handle, values.baseAddress, count)
-                    }
+    func enqueue(_ record: borrowing ProducerRecord, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
+        withOptionalBytes(record.key) { key in
+            withOptionalBytes(record.value) { value in
+                if record.headers.isEmpty {
+                    return enqueueWithoutHeaders(key: key, value: value, partition: record.partition, topic: topic, opaque: opaque)
                 }
+                return enqueueWithHeaders(key: key, value: value, headers: record.headers, partition: record.partition, topic: topic, opaque: opaque)
+            }
+        }
+    }
+
+    /// The common case: `rd_kafka_produce` takes key, value and partition directly (no
+    /// variable-argument parsing).
+    private func enqueueWithoutHeaders(
+        key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, partition: Int32?,
+        topic: OpaquePointer, opaque: UnsafeMutableRawPointer
+    ) -> rd_kafka_resp_err_t {
+        let status = rd_kafka_produce(
+            topic, partition ?? -1 /* RD_KAFKA_PARTITION_UA */, RD_KAFKA_MSG_F_COPY,
+            UnsafeMutableRawPointer(mutating: value?.baseAddress), value?.count ?? 0,
+            key?.baseAddress, key?.count ?? 0, opaque
+        )
+        return status == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error()
+    }
+
+    /// Records with headers go through `rd_kafka_produceva`, which takes ownership of the header
+    /// list on success.
+    private func enqueueWithHeaders(
+        key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [KafkaHeader], partition: Int32?,
+        topic: OpaquePointer, opaque: UnsafeMutableRawPointer
+    ) -> rd_kafka_resp_err_t {
+        let headers = headers.makeRdKafkaHeaders()
+        let failure: OpaquePointer? = withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
+            var count = 0
+            func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                var element = rd_kafka_vu_t()
+                element.vtype = type
+                fill(&element)
+                values.initializeElement(at: count, to: element)
+                count += 1
+            }
+            add(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = topic }
+            add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+            add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+            if let value { add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); $0.u.mem.size = value.count } }
+            if let key { add(RD_KAFKA_VTYPE_KEY) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); $0.u.mem.size = key.count } }
+            if let partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
+            if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
+            return rd_kafka_produceva(handle, values.baseAddress, count)
         }
         guard let failure else { return RD_KAFKA_RESP_ERR_NO_ERROR }
         // On failure librdkafka did not take the headers.
@@ -81,24 +117,28 @@ final class ProducerHandle: @unchecked Sendable {
         return code
     }
 
-    /// Applies delivery reports that are ready now, without waiting.
+    /// Applies every event (delivery reports, errors) that is ready now, without waiting.
     func serveReadyReports() {
-        Self.serve(mainQueue, events: events, timeoutMs: 0)
+        while Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 0) {}
     }
 
     /// Takes one event from the main queue (waiting up to `timeoutMs`) and applies it.
-    private static func serve(_ queue: SendableHandle, events: ClientEvents, timeoutMs: Int32) {
-        guard let event = rd_kafka_queue_poll(queue.pointer, timeoutMs) else { return }
+    /// - Returns: Whether there was one.
+    @discardableResult
+    private static func serve(_ queue: SendableHandle, events: ClientEvents, queueSpace: QueueSpaceSignal, timeoutMs: Int32) -> Bool {
+        guard let event = rd_kafka_queue_poll(queue.pointer, timeoutMs) else { return false }
         defer { rd_kafka_event_destroy(event) }
         switch rd_kafka_event_type(event) {
         case RD_KAFKA_EVENT_DR:
             completeDeliveries(in: event)
+            queueSpace.signal()
         case RD_KAFKA_EVENT_ERROR:
             let reason = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
             events.report(rd_kafka_event_error(event), reason: reason, isFatal: rd_kafka_event_error_is_fatal(event) != 0)
         default:
             break
         }
+        return true
     }
 
     /// Waits (off the cooperative pool) until every queued message is delivered or `timeout` passes.
@@ -123,7 +163,7 @@ final class ProducerHandle: @unchecked Sendable {
         // sender's batch completes (with a `_PURGE_*` error) instead of waiting forever.
         let deadline = ContinuousClock.now + .seconds(10)
         while rd_kafka_outq_len(handle) > 0, ContinuousClock.now < deadline {
-            Self.serve(mainQueue, events: events, timeoutMs: 10)
+            Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 10)
         }
         let topicHandles = topics.withLockedValue { topics in defer { topics = [:] }; return Array(topics.values) }
         topicHandles.forEach { rd_kafka_topic_destroy($0.pointer) }
@@ -133,7 +173,9 @@ final class ProducerHandle: @unchecked Sendable {
     }
 }
 
-private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-    guard let bytes else { return body(nil) }
-    return bytes.withUnsafeBytes { body($0) }
+private func withOptionalBytes<R>(_ bytes: borrowing [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    switch bytes {
+    case .some(let bytes): bytes.withUnsafeBytes { body($0) }
+    case .none: body(nil)
+    }
 }

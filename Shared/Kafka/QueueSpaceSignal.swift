@@ -1,0 +1,41 @@
+import NIOConcurrencyHelpers
+
+/// Wakes an enqueuer that found librdkafka's local queue full as soon as delivery reports have
+/// freed room — the event-driven counterpart of `rd_kafka_poll(rk, 10)` in librdkafka's own
+/// tools, without blocking Swift's cooperative pool.
+///
+/// Race-free by generation: the enqueuer reads ``generation`` before its last attempt and waits
+/// only if no reports were applied since then.
+final class QueueSpaceSignal: Sendable {
+    private struct State {
+        var generation: UInt64 = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// Increases every time delivery reports are applied.
+    var generation: UInt64 { state.withLockedValue { $0.generation } }
+
+    /// Records that delivery reports were applied and wakes every waiter.
+    func signal() {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.generation &+= 1
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Returns once reports were applied after `generation` was read (at once if they already were).
+    func wait(after generation: UInt64) async {
+        await withCheckedContinuation { continuation in
+            let alreadyAdvanced = state.withLockedValue { state -> Bool in
+                guard state.generation == generation else { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if alreadyAdvanced { continuation.resume() }
+        }
+    }
+}
