@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 
 COUNT="${BENCH_COUNT:-1000000}"
-RUNS="${BENCH_RUNS:-5}"
+RUNS="${BENCH_RUNS:-9}"
 SIZE="${BENCH_SIZE:-300}"
 RATE="${BENCH_RATE:-5000}"
 LAT_COUNT="${BENCH_LAT_COUNT:-50000}"
