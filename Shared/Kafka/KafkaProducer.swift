@@ -10,8 +10,9 @@ public import ServiceLifecycle
 ///   `_MSG_TIMED_OUT` after that long, and works again once the cluster is back.
 /// - Batches: ``send(_:)-([ProducerRecord])`` enqueues every record, then awaits all reports:
 ///   one round trip's worth of waiting for the whole batch, never one per message.
-/// - Threads: a dedicated poll thread serves delivery reports; blocking calls (flush, destroy)
-///   run on NIO's blocking pool. Nothing blocks Swift's cooperative pool.
+/// - Threads: a task inside ``enqueue(_:)`` serves delivery reports itself (without blocking);
+///   otherwise a dedicated poll thread does. Blocking calls (flush, destroy) run on NIO's
+///   blocking pool. Nothing blocks Swift's cooperative pool. See ADR 0003.
 /// - Fatal errors (idempotence violated), and any message timing out: the handle is replaced on
 ///   the next send, so the next message starts under a fresh producer id. After a timed-out
 ///   in-flight request librdkafka bumps the producer epoch and restarts sequence numbers; brokers

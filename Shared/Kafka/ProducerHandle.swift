@@ -117,9 +117,11 @@ final class ProducerHandle: @unchecked Sendable {
         return code
     }
 
-    /// Applies every event (delivery reports, errors) that is ready now, without waiting.
+    /// Applies the events (delivery reports, errors) that are ready now, without waiting; at most
+    /// 64, so an enqueuer never spins here while reports keep arriving.
     func serveReadyReports() {
-        while Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 0) {}
+        var served = 0
+        while served < 64, Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 0) { served += 1 }
     }
 
     /// Takes one event from the main queue (waiting up to `timeoutMs`) and applies it.
