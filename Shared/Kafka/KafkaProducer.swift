@@ -112,7 +112,7 @@ public final class KafkaProducer: Service, Sendable {
             } else {
                 // Still full on the retry: wait (not cancellable — the rest of the batch must
                 // still go out in order) until reports applied since then free room. The poll
-                // thread serves them meanwhile.
+                // thread, or another enqueuer, serves them meanwhile.
                 handle.enqueuers.leave()
                 await handle.queueSpace.wait(after: generationAtFull)
                 handle.enqueuers.enter()

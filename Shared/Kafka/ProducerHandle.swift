@@ -15,7 +15,7 @@ final class ProducerHandle: @unchecked Sendable {
     /// Topic handles by name: producing by handle skips librdkafka's per-message topic lookup
     /// (which takes a write lock). Destroyed in ``shutdown()``.
     private let topics = NIOLockedValueBox<[String: SendableHandle]>([:])
-    /// Callers currently enqueuing through this handle (see ``KafkaProducer``'s `withHandle`).
+    /// Callers currently enqueuing through this handle (see ``KafkaProducer``'s `acquireHandle`).
     let users = NIOLockedValueBox(0)
     /// Signalled whenever delivery reports were applied (they free room in librdkafka's queue).
     let queueSpace = QueueSpaceSignal()
@@ -40,7 +40,12 @@ final class ProducerHandle: @unchecked Sendable {
         let queueSpace = self.queueSpace
         let enqueuers = self.enqueuers
         self.poller = PollThread(name: "kafka-producer-poll", body: {
-            guard enqueuers.waitUntilIdle(timeoutSeconds: 0.1) else { return }
+            guard enqueuers.waitUntilIdle(timeoutSeconds: 0.1) else {
+                // Enqueuers have been busy for 100 ms (small batches never reach their inline
+                // serving point): serve what is ready, without blocking, so no report starves.
+                Self.serveReady(mainQueue, events: events, queueSpace: queueSpace)
+                return
+            }
             Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 100)
         }, finish: {})
     }
@@ -120,8 +125,12 @@ final class ProducerHandle: @unchecked Sendable {
     /// Applies the events (delivery reports, errors) that are ready now, without waiting; at most
     /// 64, so an enqueuer never spins here while reports keep arriving.
     func serveReadyReports() {
+        Self.serveReady(mainQueue, events: events, queueSpace: queueSpace)
+    }
+
+    private static func serveReady(_ queue: SendableHandle, events: ClientEvents, queueSpace: QueueSpaceSignal) {
         var served = 0
-        while served < 64, Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 0) { served += 1 }
+        while served < 64, serve(queue, events: events, queueSpace: queueSpace, timeoutMs: 0) { served += 1 }
     }
 
     /// Takes one event from the main queue (waiting up to `timeoutMs`) and applies it.
@@ -129,16 +138,20 @@ final class ProducerHandle: @unchecked Sendable {
     @discardableResult
     private static func serve(_ queue: SendableHandle, events: ClientEvents, queueSpace: QueueSpaceSignal, timeoutMs: Int32) -> Bool {
         guard let event = rd_kafka_queue_poll(queue.pointer, timeoutMs) else { return false }
-        defer { rd_kafka_event_destroy(event) }
         switch rd_kafka_event_type(event) {
         case RD_KAFKA_EVENT_DR:
             completeDeliveries(in: event)
+            // Destroying the event frees its messages, and only that makes room in librdkafka's
+            // queue: signal after it, or a woken enqueuer could find the queue still full, wait,
+            // and never be woken again.
+            rd_kafka_event_destroy(event)
             queueSpace.signal()
         case RD_KAFKA_EVENT_ERROR:
             let reason = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
             events.report(rd_kafka_event_error(event), reason: reason, isFatal: rd_kafka_event_error_is_fatal(event) != 0)
+            rd_kafka_event_destroy(event)
         default:
-            break
+            rd_kafka_event_destroy(event)
         }
         return true
     }

@@ -4,8 +4,9 @@ import NIOConcurrencyHelpers
 /// freed room — the event-driven counterpart of `rd_kafka_poll(rk, 10)` in librdkafka's own
 /// tools, without blocking Swift's cooperative pool.
 ///
-/// Race-free by generation: the enqueuer reads ``generation`` before its last attempt and waits
-/// only if no reports were applied since then.
+/// Race-free by generation: ``signal()`` is called after a delivery-report event was destroyed
+/// (which is what frees its messages' room), and the enqueuer reads ``generation`` before its
+/// last attempt and waits only if no room was freed since then.
 final class QueueSpaceSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
@@ -17,7 +18,7 @@ final class QueueSpaceSignal: Sendable {
     /// Increases every time delivery reports are applied.
     var generation: UInt64 { state.withLockedValue { $0.generation } }
 
-    /// Records that delivery reports were applied and wakes every waiter.
+    /// Records that delivery reports were applied and their messages freed; wakes every waiter.
     func signal() {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.generation &+= 1
