@@ -32,6 +32,15 @@ enum KafkaTestKit {
         "test-\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
+    /// Reads the first `count` messages of `topic` with a fresh consumer in a new group
+    /// (`groupPrefix`), then closes it.
+    static func consume(_ topic: String, count: Int, groupPrefix: String) async throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(configuration: try configuration(), groupID: group(groupPrefix), topics: [topic], logger: logger)
+        let received = try await collect(consumer, count: count)
+        await consumer.close()
+        return received
+    }
+
     /// Reads messages until `count` arrived (marking each done) or the deadline passes.
     static func collect(_ consumer: KafkaConsumer, count: Int, deadline: Duration = .seconds(60)) async throws -> [KafkaMessage] {
         try await KafkaTesting.collect(consumer, count: count, deadline: deadline)

@@ -42,9 +42,7 @@ struct ProducerConsumerTests {
         #expect(reports.count == 1_000)
         await producer.close()
 
-        let consumer = try KafkaConsumer(configuration: try KafkaTestKit.configuration(), groupID: KafkaTestKit.group("order"), topics: [topic], logger: KafkaTestKit.logger)
-        let received = try await KafkaTestKit.collect(consumer, count: 1_000)
-        await consumer.close()
+        let received = try await KafkaTestKit.consume(topic, count: 1_000, groupPrefix: "order")
         var sequences: [String: [Int]] = [:]
         for message in received {
             sequences[message.keyText ?? "", default: []].append(Int(message.valueText ?? "") ?? -1)

@@ -33,9 +33,7 @@ struct QueueFullTests {
         #expect(reports.allSatisfy { (try? $0.get()) != nil })
         await producer.close()
 
-        let consumer = try KafkaConsumer(configuration: try KafkaTestKit.configuration(), groupID: KafkaTestKit.group("queuefull"), topics: [topic], logger: KafkaTestKit.logger)
-        let received = try await KafkaTestKit.collect(consumer, count: 5_000)
-        await consumer.close()
+        let received = try await KafkaTestKit.consume(topic, count: 5_000, groupPrefix: "queuefull")
         var sequences: [String: [Int]] = [:]
         for message in received {
             let sequence = Int(message.valueText ?? "") ?? -1
