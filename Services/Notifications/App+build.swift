@@ -2,12 +2,14 @@ import Auth
 import Contracts
 import Foundation
 import Logging
+import OpenAPIHummingbird
 import Outbox
 import Redis
 import ServiceKit
 
 /// Builds the `notifications` service: events become per-user notifications, listed over HTTP
-/// and streamed live (Server-Sent Events fanned out through Redis pub/sub).
+/// and streamed live (Server-Sent Events fanned out through Redis pub/sub). The HTTP routes are
+/// the server stubs generated from the contract's `notifications` tag.
 ///
 /// Settings beyond the common ones: `DATABASE_URL`, `KAFKA_BROKERS`, `REDIS_URL`,
 /// `JWT_JWKS_URL`; optional `NOTIFICATIONS_HEARTBEAT_MS`, `JWT_ISSUER`, `JWT_AUDIENCE`.
@@ -23,9 +25,9 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "notifications", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["notifications"], logger: logger
     ) { router, parts in
-        NotificationsAPI(client: parts.database.client, store: store, redis: redis, authenticator: authenticator,
-                         heartbeat: .milliseconds(heartbeat), logger: logger)
-            .addRoutes(to: router)
+        try NotificationsAPI(client: parts.database.client, store: store, redis: redis, authenticator: authenticator,
+                             heartbeat: .milliseconds(heartbeat), logger: logger)
+            .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares(paginated: ["listNotifications"]))
     }
     var handlers = MessageHandlers()
     NotificationHandlers(store: store, fanOut: NotificationFanOut(redis: redis, logger: logger)).register(in: &handlers)

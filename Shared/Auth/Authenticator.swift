@@ -24,13 +24,24 @@ public struct Authenticator: Sendable {
 
     /// The identity the request's bearer token speaks for.
     public func identity(of request: Request) async throws(AuthFailure) -> Identity {
-        guard let token = Self.bearerToken(in: request) else { throw .missingToken }
+        try await identity(of: request.headers)
+    }
+
+    /// The identity the bearer token in `headerFields` speaks for (generated handlers pass
+    /// `CurrentRequest.headerFields`).
+    public func identity(of headerFields: HTTPFields) async throws(AuthFailure) -> Identity {
+        guard let token = Self.bearerToken(in: headerFields) else { throw .missingToken }
         return try await identity(ofToken: token)
     }
 
     /// The token of an `Authorization: Bearer <token>` header, or nil when there is none.
     public static func bearerToken(in request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        bearerToken(in: request.headers)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` field, or nil when there is none.
+    public static func bearerToken(in headerFields: HTTPFields) -> String? {
+        guard let header = headerFields[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         return token.isEmpty ? nil : token
     }

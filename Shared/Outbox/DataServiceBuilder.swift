@@ -16,7 +16,7 @@ extension ServiceApplication {
     public static func dataService(
         _ common: ServiceSettings, schema: String, settings: Settings, migrationsDirectory: URL,
         consumers: [String] = [], logger: Logger,
-        routes: (Router<AppRequestContext>, DataServiceParts) -> Void = { _, _ in }
+        routes: (Router<AppRequestContext>, DataServiceParts) throws -> Void = { _, _ in }
     ) throws -> (ServiceApplication, DataServiceParts) {
         let databaseSettings = try DatabaseSettings.read(from: settings)
         let kafkaSettings = try KafkaSettings.read(from: settings)
@@ -30,8 +30,8 @@ extension ServiceApplication {
         )
         let kafka = try KafkaMetadataCheck(settings: kafkaSettings)
         let parts = DataServiceParts(database: database, messaging: messaging)
-        var app = ServiceApplication.orderFlowService(common, database: database, checks: [kafka], logger: logger) { router in
-            routes(router, parts)
+        var app = try ServiceApplication.orderFlowService(common, database: database, checks: [kafka], logger: logger) { router in
+            try routes(router, parts)
         }
         app.addMessaging(messaging, consumers: consumers, logger: logger)
         return (app, parts)

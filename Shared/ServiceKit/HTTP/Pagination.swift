@@ -1,5 +1,6 @@
 public import Foundation
 public import Hummingbird
+public import HummingbirdCore
 
 /// Cursor pagination, the same on every list: `?limit=&cursor=` →
 /// `{"data": [...], "next_cursor": "...", "has_more": true}`.
@@ -14,15 +15,32 @@ public struct PageRequest: Sendable, Equatable {
 
     /// Reads `limit` (default `defaultLimit`, at most `maximumLimit`) and `cursor`.
     public static func parse(_ request: Request, defaultLimit: Int = 20, maximumLimit: Int = 100) throws -> PageRequest {
+        try parse(request.uri, defaultLimit: defaultLimit, maximumLimit: maximumLimit)
+    }
+
+    /// Reads `limit` and `cursor` from the query of `uri`.
+    public static func parse(_ uri: URI, defaultLimit: Int = 20, maximumLimit: Int = 100) throws -> PageRequest {
+        let rawLimit = uri.queryParameters.get("limit")
+        return try validated(limit: rawLimit.map { Int($0) }, cursor: uri.queryParameters.get("cursor"),
+                             defaultLimit: defaultLimit, maximumLimit: maximumLimit)
+    }
+
+    /// Checks an already decoded `limit` and `cursor` (from a generated operation's `Input`).
+    public static func parse(limit: Int?, cursor: String?, defaultLimit: Int = 20, maximumLimit: Int = 100) throws -> PageRequest {
+        try validated(limit: limit.map { Optional($0) }, cursor: cursor, defaultLimit: defaultLimit, maximumLimit: maximumLimit)
+    }
+
+    /// `limit` is nil when absent and `.some(nil)` when present but not an integer.
+    private static func validated(limit rawLimit: Int??, cursor rawCursor: String?, defaultLimit: Int, maximumLimit: Int) throws -> PageRequest {
         var errors: [ProblemDetails.FieldError] = []
         var limit = defaultLimit
-        if let raw = request.uri.queryParameters.get("limit") {
-            if let value = Int(raw), (1...maximumLimit).contains(value) { limit = value } else {
+        if let rawLimit {
+            if let value = rawLimit, (1...maximumLimit).contains(value) { limit = value } else {
                 errors.append(.init(field: "limit", message: "must be an integer from 1 to \(maximumLimit)"))
             }
         }
         var after: String?
-        if let raw = request.uri.queryParameters.get("cursor"), !raw.isEmpty {
+        if let raw = rawCursor, !raw.isEmpty {
             if let decoded = PageCursor.decode(raw) { after = decoded } else {
                 errors.append(.init(field: "cursor", message: "is not a cursor this list returned"))
             }

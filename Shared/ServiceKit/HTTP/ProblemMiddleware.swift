@@ -1,10 +1,12 @@
 public import Hummingbird
 import Logging
+import OpenAPIRuntime
 import PostgresNIO
 
 /// Turns every error a route throws into an `application/problem+json` response.
 ///
 /// - ``ProblemDetails`` is sent as thrown.
+/// - A generated operation's `ServerError` is unwrapped (see `ServerError.problem`).
 /// - Hummingbird's own `HTTPError`s (unknown route, body too large, …) keep their status; their
 ///   message is kept only for client errors (4xx), which Hummingbird writes for clients.
 /// - Anything else is logged with the request id and answered with a bare 500 problem that
@@ -35,6 +37,8 @@ public struct ProblemMiddleware: RouterMiddleware {
         case let transaction as PostgresTransactionError where transaction.closureError != nil:
             // A problem thrown inside a transaction comes back wrapped.
             return problem(for: transaction.closureError ?? transaction, logger: logger)
+        case let serverError as ServerError:
+            return serverError.problem(logger: logger) { problem(for: $0, logger: logger) }
         case let problem as ProblemDetails:
             return problem
         case let convertible as any ProblemConvertible:

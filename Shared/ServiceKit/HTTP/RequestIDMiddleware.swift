@@ -3,7 +3,9 @@ public import HTTPTypes
 public import Hummingbird
 
 /// Accepts a well-formed `X-Request-ID` or generates one, stores it in the context and the
-/// logger metadata (`request_id`), and echoes it on every response.
+/// logger metadata (`request_id`), writes it into the request (so generated handlers read the
+/// id in use through ``CurrentRequest``), and echoes it on every response, replacing any value a
+/// handler set.
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
 
@@ -19,6 +21,9 @@ public struct RequestIDMiddleware: RouterMiddleware {
     ) async throws -> Response {
         var context = context
         let requestID = request.headers[Self.headerName].flatMap(Self.accepted) ?? UUID().uuidString.lowercased()
+        var head = request.head
+        head.headerFields[Self.headerName] = requestID
+        let request = Request(head: head, body: request.body)
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         var response = try await next(request, context)

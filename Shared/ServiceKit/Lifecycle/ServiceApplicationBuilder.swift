@@ -18,12 +18,12 @@ extension ServiceApplication {
         checks: [any DependencyCheck],
         logger: Logger,
         edge: (any MiddlewareProtocol<Request, Response, AppRequestContext>)? = nil,
-        routes: (Router<AppRequestContext>) -> Void = { _ in }
-    ) -> ServiceApplication {
+        routes: (Router<AppRequestContext>) throws -> Void = { _ in }
+    ) rethrows -> ServiceApplication {
         let allChecks: [any DependencyCheck] = (database.map { [PostgresCheck(client: $0.client)] } ?? []) + checks
         let readiness = ReadinessProbe(service: common.service, checks: allChecks, logger: logger)
         let router = Router<AppRequestContext>.service(common.service, readiness: readiness, edge: edge)
-        routes(router)
+        try routes(router)
         if common.printRoutes { RouteListing.printAndExit(router.routes.map { "\($0.method) \($0.path)" }) }
         var app = Application(
             router: router,

@@ -1,0 +1,88 @@
+import Foundation
+import TestSupport
+import Testing
+
+extension LiveServices {
+    /// The notifications API served by the stubs generated from the contract's `notifications`
+    /// tag, against a real notifications process: what the generated layer would change if the
+    /// shared glue (`CurrentRequest`, `ServerError` mapping, request ids) were missing.
+    @Suite("Notifications API (generated stubs)")
+    struct NotificationsAPITests {
+        @Test("list, mark read, and every error as a problem the contract documents")
+        func listAndMarkRead() async throws {
+            let core = try await UsersAndPayments.start()
+            let jwks = "http://127.0.0.1:\(core.users.port)/.well-known/jwks.json"
+            let notifications = try ServiceProcess("notifications", environment: try StackEnvironment.serviceEnvironment("notifications", jwksURL: jwks)
+                .merging(["LOG_LEVEL": "info"]) { $1 })
+            try await UsersAndPayments.waitReady(notifications)
+            let ada = try await core.newCustomer("Ada")
+            let bob = try await core.newCustomer("Bob")
+
+            // The welcome notification arrives from users' `user_registered` through Kafka.
+            try await Poll.until("Ada's welcome notification is listed") {
+                let list = try await notifications.request("GET", "/api/v1/notifications", headers: ada.bearer)
+                return ((try? list.json()["data"] as? [[String: Any]])??.count ?? 0) > 0
+            }
+            let list = try await notifications.request("GET", "/api/v1/notifications", headers: ada.bearer)
+            #expect(list.status == 200)
+            #expect(list.header("Content-Type") == "application/json; charset=utf-8")
+            let data = try #require(try list.json()["data"] as? [[String: Any]])
+            let welcome = try #require(data.first)
+            #expect(data.count == 1)
+            #expect(welcome["kind"] as? String == "welcome")
+            #expect(welcome["read_at"] == nil)
+            let created = try #require(welcome["created_at"] as? String)
+            #expect(created.contains("."), "fractional seconds are kept: \(created)")
+            #expect(try list.json()["has_more"] as? Bool == false)
+            let id = try #require(welcome["id"] as? String)
+
+            // The request id: the client's, echoed exactly once (the generated output sets it
+            // too; the middleware must replace, not add).
+            let tagged = try await notifications.request("GET", "/api/v1/notifications", headers: ada.bearer.merging(["X-Request-ID": "trace-me-1"]) { $1 })
+            #expect(tagged.header("X-Request-ID") == "trace-me-1")
+
+            // Query parameters the runtime cannot decode, and ones it decodes but we refuse:
+            // both are 400 validation problems naming the field.
+            for (query, field) in [("limit=abc", "limit"), ("limit=0", "limit"), ("limit=101", "limit"), ("cursor=not-ours", "cursor")] {
+                let bad = try await notifications.request("GET", "/api/v1/notifications?\(query)", headers: ada.bearer)
+                #expect(bad.status == 400, "\(query): \(bad.text)")
+                #expect(bad.header("Content-Type") == "application/problem+json")
+                let errors = try #require(try bad.json()["errors"] as? [[String: Any]], "\(query): \(bad.text)")
+                #expect(errors.first?["field"] as? String == field, "\(query): \(bad.text)")
+            }
+
+            // Authentication happens in the handler, from the request the middleware bound.
+            let anonymous = try await notifications.request("GET", "/api/v1/notifications")
+            #expect(anonymous.status == 401)
+            #expect(anonymous.header("Content-Type") == "application/problem+json")
+            let forged = try await notifications.request("POST", "/api/v1/notifications/\(id)/read", headers: ["Authorization": "Bearer not.a.token"])
+            #expect(forged.status == 401)
+
+            // An Accept the operation cannot answer: the runtime's 406, as a problem.
+            let html = try await notifications.request("GET", "/api/v1/notifications", headers: ada.bearer.merging(["Accept": "text/html"]) { $1 })
+            #expect(html.status == 406, "\(html.text)")
+            #expect(html.header("Content-Type") == "application/problem+json")
+            #expect(try html.json()["request_id"] as? String != nil)
+
+            // Marking read: someone else's notification is not found, a non-UUID names the
+            // field, the owner's is marked (twice is fine) and shows `read_at`.
+            let notBobs = try await notifications.request("POST", "/api/v1/notifications/\(id)/read", headers: bob.bearer)
+            #expect(notBobs.status == 404)
+            #expect(try notBobs.json()["type"] as? String == "/problems/not-found")
+            let malformed = try await notifications.request("POST", "/api/v1/notifications/nope/read", headers: ada.bearer)
+            #expect(malformed.status == 400)
+            #expect((try malformed.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == "id")
+            for _ in 0..<2 {
+                let read = try await notifications.request("POST", "/api/v1/notifications/\(id)/read", headers: ada.bearer)
+                #expect(read.status == 204)
+                #expect(read.body.isEmpty)
+            }
+            let after = try await notifications.request("GET", "/api/v1/notifications?limit=1", headers: ada.bearer)
+            let first = try #require((try after.json()["data"] as? [[String: Any]])?.first)
+            #expect(first["read_at"] as? String != nil)
+
+            _ = try await notifications.terminate()
+            try await core.stop()
+        }
+    }
+}
