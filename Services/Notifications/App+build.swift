@@ -27,7 +27,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     ) { router, parts in
         try NotificationsAPI(client: parts.database.client, store: store, redis: redis, authenticator: authenticator,
                              heartbeat: .milliseconds(heartbeat), logger: logger)
-            .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares(paginated: ["listNotifications"]))
+            .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares(prechecks: ["listNotifications": [.page]]))
     }
     var handlers = MessageHandlers()
     NotificationHandlers(store: store, fanOut: NotificationFanOut(redis: redis, logger: logger)).register(in: &handlers)

@@ -2,6 +2,7 @@ import Auth
 import Contracts
 import Foundation
 import Logging
+import OpenAPIHummingbird
 import Outbox
 import Redis
 import ServiceKit
@@ -26,8 +27,9 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "payments", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["payments"], logger: logger
     ) { router, parts in
-        WalletAPI(client: parts.database.client, ledger: ledger, authenticator: authenticator, faults: faults, logger: logger)
-            .addRoutes(to: router)
+        try WalletAPI(client: parts.database.client, ledger: ledger, authenticator: authenticator, faults: faults, logger: logger)
+            .registerHandlers(on: router, configuration: ContractServer.configuration,
+                              middlewares: ContractServer.middlewares(prechecks: WalletAPI.prechecks))
     }
     var handlers = MessageHandlers()
     handlers.register(WalletOpener(ledger: ledger, currency: payments.currency, startingBalanceMinor: payments.startingBalanceMinor))

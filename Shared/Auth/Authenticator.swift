@@ -64,7 +64,12 @@ public struct Authenticator: Sendable {
 
     /// The identity, which must hold the `admin` role (403 problem otherwise).
     public func admin(of request: Request) async throws -> Identity {
-        let identity = try await identity(of: request)
+        try await admin(of: request.headers)
+    }
+
+    /// The identity of the bearer token in `headerFields`, which must hold the `admin` role.
+    public func admin(of headerFields: HTTPFields) async throws -> Identity {
+        let identity = try await identity(of: headerFields)
         guard identity.isAdmin else {
             throw ProblemDetails(status: .forbidden, type: "/problems/forbidden", title: "Forbidden", detail: "This operation needs the admin role.")
         }

@@ -65,6 +65,36 @@ extension LiveServices {
             let rest = try #require(try next.json()["entries"] as? [String: Any])
             #expect((rest["data"] as? [Any])?.count == 1)
             #expect(try await fleet.payments.request("GET", "/api/v1/wallet?cursor=garbage", headers: customer.bearer).status == 400)
+
+            // The generated stubs decode parameters and bodies before our code runs: each
+            // refusal must still be a 400 problem naming the field.
+            let keyed = customer.bearer.merging(["Idempotency-Key": UUID().uuidString]) { $1 }
+            let refusals: [(String, String, [String: String], String?, String)] = [
+                ("GET", "/api/v1/wallet?limit=abc", customer.bearer, nil, "limit"),
+                ("POST", "/api/v1/wallet/deposits", customer.bearer, body, "Idempotency-Key"),
+                ("POST", "/api/v1/wallet/deposits", customer.bearer.merging(["Idempotency-Key": "has space"]) { $1 }, body, "Idempotency-Key"),
+                ("POST", "/api/v1/wallet/deposits", keyed, #"{"amount":{"amount_minor":"ten","currency":"EUR"}}"#, "amount.amount_minor"),
+                ("POST", "/api/v1/wallet/deposits", keyed, #"{"amount":{"currency":"EUR"}}"#, "amount.amount_minor"),
+            ]
+            for (method, path, headers, json, field) in refusals {
+                let refused = try await fleet.payments.request(method, path, headers: headers, json: json)
+                #expect(refused.status == 400, "\(path) \(json ?? ""): \(refused.text)")
+                #expect(refused.header("Content-Type") == "application/problem+json")
+                #expect((try refused.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == field, "\(refused.text)")
+            }
+
+            // Fault switches: admin only; a `null` crash point reads as none armed.
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            #expect(try await fleet.payments.request("GET", "/api/v1/payments/faults", headers: customer.bearer).status == 403)
+            let cleared = try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin,
+                                                           json: #"{"decline_rate":0.25,"crash_point":null}"#)
+            #expect(cleared.status == 200, "\(cleared.text)")
+            #expect(try cleared.json()["decline_rate"] as? Double == 0.25)
+            #expect(try cleared.json()["crash_point"] == nil)
+            let outOfRange = try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":2}"#)
+            #expect(outOfRange.status == 400)
+            #expect((try outOfRange.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == "decline_rate", "\(outOfRange.text)")
+            #expect(try await fleet.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: "{}").status == 200)
             try await fleet.stop()
         }
     }

@@ -1,6 +1,4 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Logging
 import PostgresNIO
 import ServiceKit
@@ -27,14 +25,5 @@ enum IdempotencyRecords {
             INSERT INTO payments.idempotency_keys (user_id, key, request_hash, status_code, response_body)
             VALUES (\(userID), \(key), \(fingerprint), \(status), \(body))
             """, logger: logger)
-    }
-
-    /// The stored response again, marked `Idempotent-Replayed: true`.
-    static func replay(_ stored: Stored) -> Response {
-        Response(
-            status: HTTPResponse.Status(code: stored.status),
-            headers: [.contentType: "application/json", .idempotentReplayed: "true"],
-            body: .init(byteBuffer: ByteBuffer(data: stored.body))
-        )
     }
 }

@@ -2,14 +2,15 @@ import Auth
 import Contracts
 import Crypto
 import Foundation
-import Hummingbird
 import Logging
+import OpenAPIRuntime
 import PostgresNIO
 import ServiceKit
 
-/// The payments HTTP API: the caller's wallet, deposits (with `Idempotency-Key`), and the
-/// admin-only fault switches.
-struct WalletAPI: Sendable {
+/// The payments HTTP API — the caller's wallet, deposits (with `Idempotency-Key`), and the
+/// admin-only fault switches — as the implementation of the `APIProtocol` generated from the
+/// `payments` tag of the contract (`openapi-generator-config.yaml`).
+struct WalletAPI: APIProtocol {
     let client: PostgresClient
     let ledger: Ledger
     let authenticator: Authenticator
@@ -18,28 +19,14 @@ struct WalletAPI: Sendable {
 
     static let maximumDepositMinor: Int64 = 100_000_000
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        let api = router.group("api/v1")
-        api.get("wallet") { request, _ in try await wallet(request) }
-        api.post("wallet/deposits") { request, _ in try await deposit(request) }
-        api.get("payments/faults") { request, _ in
-            _ = try await authenticator.admin(of: request)
-            return try JSONBody.response(faults.current)
-        }
-        api.put("payments/faults") { request, _ in
-            _ = try await authenticator.admin(of: request)
-            let new = try await JSONBody.decode(FaultSettings.self, from: request)
-            guard new.violations.isEmpty else { throw ProblemDetails.validation(new.violations) }
-            faults.replace(with: new)
-            return try JSONBody.response(new)
-        }
-    }
+    /// The checks the generated code cannot express (see ``RequestPrecheck``).
+    static let prechecks: [String: [RequestPrecheck]] = ["getWallet": [.page], "createDeposit": [.idempotencyKey]]
 
-    private func wallet(_ request: Request) async throws -> Response {
-        let identity = try await authenticator.identity(of: request)
-        let page = try PageRequest.parse(request)
+    func getWallet(_ input: Operations.getWallet.Input) async throws -> Operations.getWallet.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let page = try PageRequest.parse(limit: input.query.limit, cursor: input.query.cursor)
         let after = try page.position { Int64($0) }
-        return try await client.withConnection { connection in
+        let body = try await client.withConnection { connection in
             guard let wallet = try await ledger.wallet(of: identity.userID, on: connection) else {
                 throw ProblemDetails(status: .notFound, type: "/problems/no-wallet", title: "No wallet",
                                      detail: "Your wallet is opened shortly after registration; try again in a moment.")
@@ -54,56 +41,73 @@ struct WalletAPI: Sendable {
             for try await (id, transaction, kind, reference, amount, created) in rows.decode((Int64, UUID, String, String, Int64, Date).self) {
                 entries.append(WalletEntry(id: id, transactionID: transaction.uuidString.lowercased(), kind: kind, reference: reference, amountMinor: amount, createdAt: created))
             }
-            let body = WalletResource(
+            return WalletResource(
                 userID: identity.userID.uuidString.lowercased(), balance: Money(amountMinor: wallet.balanceMinor, currency: wallet.currency),
                 entries: Page(rows: entries, request: page) { String($0.id) }
             )
-            return try JSONBody.response(body)
         }
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(body))))
     }
 
     /// A deposit, made once per `Idempotency-Key`: the key and the response are stored in the
     /// deposit's transaction; a repeat with the same body gets the stored response, with a
-    /// different body 422, and while the first is still running 409.
-    private func deposit(_ request: Request) async throws -> Response {
-        let identity = try await authenticator.identity(of: request)
-        let key = try IdempotencyKey.require(in: request)
-        var request = request
-        let raw = Data(buffer: try await request.collectBody(upTo: JSONBody.maximumRequestBytes))
-        let body = try JSONBody.decode(DepositRequest.self, from: raw)
-        if !(1...Self.maximumDepositMinor).contains(body.amount.amountMinor) {
+    /// different body 422, and while the first is still running 409. The body's fingerprint is
+    /// taken over its decoded form, so spacing and key order do not make a body "different".
+    func createDeposit(_ input: Operations.createDeposit.Input) async throws -> Operations.createDeposit.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let key = input.headers.Idempotency_hyphen_Key
+        guard case .json(let request) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
+        let amount = Money(amountMinor: request.amount.amount_minor, currency: request.amount.currency)
+        if !(1...Self.maximumDepositMinor).contains(amount.amountMinor) {
             throw ProblemDetails.validation([.init(field: "amount.amount_minor", message: "must be from 1 to \(Self.maximumDepositMinor)")])
         }
-        let fingerprint = Data(SHA256.hash(data: raw))
-        return try await client.withTransaction(logger: logger) { connection in
+        let fingerprint = Data(SHA256.hash(data: try JSONBody.encoder.encode(DepositRequest(amount: amount))))
+        let (receipt, replayed) = try await client.withTransaction(logger: logger) { connection -> (Data, Bool) in
             try await IdempotencyKey.lock(key, scope: "deposit", owner: identity.userID, on: connection, logger: logger)
             if let stored = try await IdempotencyRecords.stored(key, userID: identity.userID, on: connection, logger: logger) {
                 guard stored.fingerprint == fingerprint else { throw IdempotencyKey.reusedWithDifferentBody }
-                return IdempotencyRecords.replay(stored)
+                return (stored.body, true)
             }
             guard let wallet = try await ledger.wallet(of: identity.userID, locking: true, on: connection) else {
                 throw ProblemDetails(status: .notFound, type: "/problems/no-wallet", title: "No wallet", detail: "You have no wallet yet.")
             }
-            guard wallet.currency == body.amount.currency else {
+            guard wallet.currency == amount.currency else {
                 throw ProblemDetails(status: .unprocessableContent, type: "/problems/currency-mismatch", title: "Currency mismatch",
                                      detail: "Your wallet holds \(wallet.currency).", errors: [.init(field: "amount.currency", message: "must be \(wallet.currency)")])
             }
             let deposits = try await ledger.systemAccount(.deposits, currency: wallet.currency, on: connection)
             let transaction = try await ledger.post(.transfer(
-                .deposit, reference: "deposit:\(key)", amountMinor: body.amount.amountMinor, from: deposits, to: wallet.accountID
+                .deposit, reference: "deposit:\(key)", amountMinor: amount.amountMinor, from: deposits, to: wallet.accountID
             ), on: connection)
             let receipt = DepositReceipt(
-                transactionID: transaction.uuidString.lowercased(), amount: body.amount,
-                balance: Money(amountMinor: wallet.balanceMinor + body.amount.amountMinor, currency: wallet.currency)
+                transactionID: transaction.uuidString.lowercased(), amount: amount,
+                balance: Money(amountMinor: wallet.balanceMinor + amount.amountMinor, currency: wallet.currency)
             )
             let encoded = try JSONBody.encoder.encode(receipt)
             try await IdempotencyRecords.store(key, userID: identity.userID, fingerprint: fingerprint, status: 201, body: encoded, on: connection, logger: logger)
-            return Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: encoded)))
+            return (encoded, false)
         }
+        let headers = Operations.createDeposit.Output.Created.Headers(
+            X_hyphen_Request_hyphen_ID: CurrentRequest.requestID, Idempotent_hyphen_Replayed: replayed ? ._true : nil)
+        return .created(.init(headers: headers, body: .json(try ContractServer.bridge(JSONBody.decode(DepositReceipt.self, from: receipt)))))
+    }
+
+    func getPaymentFaults(_ input: Operations.getPaymentFaults.Input) async throws -> Operations.getPaymentFaults.Output {
+        _ = try await authenticator.admin(of: CurrentRequest.headerFields)
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(faults.current))))
+    }
+
+    func replacePaymentFaults(_ input: Operations.replacePaymentFaults.Input) async throws -> Operations.replacePaymentFaults.Output {
+        _ = try await authenticator.admin(of: CurrentRequest.headerFields)
+        guard case .json(let update) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
+        let new: FaultSettings = try ContractServer.bridge(request: update)
+        guard new.violations.isEmpty else { throw ProblemDetails.validation(new.violations) }
+        faults.replace(with: new)
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(new))))
     }
 }
 
-struct DepositRequest: Decodable, Sendable {
+struct DepositRequest: Codable, Sendable {
     let amount: Money
 }
 

@@ -10,7 +10,12 @@ public import PostgresNIO
 public enum IdempotencyKey {
     /// The key of `request`: 1 to 255 printable ASCII characters; a 400 problem otherwise.
     public static func require(in request: Request) throws -> String {
-        guard let key = request.headers[.idempotencyKey], (1...255).contains(key.count),
+        try require(in: request.headers)
+    }
+
+    /// The key in `headerFields`: 1 to 255 printable ASCII characters; a 400 problem otherwise.
+    public static func require(in headerFields: HTTPFields) throws -> String {
+        guard let key = headerFields[.idempotencyKey], (1...255).contains(key.count),
               key.allSatisfy({ $0.isASCII && !$0.isWhitespace })
         else {
             throw ProblemDetails.validation(
