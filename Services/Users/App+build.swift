@@ -2,6 +2,7 @@ import Auth
 import Contracts
 import Foundation
 import Logging
+import OpenAPIHummingbird
 import Outbox
 import Redis
 import ServiceKit
@@ -29,13 +30,13 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "users", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["users"], logger: logger
     ) { router, parts in
-        UsersAPI(
+        try UsersAPI(
             users: UserStore(parts, logger: logger),
             refreshTokens: RefreshTokenStore(client: parts.database.client, lifetime: users.refreshTokenLifetime, logger: logger),
             issuer: issuer, authenticator: Authenticator(verifier: verifier, revocations: revocations, logger: logger),
             revocations: revocations, hasher: hasher, jwks: JSONWebKeySet(users.signingKeys.map(\.publicKey)), decoyHash: decoyHash
         )
-        .addRoutes(to: router)
+        .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares())
     }
     let store = UserStore(parts, logger: logger)
     var handlers = MessageHandlers()

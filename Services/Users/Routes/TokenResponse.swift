@@ -13,23 +13,3 @@ struct TokenResponse: Encodable, Sendable {
         case refreshToken = "refresh_token"
     }
 }
-
-/// The body of `POST /api/v1/auth/tokens`.
-struct LoginRequest: Decodable, Sendable {
-    let email: String
-    let password: String
-}
-
-/// The body of `POST /api/v1/auth/refresh` (and, optionally, of logout).
-struct RefreshRequest: Decodable, Sendable {
-    let refreshToken: String
-
-    enum CodingKeys: String, CodingKey {
-        case refreshToken = "refresh_token"
-    }
-}
-
-/// The optional body of `POST /api/v1/users/{id}/suspend`.
-struct SuspendRequest: Decodable, Sendable {
-    let reason: String?
-}

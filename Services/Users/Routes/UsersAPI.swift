@@ -1,11 +1,13 @@
 import Auth
 import Foundation
-import Hummingbird
 import Logging
+import OpenAPIRuntime
 import ServiceKit
 
-/// The users HTTP API: registration, tokens, profile, suspension and the JWKS.
-struct UsersAPI: Sendable {
+/// The users HTTP API — registration, tokens, profile, suspension and the JWKS — as the
+/// implementation of the `APIProtocol` generated from the `users` tag of the contract
+/// (`openapi-generator-config.yaml`).
+struct UsersAPI: APIProtocol {
     let users: UserStore
     let refreshTokens: RefreshTokenStore
     let issuer: TokenIssuer
@@ -16,24 +18,17 @@ struct UsersAPI: Sendable {
     /// Checked when the email is unknown, so that a login takes as long either way.
     let decoyHash: String
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.get(".well-known/jwks.json") { _, _ in try jwksResponse() }
-        let api = router.group("api/v1")
-        api.post("users") { request, _ in try await register(request) }
-        api.get("users/me") { request, _ in try await me(request) }
-        api.get("users/:id") { request, context in try await user(request, id: try context.uuidParameter("id")) }
-        api.post("users/:id/suspend") { request, context in try await suspend(request, id: try context.uuidParameter("id")) }
-        api.post("auth/tokens") { request, _ in try await login(request) }
-        api.post("auth/refresh") { request, _ in try await refresh(request) }
-        api.post("auth/logout") { request, _ in try await logout(request) }
-    }
+    private var requestID: String { CurrentRequest.requestID }
 
-    private func register(_ request: Request) async throws -> Response {
-        let registration = try RegistrationRules.validate(try await JSONBody.decode(RegistrationRequest.self, from: request))
+    func registerUser(_ input: Operations.registerUser.Input) async throws -> Operations.registerUser.Output {
+        guard case .json(let body) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
+        let registration = try RegistrationRules.validate(RegistrationRequest(email: body.email, password: body.password, displayName: body.display_name))
         let hash = try await hasher.hash(registration.password)
         do {
             let user = try await users.register(registration, passwordHash: hash)
-            return try JSONBody.response(UserResource(user), status: .created, headers: [.location: "/api/v1/users/\(user.id.uuidString.lowercased())"])
+            let headers = Operations.registerUser.Output.Created.Headers(
+                X_hyphen_Request_hyphen_ID: requestID, Location: "/api/v1/users/\(user.id.uuidString.lowercased())")
+            return .created(.init(headers: headers, body: .json(try ContractServer.bridge(UserResource(user)))))
         } catch is UserStore.EmailTaken {
             throw ProblemDetails(
                 status: .conflict, type: "/problems/email-taken", title: "Email already registered",
@@ -42,23 +37,23 @@ struct UsersAPI: Sendable {
         }
     }
 
-    private func login(_ request: Request) async throws -> Response {
-        let body = try await JSONBody.decode(LoginRequest.self, from: request)
+    func createTokens(_ input: Operations.createTokens.Input) async throws -> Operations.createTokens.Output {
+        guard case .json(let body) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
         guard let (user, hash) = try await users.credentials(email: body.email.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             _ = try await hasher.verify(body.password, hash: decoyHash)
             throw Self.badCredentials
         }
         guard try await hasher.verify(body.password, hash: hash) else { throw Self.badCredentials }
         guard user.status == .active else { throw Self.suspended }
-        return try await tokens(for: user, refreshToken: try await refreshTokens.startFamily(for: user.id))
+        return .ok(try await tokens(for: user, refreshToken: try await refreshTokens.startFamily(for: user.id)))
     }
 
-    private func refresh(_ request: Request) async throws -> Response {
-        let body = try await JSONBody.decode(RefreshRequest.self, from: request)
-        switch try await refreshTokens.rotate(body.refreshToken) {
+    func refreshTokens(_ input: Operations.refreshTokens.Input) async throws -> Operations.refreshTokens.Output {
+        guard case .json(let body) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
+        switch try await refreshTokens.rotate(body.refresh_token) {
         case .rotated(let userID, let next):
             guard let user = try await users.find(userID), user.status == .active else { throw Self.suspended }
-            return try await tokens(for: user, refreshToken: next)
+            return .ok(try await tokens(for: user, refreshToken: next))
         case .refused:
             throw ProblemDetails(status: .unauthorized, type: "/problems/unauthorized", title: "Unauthorized",
                                  detail: "The refresh token is invalid, expired or already used; log in again.")
@@ -67,13 +62,10 @@ struct UsersAPI: Sendable {
 
     /// Revokes the access token (in Redis until it expires) and, when given, the refresh
     /// token's family.
-    private func logout(_ request: Request) async throws -> Response {
-        let identity = try await authenticator.identity(of: request)
-        var request = request
-        let body = try await request.collectBody(upTo: JSONBody.maximumRequestBytes)
-        if body.readableBytes > 0 {
-            let refresh = try JSONBody.decode(RefreshRequest.self, from: Data(buffer: body))
-            try await refreshTokens.revokeFamily(of: refresh.refreshToken, userID: identity.userID)
+    func logout(_ input: Operations.logout.Input) async throws -> Operations.logout.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        if case .json(let body) = input.body {
+            try await refreshTokens.revokeFamily(of: body.refresh_token, userID: identity.userID)
         }
         do {
             try await revocations.revoke(tokenID: identity.tokenID, expiresAt: identity.expiresAt)
@@ -81,44 +73,44 @@ struct UsersAPI: Sendable {
             throw ProblemDetails(status: .serviceUnavailable, type: "/problems/logout-incomplete", title: "Logout incomplete",
                                  detail: "The access token could not be revoked; retry the logout.")
         }
-        return Response(status: .noContent)
+        return .noContent(.init(headers: .init(X_hyphen_Request_hyphen_ID: requestID)))
     }
 
-    private func me(_ request: Request) async throws -> Response {
-        let identity = try await authenticator.identity(of: request)
+    func getCurrentUser(_ input: Operations.getCurrentUser.Input) async throws -> Operations.getCurrentUser.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
         guard let user = try await users.find(identity.userID) else { throw Self.notFound }
-        return try JSONBody.response(UserResource(user))
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: requestID), body: .json(try ContractServer.bridge(UserResource(user)))))
     }
 
-    private func user(_ request: Request, id: UUID) async throws -> Response {
-        let identity = try await authenticator.identity(of: request)
+    func getUser(_ input: Operations.getUser.Input) async throws -> Operations.getUser.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let id = try UUID.pathParameter(input.path.id, name: "id")
         guard identity.userID == id || identity.isAdmin else {
             throw ProblemDetails(status: .forbidden, type: "/problems/forbidden", title: "Forbidden", detail: "You may only read your own account.")
         }
         guard let user = try await users.find(id) else { throw Self.notFound }
-        return try JSONBody.response(UserResource(user))
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: requestID), body: .json(try ContractServer.bridge(UserResource(user)))))
     }
 
-    private func suspend(_ request: Request, id: UUID) async throws -> Response {
-        _ = try await authenticator.admin(of: request)
-        var request = request
-        let body = try await request.collectBody(upTo: JSONBody.maximumRequestBytes)
-        let reason = body.readableBytes > 0 ? try JSONBody.decode(SuspendRequest.self, from: Data(buffer: body)).reason : nil
+    func suspendUser(_ input: Operations.suspendUser.Input) async throws -> Operations.suspendUser.Output {
+        _ = try await authenticator.admin(of: CurrentRequest.headerFields)
+        let id = try UUID.pathParameter(input.path.id, name: "id")
+        var reason: String?
+        if case .json(let body) = input.body { reason = body.reason }
         guard let user = try await users.suspend(id, reason: reason) else { throw Self.notFound }
-        return try JSONBody.response(UserResource(user))
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: requestID), body: .json(try ContractServer.bridge(UserResource(user)))))
     }
 
-    private func tokens(for user: UserAccount, refreshToken: String) async throws -> Response {
+    func getJwks(_ input: Operations.getJwks.Input) async throws -> Operations.getJwks.Output {
+        let headers = Operations.getJwks.Output.Ok.Headers(
+            X_hyphen_Request_hyphen_ID: requestID, Cache_hyphen_Control: "max-age=60", Access_hyphen_Control_hyphen_Allow_hyphen_Origin: "*")
+        return .ok(.init(headers: headers, body: .json(try ContractServer.bridge(jwks))))
+    }
+
+    private func tokens(for user: UserAccount, refreshToken: String) async throws -> Components.Responses.Tokens {
         let issued = try await issuer.issue(userID: user.id, roles: user.roles)
         let body = TokenResponse(accessToken: issued.token, expiresIn: Int(issuer.lifetime.components.seconds), refreshToken: refreshToken)
-        return try JSONBody.response(body, headers: [.cacheControl: "no-store"])
-    }
-
-    private func jwksResponse() throws -> Response {
-        var response = Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "max-age=60"],
-                                body: .init(byteBuffer: ByteBuffer(data: try jwks.encoded())))
-        response.headers[.accessControlAllowOrigin] = "*"
-        return response
+        return .init(headers: .init(X_hyphen_Request_hyphen_ID: requestID, Cache_hyphen_Control: "no-store"), body: .json(try ContractServer.bridge(body)))
     }
 
     private static let badCredentials = ProblemDetails(
