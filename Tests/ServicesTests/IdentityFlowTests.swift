@@ -24,6 +24,20 @@ extension LiveServices {
             #expect(duplicate.status == 409)
             #expect(duplicate.header("Content-Type") == "application/problem+json")
 
+            // Headers the generated serializer would percent-encode come out as written.
+            let email = "h-\(UUID().uuidString.prefix(8).lowercased())@example.org"
+            let registered = try await fleet.users.request("POST", "/api/v1/users", json: #"{"email":"\#(email)","password":"a long enough password","display_name":"Hedy"}"#)
+            #expect(registered.status == 201)
+            let registeredID = try #require(try registered.json()["id"] as? String)
+            #expect(registered.header("Location") == "/api/v1/users/\(registeredID)")
+            let jwks = try await fleet.users.request("GET", "/.well-known/jwks.json")
+            #expect(jwks.status == 200)
+            #expect(jwks.header("Cache-Control") == "max-age=60")
+            #expect(jwks.header("Access-Control-Allow-Origin") == "*")
+            let tokens = try await fleet.users.request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(email)","password":"a long enough password"}"#)
+            #expect(tokens.header("Cache-Control") == "no-store")
+            #expect(!tokens.text.contains("\n"), "compact JSON, as the other responses")
+
             // Rotation: the refresh token works once; its successor works until a replay of
             // the old one revokes the whole family.
             let rotated = try await fleet.users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(customer.refreshToken)"}"#)

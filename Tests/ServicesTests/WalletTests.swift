@@ -83,6 +83,21 @@ extension LiveServices {
                 #expect((try refused.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == field, "\(refused.text)")
             }
 
+            // The key is the header as sent (`%` is allowed and not decoded), and the
+            // fingerprint is over the decoded body: spacing and key order replay.
+            for key in ["50%off-\(UUID().uuidString)", "60%off-\(UUID().uuidString)"] {
+                let percent = customer.bearer.merging(["Idempotency-Key": key]) { $1 }
+                let made = try await fleet.payments.request("POST", "/api/v1/wallet/deposits", headers: percent, json: #"{"amount":{"amount_minor":100,"currency":"EUR"}}"#)
+                #expect(made.status == 201 && made.header("Idempotent-Replayed") == nil, "\(key): \(made.text)")
+                let reordered = try await fleet.payments.request("POST", "/api/v1/wallet/deposits", headers: percent,
+                                                                 json: #"{ "amount" : { "currency" : "EUR", "amount_minor" : 100 } }"#)
+                #expect(reordered.status == 201 && reordered.header("Idempotent-Replayed") == "true", "\(reordered.text)")
+            }
+            let lowercase = try await fleet.payments.request("POST", "/api/v1/wallet/deposits", headers: keyed, json: #"{"amount":{"amount_minor":100,"currency":"eur"}}"#)
+            #expect(lowercase.status == 400)
+            #expect((try lowercase.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == "amount.currency", "\(lowercase.text)")
+            #expect(try await fleet.walletBalance(of: customer) == 10_000 + 2_500 + 2_500 + 100 + 100, "each %-key deposited once")
+
             // Fault switches: admin only; a `null` crash point reads as none armed.
             let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
             #expect(try await fleet.payments.request("GET", "/api/v1/payments/faults", headers: customer.bearer).status == 403)

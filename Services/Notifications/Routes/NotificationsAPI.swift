@@ -42,7 +42,7 @@ struct NotificationsAPI: APIProtocol {
     /// instance's streams); see ``NotificationStream``.
     func streamNotifications(_ input: Operations.streamNotifications.Input) async throws -> Operations.streamNotifications.Output {
         let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
-        let lastSeen = (input.headers.Last_hyphen_Event_hyphen_ID ?? input.query.last_event_id).flatMap { Int64($0) }
+        let lastSeen = input.headers.Last_hyphen_Event_hyphen_ID.flatMap { Int64($0) } ?? input.query.last_event_id.flatMap { Int64($0) }
         // Subscribe before reading the backlog, so nothing committed in between is missed.
         let subscription = redis.subscribe([NotificationFanOut.channel(for: identity.userID)])
         try await subscription.waitUntilSubscribed()

@@ -55,9 +55,11 @@ struct WalletAPI: APIProtocol {
     /// taken over its decoded form, so spacing and key order do not make a body "different".
     func createDeposit(_ input: Operations.createDeposit.Input) async throws -> Operations.createDeposit.Output {
         let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
-        let key = input.headers.Idempotency_hyphen_Key
+        // The header as sent: the generated `Input` holds it percent-decoded ("50%off" → "").
+        let key = try IdempotencyKey.require(in: CurrentRequest.headerFields)
         guard case .json(let request) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
-        let amount = Money(amountMinor: request.amount.amount_minor, currency: request.amount.currency)
+        // Through the domain type, whose decoding checks the ISO 4217 code.
+        let amount = (try ContractServer.bridge(request: request, to: DepositRequest.self)).amount
         if !(1...Self.maximumDepositMinor).contains(amount.amountMinor) {
             throw ProblemDetails.validation([.init(field: "amount.amount_minor", message: "must be from 1 to \(Self.maximumDepositMinor)")])
         }

@@ -50,10 +50,13 @@ public enum JSONBody {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
+            try container.encode(date.formatted(dateFormat))
         }
         return encoder
     }
+
+    /// How responses write dates: ISO 8601 in UTC with milliseconds (`2025-01-15T10:30:00.500Z`).
+    public static let dateFormat = Date.ISO8601FormatStyle.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)
 
     static func fieldError(_ error: DecodingError) -> ProblemDetails.FieldError {
         func path(_ keys: [any CodingKey]) -> String {

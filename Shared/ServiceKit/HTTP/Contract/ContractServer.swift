@@ -9,20 +9,35 @@ public import OpenAPIRuntime
 ///                              middlewares: ContractServer.middlewares(prechecks: ["listThings": [.page]]))
 /// ```
 public enum ContractServer {
-    /// Dates with fractional seconds (as ``JSONBody/encoder`` writes them and clients send them).
-    public static let configuration = Configuration(dateTranscoder: .iso8601WithFractionalSeconds)
+    /// ``JSONBody``'s conventions: dates with fractional seconds, sorted keys, unescaped slashes,
+    /// no pretty-printing.
+    public static let configuration = Configuration(
+        dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
 
-    /// ``CurrentRequestMiddleware``, the request body limit, then the ``RequestPrecheck``s of
-    /// each operation id.
+    /// ``OperationMiddleware`` with the ``RequestPrecheck``s of each operation id.
     public static func middlewares(prechecks: [String: [RequestPrecheck]] = [:]) -> [any ServerMiddleware] {
-        [CurrentRequestMiddleware(), RequestBodyLimit(), RequestPrecheckMiddleware(checks: prechecks)]
+        [OperationMiddleware(prechecks: prechecks)]
     }
 
     /// `value` (a domain type) as the generated type `T` of the same JSON shape: encoded with
     /// ``JSONBody/encoder`` and decoded as `T`, so a value that does not match the contract is
-    /// an error (a 500) instead of an off-contract response.
+    /// a ``ContractMismatch`` (a logged 500) instead of an off-contract response.
     public static func bridge<T: Decodable>(_ value: some Encodable, to type: T.Type = T.self) throws -> T {
-        try decoder.decode(T.self, from: JSONBody.encoder.encode(value))
+        do {
+            return try decoder.decode(T.self, from: JSONBody.encoder.encode(value))
+        } catch {
+            throw ContractMismatch(type: String(describing: T.self), underlying: String(describing: error))
+        }
+    }
+
+    /// A response value the contract's schema does not admit: a bug in the service, never the
+    /// client's fault.
+    public struct ContractMismatch: Error, CustomStringConvertible {
+        /// The generated type the value did not decode as.
+        public let type: String
+        /// Why.
+        public let underlying: String
+        public var description: String { "response does not match the contract's \(type): \(underlying)" }
     }
 
     /// `value` (a generated type) as the domain type `T` of the same JSON shape; a decoding
@@ -35,7 +50,7 @@ public enum ContractServer {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) else {
+            guard let date = try? Date(text, strategy: JSONBody.dateFormat) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date"))
             }
             return date

@@ -19,19 +19,3 @@ public struct RequestPrecheck: Sendable {
     /// The `Idempotency-Key` header (``IdempotencyKey``).
     public static let idempotencyKey = RequestPrecheck { request in _ = try IdempotencyKey.require(in: request.headerFields) }
 }
-
-/// Runs the ``RequestPrecheck``s registered for an operation id before the operation.
-struct RequestPrecheckMiddleware: ServerMiddleware {
-    let checks: [String: [RequestPrecheck]]
-
-    func intercept(
-        _ request: HTTPRequest,
-        body: HTTPBody?,
-        metadata: ServerRequestMetadata,
-        operationID: String,
-        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
-    ) async throws -> (HTTPResponse, HTTPBody?) {
-        for precheck in checks[operationID] ?? [] { try precheck.check(request) }
-        return try await next(request, body, metadata)
-    }
-}
