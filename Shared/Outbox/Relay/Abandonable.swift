@@ -13,6 +13,18 @@ func unlessCancelled<T: Sendable>(_ operation: @escaping @Sendable () async -> T
     }
 }
 
+/// `operation`'s result, unless the waiting task is cancelled first: then `CancellationError` at
+/// once, and the operation carries on unobserved. For statements on a connection that may have
+/// died: PostgresNIO never completes a query written after a closed connection's handlers were
+/// removed, so a relay waiting on one could never reconnect (`RelayTests.connectionKilled`).
+func abandonable<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    let outcome = await unlessCancelled { () -> Result<T, any Error> in
+        do { return .success(try await operation()) } catch { return .failure(error) }
+    }
+    guard let outcome else { throw CancellationError() }
+    return try outcome.get()
+}
+
 /// A value delivered once; later deliveries are ignored.
 private final class OneShot<T: Sendable>: Sendable {
     private struct State {

@@ -120,7 +120,7 @@ struct PublishPipeline: Sendable {
                 throw OutboxRelayError.crashed
             }
             if !delivered.isEmpty {
-                try await watch.guarding {
+                try await watch.guarding { [delivered] in
                     try await connection.query(
                         "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(delivered))", logger: logger
                     )

@@ -17,16 +17,17 @@ final class QueryWatch: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// Runs `statement`, noting its start for the patrol.
+    /// Runs `statement`, noting its start for the patrol; a cancelled caller stops waiting for it
+    /// (see ``abandonable(_:)``), since the patrol is cancelled along with it.
     @discardableResult
-    func guarding<T>(_ statement: () async throws -> T) async throws -> T {
+    func guarding<T: Sendable>(_ statement: @escaping @Sendable () async throws -> T) async throws -> T {
         let id = state.withLockedValue { state -> Int in
             defer { state.nextID += 1 }
             state.running[state.nextID] = .now
             return state.nextID
         }
         defer { _ = state.withLockedValue { $0.running.removeValue(forKey: id) } }
-        return try await statement()
+        return try await abandonable(statement)
     }
 
     /// Checks every second until cancelled; closes `connection` and throws when a statement has
