@@ -7,15 +7,14 @@ import ServiceKit
 enum IdempotencyRecords {
     struct Stored {
         let fingerprint: Data
-        let status: Int
         let body: Data
     }
 
     static func stored(_ key: String, userID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Stored? {
-        for try await (fingerprint, status, body) in try await connection.query("""
-            SELECT request_hash, status_code, response_body FROM payments.idempotency_keys WHERE user_id = \(userID) AND key = \(key)
-            """, logger: logger).decode((Data, Int, Data).self) {
-            return Stored(fingerprint: fingerprint, status: status, body: body)
+        for try await (fingerprint, body) in try await connection.query("""
+            SELECT request_hash, response_body FROM payments.idempotency_keys WHERE user_id = \(userID) AND key = \(key)
+            """, logger: logger).decode((Data, Data).self) {
+            return Stored(fingerprint: fingerprint, body: body)
         }
         return nil
     }
