@@ -2,6 +2,7 @@ import Auth
 import Contracts
 import Foundation
 import Logging
+import OpenAPIHummingbird
 import Outbox
 import Redis
 import Sagas
@@ -30,8 +31,9 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "orders", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["orders"], logger: logger
     ) { router, parts in
-        OrdersAPI(client: parts.database.client, orders: orderStore, orchestrator: orchestrator(parts), authenticator: authenticator, logger: logger)
-            .addRoutes(to: router)
+        try OrdersAPI(client: parts.database.client, orders: orderStore, orchestrator: orchestrator(parts), authenticator: authenticator, logger: logger)
+            .registerHandlers(on: router, configuration: ContractServer.configuration,
+                              middlewares: ContractServer.middlewares(prechecks: OrdersAPI.prechecks))
     }
     let orchestrator = orchestrator(parts)
     var handlers = MessageHandlers()

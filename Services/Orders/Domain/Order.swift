@@ -38,11 +38,11 @@ struct Order: Sendable, Encodable {
     }
 }
 
-/// The body of `POST /api/v1/orders`.
-struct PlaceOrderRequest: Decodable, Sendable {
+/// The body of `POST /api/v1/orders` (encodable for its idempotency fingerprint).
+struct PlaceOrderRequest: Codable, Sendable {
     let items: [Line]
 
-    struct Line: Decodable, Sendable {
+    struct Line: Codable, Sendable {
         let productID: UUID
         let quantity: Int
 

@@ -1,33 +1,29 @@
 import Auth
 import Contracts
-import Crypto
 import Foundation
-import HTTPTypes
-import Hummingbird
+import HummingbirdCore
 import Logging
+import OpenAPIRuntime
 import PostgresNIO
 import ServiceKit
 
-/// The orders HTTP API: the catalogue, placing and cancelling orders, and their saga timelines.
-struct OrdersAPI: Sendable {
+/// The orders HTTP API — the catalogue, the caller's orders, cancelling, and saga timelines —
+/// as the implementation of the `APIProtocol` generated from the `orders` tag of the contract
+/// (`openapi-generator-config.yaml`). Placing an order is in `OrdersAPI+PlaceOrder.swift`.
+struct OrdersAPI: APIProtocol {
     let client: PostgresClient
     let orders: OrderStore
     let orchestrator: SagaOrchestrator
     let authenticator: Authenticator
     let logger: Logger
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        let api = router.group("api/v1")
-        api.get("products") { request, _ in try await products(request) }
-        api.post("orders") { request, _ in try await place(request) }
-        api.get("orders") { request, _ in try await list(request) }
-        api.get("orders/:id") { request, context in try await show(request, id: try context.uuidParameter("id")) }
-        api.post("orders/:id/cancel") { request, context in try await cancel(request, id: try context.uuidParameter("id")) }
-        api.get("orders/:id/saga") { request, context in try await timeline(request, id: try context.uuidParameter("id")) }
-    }
+    /// The checks the generated code cannot express (see ``RequestPrecheck``).
+    static let prechecks: [String: [RequestPrecheck]] = [
+        "listProducts": [.page], "listOrders": [.page, .orderStatus], "placeOrder": [.idempotencyKey],
+    ]
 
-    private func products(_ request: Request) async throws -> Response {
-        let page = try PageRequest.parse(request)
+    func listProducts(_ input: Operations.listProducts.Input) async throws -> Operations.listProducts.Output {
+        let page = try PageRequest.parse(limit: input.query.limit, cursor: input.query.cursor)
         let rows = try await client.query("""
             SELECT id, sku, name, price_minor, currency, stock FROM orders.products
             WHERE (\(page.after)::text IS NULL OR sku > \(page.after)) ORDER BY sku LIMIT \(page.limit + 1)
@@ -36,87 +32,34 @@ struct OrdersAPI: Sendable {
         for try await (id, sku, name, price, currency, stock) in rows.decode((UUID, String, String, Int64, String, Int).self) {
             products.append(Product(id: id.uuidString.lowercased(), sku: sku, name: name, price: Money(amountMinor: price, currency: currency), stock: stock))
         }
-        return try JSONBody.response(Page(rows: products, request: page) { $0.sku })
+        let body = Page(rows: products, request: page) { $0.sku }
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(body))))
     }
 
-    /// Places an order once per `Idempotency-Key`: 202 with the order (usually `pending`; the
-    /// saga decides), the same order again for a repeat, 422 for the key with another body,
-    /// 409 while the first request is still running.
-    private func place(_ request: Request) async throws -> Response {
-        let identity = try await authenticator.identity(of: request)
-        let key = try IdempotencyKey.require(in: request)
-        var request = request
-        let raw = Data(buffer: try await request.collectBody(upTo: JSONBody.maximumRequestBytes))
-        let body = try JSONBody.decode(PlaceOrderRequest.self, from: raw)
-        try OrderRules.validate(body)
-        let hash = Data(SHA256.hash(data: raw))
-        let (order, replayed) = try await client.withTransaction(logger: logger) { connection -> (Order, Bool) in
-            try await IdempotencyKey.lock(key, scope: "order", owner: identity.userID, on: connection, logger: logger)
-            if let (existing, storedHash) = try await orders.byIdempotencyKey(key, customerID: identity.userID, on: connection) {
-                guard storedHash == hash else { throw IdempotencyKey.reusedWithDifferentBody }
-                guard let order = try await orders.find(existing, on: connection) else { throw ProblemDetails(status: .notFound) }
-                return (order, true)
-            }
-            let prices = try await orders.prices(of: body.items.map(\.productID), on: connection)
-            var unknown: [ProblemDetails.FieldError] = []
-            for (index, line) in body.items.enumerated() where prices[line.productID] == nil {
-                unknown.append(.init(field: "items[\(index)].product_id", message: "is not in the catalogue"))
-            }
-            guard unknown.isEmpty else {
-                throw ProblemDetails(status: .unprocessableContent, type: "/problems/unknown-product", title: "Unknown product",
-                                     detail: "Some items are not in the catalogue.", errors: unknown)
-            }
-            let lines = body.items.compactMap { line in prices[line.productID].map { ($0, line.quantity) } }
-            guard Set(lines.map(\.0.currency)).count == 1 else {
-                throw ProblemDetails(status: .unprocessableContent, type: "/problems/mixed-currencies", title: "Mixed currencies",
-                                     detail: "All items of an order must be priced in one currency.")
-            }
-            let id = UUID.v7()
-            try await orders.insert(id: id, customerID: identity.userID, lines: lines, key: key, requestHash: hash, on: connection)
-            let total = lines.reduce(Int64(0)) { $0 + $1.0.unitPriceMinor * Int64($1.1) }
-            let currency = lines[0].0.currency
-            try await orchestrator.outbox.append(
-                OrderCreated(orderID: id, customerID: identity.userID,
-                             items: lines.map { OrderLine(productID: $0.0.productID, quantity: $0.1, unitPrice: Money(amountMinor: $0.0.unitPriceMinor, currency: currency)) },
-                             total: Money(amountMinor: total, currency: currency), createdAt: Date()),
-                on: connection, logger: logger
-            )
-            try await orchestrator.start(.placeOrder, data: OrderSagaData(
-                orderID: id, customerID: identity.userID, totalMinor: total, currency: currency,
-                lines: lines.map { OrderSagaData.Line(productID: $0.0.productID, quantity: $0.1) }
-            ), on: connection)
-            guard let order = try await orders.find(id, on: connection) else { throw ProblemDetails(status: .notFound) }
-            return (order, false)
-        }
-        var headers: HTTPFields = [.location: "/api/v1/orders/\(order.id)"]
-        if replayed { headers[.idempotentReplayed] = "true" }
-        return try JSONBody.response(order, status: .accepted, headers: headers)
-    }
-
-    private func list(_ request: Request) async throws -> Response {
-        let identity = try await authenticator.identity(of: request)
-        let page = try PageRequest.parse(request)
-        var status: OrderStatus?
-        if let raw = request.uri.queryParameters.get("status") {
-            guard let parsed = OrderStatus(rawValue: String(raw)) else {
-                throw ProblemDetails.validation([.init(field: "status", message: "must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", "))")])
-            }
-            status = parsed
-        }
+    /// The caller's orders (everyone's for an admin), newest first, optionally by status.
+    func listOrders(_ input: Operations.listOrders.Input) async throws -> Operations.listOrders.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let page = try PageRequest.parse(limit: input.query.limit, cursor: input.query.cursor)
+        // The same values on both sides (the `orderStatus` precheck has already refused others).
+        let status = try input.query.status.map { try ContractServer.bridge(request: $0, to: OrderStatus.self) }
         let before = try page.position { UUID(uuidString: $0) }
         let found = try await client.withConnection { connection in
             try await orders.list(customerID: identity.isAdmin ? nil : identity.userID, status: status, before: before, limit: page.limit + 1, on: connection)
         }
-        return try JSONBody.response(Page(rows: found, request: page) { $0.id })
+        let body = Page(rows: found, request: page) { $0.id }
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(body))))
     }
 
-    private func show(_ request: Request, id: UUID) async throws -> Response {
-        try JSONBody.response(try await visibleOrder(id, to: try await authenticator.identity(of: request)))
+    func getOrder(_ input: Operations.getOrder.Input) async throws -> Operations.getOrder.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let order = try await visibleOrder(try UUID.pathParameter(input.path.id, name: "id"), to: identity)
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(order))))
     }
 
     /// Starts CancelOrder for an approved order: 202 with the order `cancelling`.
-    private func cancel(_ request: Request, id: UUID) async throws -> Response {
-        let identity = try await authenticator.identity(of: request)
+    func cancelOrder(_ input: Operations.cancelOrder.Input) async throws -> Operations.cancelOrder.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let id = try UUID.pathParameter(input.path.id, name: "id")
         let current = try await visibleOrder(id, to: identity)
         let order = try await client.withTransaction(logger: logger) { connection -> Order in
             guard try await orders.transition(id, from: .approved, to: .cancelling, on: connection) else {
@@ -131,23 +74,37 @@ struct OrdersAPI: Sendable {
             guard let order = try await orders.find(id, on: connection) else { throw ProblemDetails(status: .notFound) }
             return order
         }
-        return try JSONBody.response(order, status: .accepted)
+        return .accepted(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(order))))
     }
 
     /// The sagas of the order with their step-by-step timelines.
-    private func timeline(_ request: Request, id: UUID) async throws -> Response {
-        _ = try await visibleOrder(id, to: try await authenticator.identity(of: request))
+    func getOrderSaga(_ input: Operations.getOrderSaga.Input) async throws -> Operations.getOrderSaga.Output {
+        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let id = try UUID.pathParameter(input.path.id, name: "id")
+        _ = try await visibleOrder(id, to: identity)
         let sagas = try await client.withConnection { connection in try await SagaTimelineQuery(logger: logger).sagas(of: id, on: connection) }
-        return try JSONBody.response(OrderSagasResource(orderID: id.uuidString.lowercased(), sagas: sagas))
+        let body = OrderSagasResource(orderID: id.uuidString.lowercased(), sagas: sagas)
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(body))))
     }
 
     /// The order, if the identity may see it (its customer or an admin); 404 otherwise.
-    private func visibleOrder(_ id: UUID, to identity: Identity) async throws -> Order {
+    func visibleOrder(_ id: UUID, to identity: Identity) async throws -> Order {
         let order = try await client.withConnection { connection in try await orders.find(id, on: connection) }
         guard let order, identity.isAdmin || order.customerID == identity.userID.uuidString.lowercased() else {
             throw ProblemDetails(status: .notFound, type: "/problems/not-found", title: "Not found", detail: "No such order.")
         }
         return order
+    }
+}
+
+extension RequestPrecheck {
+    /// `status` of `GET /api/v1/orders`: one of ``OrderStatus``, else a 400 naming the field
+    /// (the runtime's own decoding error for an unknown enum value names no parameter).
+    static let orderStatus = RequestPrecheck { request in
+        guard let raw = URI(request.path ?? "").queryParameters.get("status") else { return }
+        guard OrderStatus(rawValue: String(raw)) != nil else {
+            throw ProblemDetails.validation([.init(field: "status", message: "must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", "))")])
+        }
     }
 }
 

@@ -1,5 +1,4 @@
 public import Foundation
-public import Hummingbird
 public import HummingbirdCore
 
 /// Cursor pagination, the same on every list: `?limit=&cursor=` →
@@ -13,12 +12,8 @@ public struct PageRequest: Sendable, Equatable {
     /// The decoded position after which to continue, or nil for the first page.
     public let after: String?
 
-    /// Reads `limit` (default `defaultLimit`, at most `maximumLimit`) and `cursor`.
-    public static func parse(_ request: Request, defaultLimit: Int = 20, maximumLimit: Int = 100) throws -> PageRequest {
-        try parse(request.uri, defaultLimit: defaultLimit, maximumLimit: maximumLimit)
-    }
-
-    /// Reads `limit` and `cursor` from the query of `uri`.
+    /// Reads `limit` (default `defaultLimit`, at most `maximumLimit`) and `cursor` from the
+    /// query of `uri`.
     public static func parse(_ uri: URI, defaultLimit: Int = 20, maximumLimit: Int = 100) throws -> PageRequest {
         let rawLimit = uri.queryParameters.get("limit")
         return try validated(limit: rawLimit.map { Int($0) }, cursor: uri.queryParameters.get("cursor"),

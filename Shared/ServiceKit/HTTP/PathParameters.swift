@@ -1,12 +1,4 @@
 public import Foundation
-public import Hummingbird
-
-extension AppRequestContext {
-    /// The path parameter `name` as a UUID; a 400 problem naming it otherwise.
-    public func uuidParameter(_ name: String) throws -> UUID {
-        try UUID.pathParameter(parameters.get(name) ?? "", name: name)
-    }
-}
 
 extension UUID {
     /// The path parameter `name` (already extracted, as generated handlers have it) as a UUID;

@@ -1,0 +1,149 @@
+import Foundation
+import TestSupport
+import Testing
+
+extension LiveServices {
+    /// The orders API served by the stubs generated from the contract's `orders` tag, against a
+    /// real orders process (users issues the tokens): the behaviours the hand-written routes had
+    /// and the generated layer would change without the shared glue.
+    @Suite("Orders API (generated stubs)")
+    struct OrdersAPITests {
+        static let mug = "0193a000-0000-7000-8000-000000000003"
+        static let kettle = "0193a000-0000-7000-8000-000000000005"
+
+        @Test("catalogue, placing with an idempotency key, reading, and every error as a problem naming its field")
+        func placeAndRead() async throws {
+            let core = try await UsersAndPayments.start()
+            let jwks = "http://127.0.0.1:\(core.users.port)/.well-known/jwks.json"
+            let orders = try ServiceProcess("orders", environment: try StackEnvironment.serviceEnvironment("orders", jwksURL: jwks)
+                .merging(["LOG_LEVEL": "info"]) { $1 })
+            try await UsersAndPayments.waitReady(orders)
+            let ada = try await core.newCustomer("Ada")
+            let bob = try await core.newCustomer("Bob")
+
+            // The catalogue is public, paginated by SKU, and its cursor leads on.
+            let first = try await orders.request("GET", "/api/v1/products?limit=2")
+            #expect(first.status == 200, "\(first.text)")
+            #expect(first.header("Content-Type") == "application/json; charset=utf-8")
+            let products = try #require(try first.json()["data"] as? [[String: Any]])
+            #expect(products.count == 2)
+            let cursor = try #require(try first.json()["next_cursor"] as? String)
+            let second = try await orders.request("GET", "/api/v1/products?limit=2&cursor=\(cursor)")
+            let next = try #require(try second.json()["data"] as? [[String: Any]])
+            #expect(Set(next.compactMap { $0["sku"] as? String }).isDisjoint(with: products.compactMap { $0["sku"] as? String }))
+
+            // Placing: 202, a `Location` exactly as written (the generated serializer would
+            // percent-encode it), the client's request id once.
+            let key = "order-50%off-\(UUID().uuidString.prefix(8))"
+            let body = #"{"items":[{"product_id":"\#(Self.mug)","quantity":2}]}"#
+            let placed = try await orders.request("POST", "/api/v1/orders", headers: ada.bearer.merging(["Idempotency-Key": key, "X-Request-ID": "place-1"]) { $1 }, json: body)
+            #expect(placed.status == 202, "\(placed.text)")
+            let order = try placed.json()
+            let id = try #require(order["id"] as? String)
+            #expect(order["status"] as? String == "pending" || order["status"] as? String == "approved")
+            #expect(placed.header("Location") == "/api/v1/orders/\(id)")
+            #expect(placed.header("X-Request-ID") == "place-1")
+            #expect(placed.header("Idempotent-Replayed") == nil)
+            #expect((order["created_at"] as? String)?.contains(".") == true, "fractional seconds are kept: \(order)")
+
+            // The same key with the same body, re-spaced and reordered: the same order, replayed.
+            let reordered = #"{ "items" : [ { "quantity" : 2, "product_id" : "\#(Self.mug)" } ] }"#
+            let again = try await orders.request("POST", "/api/v1/orders", headers: ada.bearer.merging(["Idempotency-Key": key]) { $1 }, json: reordered)
+            #expect(again.status == 202, "\(again.text)")
+            #expect(try again.json()["id"] as? String == id)
+            #expect(again.header("Idempotent-Replayed") == "true")
+            // Another body: 422. Another customer with the same key: their own order.
+            let other = try await orders.request("POST", "/api/v1/orders", headers: ada.bearer.merging(["Idempotency-Key": key]) { $1 },
+                                                 json: #"{"items":[{"product_id":"\#(Self.mug)","quantity":3}]}"#)
+            #expect(other.status == 422, "\(other.text)")
+            #expect(try other.json()["type"] as? String == "/problems/idempotency-key-reused")
+            let bobs = try await orders.request("POST", "/api/v1/orders", headers: bob.bearer.merging(["Idempotency-Key": key]) { $1 }, json: body)
+            #expect(bobs.status == 202, "\(bobs.text)")
+            #expect(try bobs.json()["id"] as? String != id)
+            // "50%off" and "50%25off" are two keys, each its own order.
+            let twin = try await orders.request("POST", "/api/v1/orders", headers: ada.bearer.merging(["Idempotency-Key": key.replacingOccurrences(of: "%", with: "%25")]) { $1 }, json: body)
+            #expect(twin.status == 202 && twin.header("Idempotent-Replayed") == nil, "\(twin.text)")
+            #expect(try twin.json()["id"] as? String != id)
+
+            // Reading: the owner sees it, another customer does not, a non-UUID names the field.
+            let shown = try await orders.request("GET", "/api/v1/orders/\(id)", headers: ada.bearer)
+            #expect(shown.status == 200)
+            #expect(try shown.json()["id"] as? String == id)
+            let hidden = try await orders.request("GET", "/api/v1/orders/\(id)", headers: bob.bearer)
+            #expect(hidden.status == 404)
+            #expect(try hidden.json()["type"] as? String == "/problems/not-found")
+            for path in ["/api/v1/orders/nope", "/api/v1/orders/nope/saga"] {
+                let malformed = try await orders.request("GET", path, headers: ada.bearer)
+                #expect(malformed.status == 400, "\(path): \(malformed.text)")
+                #expect((try malformed.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == "id", "\(path): \(malformed.text)")
+            }
+            let timeline = try await orders.request("GET", "/api/v1/orders/\(id)/saga", headers: ada.bearer)
+            #expect(timeline.status == 200)
+            #expect((try timeline.json()["sagas"] as? [[String: Any]])?.first?["type"] as? String == "place_order", "\(timeline.text)")
+            let listed = try await orders.request("GET", "/api/v1/orders?limit=10", headers: ada.bearer)
+            let mine = try #require(try listed.json()["data"] as? [[String: Any]])
+            #expect(Set(mine.compactMap { $0["id"] as? String }).contains(id))
+            #expect(mine.allSatisfy { $0["customer_id"] as? String == ada.id.uuidString.lowercased() }, "a customer lists only their own orders")
+
+            // Bad requests, each a 400 problem naming the field.
+            let invalid: [(String, String, [String: String], String?, String)] = [
+                ("GET", "/api/v1/orders?status=shipped", [:], nil, "status"),
+                ("GET", "/api/v1/orders?limit=abc", [:], nil, "limit"),
+                ("GET", "/api/v1/orders?cursor=not-ours", [:], nil, "cursor"),
+                ("POST", "/api/v1/orders", [:], body, "Idempotency-Key"),
+                ("POST", "/api/v1/orders", ["Idempotency-Key": UUID().uuidString], #"{"items":[{"product_id":"\#(Self.mug)","quantity":0}]}"#, "items[0].quantity"),
+                ("POST", "/api/v1/orders", ["Idempotency-Key": UUID().uuidString], #"{"items":[{"product_id":"mug","quantity":1}]}"#, "items[0].product_id"),
+                ("POST", "/api/v1/orders", ["Idempotency-Key": UUID().uuidString],
+                 #"{"items":[{"product_id":"\#(Self.mug)","quantity":1},{"product_id":"\#(Self.mug)","quantity":1}]}"#, "items[1].product_id"),
+                ("POST", "/api/v1/orders", ["Idempotency-Key": UUID().uuidString], #"{"items":"all"}"#, "items"),
+            ]
+            for (method, path, headers, json, field) in invalid {
+                let bad = try await orders.request(method, path, headers: ada.bearer.merging(headers) { $1 }, json: json)
+                #expect(bad.status == 400, "\(path) \(json ?? ""): \(bad.text)")
+                #expect(bad.header("Content-Type") == "application/problem+json")
+                let fields = (try? bad.json()["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []
+                #expect(fields.contains(field), "\(path) \(json ?? ""): \(bad.text)")
+            }
+            // An unknown product is 422 naming the line; a malformed query 400, never a 500.
+            let unknown = try await orders.request("POST", "/api/v1/orders", headers: ada.bearer.merging(["Idempotency-Key": UUID().uuidString]) { $1 },
+                                                   json: #"{"items":[{"product_id":"\#(UUID().uuidString)","quantity":1}]}"#)
+            #expect(unknown.status == 422, "\(unknown.text)")
+            #expect((try unknown.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == "items[0].product_id")
+            #expect(try await orders.request("GET", "/api/v1/orders?foo", headers: ada.bearer).status == 400)
+
+            // Authentication: none, or a forged token, is 401 on every customer operation.
+            for (method, path) in [("GET", "/api/v1/orders"), ("GET", "/api/v1/orders/\(id)"), ("POST", "/api/v1/orders/\(id)/cancel"), ("GET", "/api/v1/orders/\(id)/saga")] {
+                let anonymous = try await orders.request(method, path)
+                #expect(anonymous.status == 401, "\(method) \(path): \(anonymous.text)")
+                let forged = try await orders.request(method, path, headers: ["Authorization": "Bearer not.a.token"])
+                #expect(forged.status == 401, "\(method) \(path): \(forged.text)")
+            }
+
+            // `Accept` is not negotiated (the generated code would check it after the order was
+            // stored): the JSON answer comes back.
+            let html = try await orders.request("GET", "/api/v1/orders/\(id)", headers: ada.bearer.merging(["Accept": "text/html"]) { $1 })
+            #expect(html.status == 200, "\(html.text)")
+
+            // Cancelling someone else's order is 404, one that is not approved yet (or any more) 409.
+            #expect(try await orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: bob.bearer).status == 404)
+            try await Poll.until("Ada's order left pending") {
+                let now = try await orders.request("GET", "/api/v1/orders/\(id)", headers: ada.bearer)
+                return (try? now.json()["status"] as? String).flatMap { $0 } != "pending"
+            }
+            let cancel = try await orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: ada.bearer)
+            let status = try await orders.request("GET", "/api/v1/orders/\(id)", headers: ada.bearer).json()["status"] as? String
+            if status == "rejected" {
+                #expect(cancel.status == 409, "\(cancel.text)")
+                #expect(try cancel.json()["type"] as? String == "/problems/not-cancellable")
+            } else {
+                #expect(cancel.status == 202, "\(cancel.text)")
+                #expect(try cancel.json()["status"] as? String == "cancelling")
+                let twice = try await orders.request("POST", "/api/v1/orders/\(id)/cancel", headers: ada.bearer)
+                #expect(twice.status == 409, "\(twice.text)")
+            }
+
+            _ = try await orders.terminate()
+            try await core.stop()
+        }
+    }
+}
