@@ -31,9 +31,9 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "orders", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["orders"], logger: logger
     ) { router, parts in
-        try OrdersAPI(client: parts.database.client, orders: orderStore, orchestrator: orchestrator(parts), authenticator: authenticator, logger: logger)
+        try OrdersAPI(client: parts.database.client, orders: orderStore, orchestrator: orchestrator(parts), logger: logger)
             .registerHandlers(on: router, configuration: ContractServer.configuration,
-                              middlewares: ContractServer.middlewares(prechecks: OrdersAPI.prechecks))
+                              middlewares: ContractServer.middlewares(prechecks: OrdersAPI.prechecks, gate: authenticator.gate(OrdersAPI.access)))
     }
     let orchestrator = orchestrator(parts)
     var handlers = MessageHandlers()

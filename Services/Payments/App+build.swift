@@ -27,9 +27,9 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "payments", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["payments"], logger: logger
     ) { router, parts in
-        try WalletAPI(client: parts.database.client, ledger: ledger, authenticator: authenticator, faults: faults, logger: logger)
+        try WalletAPI(client: parts.database.client, ledger: ledger, faults: faults, logger: logger)
             .registerHandlers(on: router, configuration: ContractServer.configuration,
-                              middlewares: ContractServer.middlewares(prechecks: WalletAPI.prechecks))
+                              middlewares: ContractServer.middlewares(prechecks: WalletAPI.prechecks, gate: authenticator.gate(WalletAPI.access)))
     }
     var handlers = MessageHandlers()
     handlers.register(WalletOpener(ledger: ledger, currency: payments.currency, startingBalanceMinor: payments.startingBalanceMinor))

@@ -33,10 +33,11 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         try UsersAPI(
             users: UserStore(parts, logger: logger),
             refreshTokens: RefreshTokenStore(client: parts.database.client, lifetime: users.refreshTokenLifetime, logger: logger),
-            issuer: issuer, authenticator: Authenticator(verifier: verifier, revocations: revocations, logger: logger),
+            issuer: issuer,
             revocations: revocations, hasher: hasher, jwks: JSONWebKeySet(users.signingKeys.map(\.publicKey)), decoyHash: decoyHash
         )
-        .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares())
+        .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares(
+            gate: Authenticator(verifier: verifier, revocations: revocations, logger: logger).gate(UsersAPI.access)))
     }
     let store = UserStore(parts, logger: logger)
     var handlers = MessageHandlers()

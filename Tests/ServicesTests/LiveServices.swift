@@ -47,6 +47,16 @@ struct UsersAndPayments {
         try await process.waitForLog("kafka partitions assigned")
     }
 
+    /// Starts `service` (orders, notifications) verifying users' tokens, with `extra` settings,
+    /// and waits until it is ready.
+    func startVerifying(_ service: String, extra: [String: String] = [:]) async throws -> ServiceProcess {
+        let process = try ServiceProcess(service, environment: try StackEnvironment.serviceEnvironment(
+            service, jwksURL: "http://127.0.0.1:\(users.port)/.well-known/jwks.json"
+        ).merging(["LOG_LEVEL": "info"].merging(extra) { $1 }) { $1 })
+        try await Self.waitReady(process)
+        return process
+    }
+
     func stop() async throws {
         _ = try await payments.terminate()
         _ = try await users.terminate()

@@ -11,10 +11,7 @@ extension LiveServices {
         @Test("list, mark read, and every error as a problem the contract documents")
         func listAndMarkRead() async throws {
             let core = try await UsersAndPayments.start()
-            let jwks = "http://127.0.0.1:\(core.users.port)/.well-known/jwks.json"
-            let notifications = try ServiceProcess("notifications", environment: try StackEnvironment.serviceEnvironment("notifications", jwksURL: jwks)
-                .merging(["LOG_LEVEL": "info"]) { $1 })
-            try await UsersAndPayments.waitReady(notifications)
+            let notifications = try await core.startVerifying("notifications")
             let ada = try await core.newCustomer("Ada")
             let bob = try await core.newCustomer("Bob")
 
@@ -51,7 +48,7 @@ extension LiveServices {
                 #expect(errors.first?["field"] as? String == field, "\(query): \(bad.text)")
             }
 
-            // Authentication happens in the handler, from the request the middleware bound.
+            // Authentication happens in the operation's gate, before the request is read.
             let anonymous = try await notifications.request("GET", "/api/v1/notifications")
             #expect(anonymous.status == 401)
             #expect(anonymous.header("Content-Type") == "application/problem+json")

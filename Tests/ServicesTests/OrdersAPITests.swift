@@ -9,15 +9,11 @@ extension LiveServices {
     @Suite("Orders API (generated stubs)")
     struct OrdersAPITests {
         static let mug = "0193a000-0000-7000-8000-000000000003"
-        static let kettle = "0193a000-0000-7000-8000-000000000005"
 
         @Test("catalogue, placing with an idempotency key, reading, and every error as a problem naming its field")
         func placeAndRead() async throws {
             let core = try await UsersAndPayments.start()
-            let jwks = "http://127.0.0.1:\(core.users.port)/.well-known/jwks.json"
-            let orders = try ServiceProcess("orders", environment: try StackEnvironment.serviceEnvironment("orders", jwksURL: jwks)
-                .merging(["LOG_LEVEL": "info"]) { $1 })
-            try await UsersAndPayments.waitReady(orders)
+            let orders = try await core.startVerifying("orders")
             let ada = try await core.newCustomer("Ada")
             let bob = try await core.newCustomer("Bob")
 
@@ -118,6 +114,17 @@ extension LiveServices {
                 let forged = try await orders.request(method, path, headers: ["Authorization": "Bearer not.a.token"])
                 #expect(forged.status == 401, "\(method) \(path): \(forged.text)")
             }
+
+            // The gate decides before the request is read: no token is 401 even when the key and
+            // body are bad too, and a customer on an admin operation is 403 whatever the body.
+            let anonymousBad = try await orders.request("POST", "/api/v1/orders", json: #"{"items":"all"}"#)
+            #expect(anonymousBad.status == 401, "\(anonymousBad.text)")
+            #expect(anonymousBad.header("Content-Type") == "application/problem+json")
+            let notAdmin = try await core.payments.request("PUT", "/api/v1/payments/faults", headers: ada.bearer, json: #"{"decline_rate":"lots"}"#)
+            #expect(notAdmin.status == 403, "\(notAdmin.text)")
+            let adminToken = try await core.adminToken()
+            let adminBad = try await core.payments.request("PUT", "/api/v1/payments/faults", headers: ["Authorization": "Bearer \(adminToken)"], json: #"{"decline_rate":"lots"}"#)
+            #expect(adminBad.status == 400, "an admin gets as far as the body: \(adminBad.text)")
 
             // `Accept` is not negotiated (the generated code would check it after the order was
             // stored): the JSON answer comes back.

@@ -16,10 +16,7 @@ extension LiveServices {
             #expect(try await fleet.walletBalance(of: customer) == 10_000)
             // A second notifications instance serves the stream; whichever instance consumes
             // the event, Redis pub/sub brings it here.
-            let second = try ServiceProcess("notifications", environment: try StackEnvironment.serviceEnvironment(
-                "notifications", jwksURL: "http://127.0.0.1:\(fleet.users.port)/.well-known/jwks.json"
-            ).merging(["LOG_LEVEL": "info", "NOTIFICATIONS_HEARTBEAT_MS": "1000"]) { $1 })
-            try await UsersAndPayments.waitReady(second)
+            let second = try await fleet.core.startVerifying("notifications", extra: ["NOTIFICATIONS_HEARTBEAT_MS": "1000"])
             // The live stream goes through the gateway (which relays it as it arrives).
             let stream = EventStreamReader(url: URL(string: "http://127.0.0.1:\(fleet.gateway.port)/api/v1/notifications/stream")!,
                                            bearer: customer.accessToken)

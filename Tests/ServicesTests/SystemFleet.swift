@@ -28,13 +28,8 @@ struct SystemFleet {
     /// Starts the four services; `orders` gets short saga timeouts so tests can watch retries.
     static func start(orders extra: [String: String] = [:]) async throws -> SystemFleet {
         let core = try await UsersAndPayments.start(payments: ["PAYMENTS_STARTING_BALANCE_MINOR": "10000", "PAYMENTS_ORDER_LIMIT_MINOR": "50000"])
-        let jwks = "http://127.0.0.1:\(core.users.port)/.well-known/jwks.json"
-        let orders = try ServiceProcess("orders", environment: try StackEnvironment.serviceEnvironment("orders", jwksURL: jwks)
-            .merging(["LOG_LEVEL": "info", "SAGA_STEP_TIMEOUT_MS": "5000", "SAGA_STEP_ATTEMPTS": "3"].merging(extra) { $1 }) { $1 })
-        try await UsersAndPayments.waitReady(orders)
-        let notifications = try ServiceProcess("notifications", environment: try StackEnvironment.serviceEnvironment("notifications", jwksURL: jwks)
-            .merging(["LOG_LEVEL": "info", "NOTIFICATIONS_HEARTBEAT_MS": "1000"]) { $1 })
-        try await UsersAndPayments.waitReady(notifications)
+        let orders = try await core.startVerifying("orders", extra: ["SAGA_STEP_TIMEOUT_MS": "5000", "SAGA_STEP_ATTEMPTS": "3"].merging(extra) { $1 })
+        let notifications = try await core.startVerifying("notifications", extra: ["NOTIFICATIONS_HEARTBEAT_MS": "1000"])
         // Payments restarts during some tests (on a new port): the gateway finds it on a fixed
         // one, so restartPayments keeps that port.
         let gateway = try await GatewayProcess.start(

@@ -13,12 +13,11 @@ struct NotificationsAPI: APIProtocol {
     let client: PostgresClient
     let store: NotificationStore
     let redis: RedisClient
-    let authenticator: Authenticator
     let heartbeat: Duration
     let logger: Logger
 
     func listNotifications(_ input: Operations.listNotifications.Input) async throws -> Operations.listNotifications.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         let page = try PageRequest.parse(limit: input.query.limit, cursor: input.query.cursor)
         let before = try page.position { Int64($0) }
         let rows = try await store.list(userID: identity.userID, beforeSequence: before, limit: page.limit + 1, on: client)
@@ -29,7 +28,7 @@ struct NotificationsAPI: APIProtocol {
     }
 
     func markNotificationRead(_ input: Operations.markNotificationRead.Input) async throws -> Operations.markNotificationRead.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         let id = try UUID.pathParameter(input.path.id, name: "id")
         guard try await store.markRead(id, userID: identity.userID, on: client) else {
             throw ProblemDetails(status: .notFound, type: "/problems/not-found", title: "Not found", detail: "No such notification.")
@@ -41,7 +40,7 @@ struct NotificationsAPI: APIProtocol {
     /// then live notifications (from Redis pub/sub, so any instance's commits reach any
     /// instance's streams); see ``NotificationStream``.
     func streamNotifications(_ input: Operations.streamNotifications.Input) async throws -> Operations.streamNotifications.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         let lastSeen = input.headers.Last_hyphen_Event_hyphen_ID.flatMap { Int64($0) } ?? input.query.last_event_id.flatMap { Int64($0) }
         // Subscribe before reading the backlog, so nothing committed in between is missed.
         let subscription = redis.subscribe([NotificationFanOut.channel(for: identity.userID)])

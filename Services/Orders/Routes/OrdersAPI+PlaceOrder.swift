@@ -1,3 +1,4 @@
+import Auth
 import Contracts
 import Crypto
 import Foundation
@@ -13,7 +14,7 @@ extension OrdersAPI {
     /// The fingerprint is taken over the decoded body, so spacing and key order do not make a
     /// body "different".
     func placeOrder(_ input: Operations.placeOrder.Input) async throws -> Operations.placeOrder.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         // The header as sent: the generated `Input` holds it percent-decoded ("50%off" → "").
         let key = try IdempotencyKey.require(in: CurrentRequest.headerFields)
         guard case .json(let generated) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }

@@ -13,17 +13,21 @@ import ServiceKit
 struct WalletAPI: APIProtocol {
     let client: PostgresClient
     let ledger: Ledger
-    let authenticator: Authenticator
     let faults: FaultInjector
     let logger: Logger
 
     static let maximumDepositMinor: Int64 = 100_000_000
 
+    /// Who may call each operation (``OperationAccess``); the gate verifies before the request is read.
+    static let access: [String: OperationAccess] = [
+        "getWallet": .authenticated, "createDeposit": .authenticated, "getPaymentFaults": .admin, "replacePaymentFaults": .admin,
+    ]
+
     /// The checks the generated code cannot express (see ``RequestPrecheck``).
     static let prechecks: [String: [RequestPrecheck]] = ["getWallet": [.page], "createDeposit": [.idempotencyKey]]
 
     func getWallet(_ input: Operations.getWallet.Input) async throws -> Operations.getWallet.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         let page = try PageRequest.parse(limit: input.query.limit, cursor: input.query.cursor)
         let after = try page.position { Int64($0) }
         let body = try await client.withConnection { connection in
@@ -54,7 +58,7 @@ struct WalletAPI: APIProtocol {
     /// different body 422, and while the first is still running 409. The body's fingerprint is
     /// taken over its decoded form, so spacing and key order do not make a body "different".
     func createDeposit(_ input: Operations.createDeposit.Input) async throws -> Operations.createDeposit.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         // The header as sent: the generated `Input` holds it percent-decoded ("50%off" → "").
         let key = try IdempotencyKey.require(in: CurrentRequest.headerFields)
         guard case .json(let request) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
@@ -95,13 +99,11 @@ struct WalletAPI: APIProtocol {
     }
 
     func getPaymentFaults(_ input: Operations.getPaymentFaults.Input) async throws -> Operations.getPaymentFaults.Output {
-        _ = try await authenticator.admin(of: CurrentRequest.headerFields)
-        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(faults.current))))
+                return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(faults.current))))
     }
 
     func replacePaymentFaults(_ input: Operations.replacePaymentFaults.Input) async throws -> Operations.replacePaymentFaults.Output {
-        _ = try await authenticator.admin(of: CurrentRequest.headerFields)
-        guard case .json(let update) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
+                guard case .json(let update) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
         let new: FaultSettings = try ContractServer.bridge(request: update)
         guard new.violations.isEmpty else { throw ProblemDetails.validation(new.violations) }
         faults.replace(with: new)

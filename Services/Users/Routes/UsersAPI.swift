@@ -8,10 +8,15 @@ import ServiceKit
 /// implementation of the `APIProtocol` generated from the `users` tag of the contract
 /// (`openapi-generator-config.yaml`).
 struct UsersAPI: APIProtocol {
+    /// Who may call each operation (``OperationAccess``); the gate verifies before the request is read.
+    static let access: [String: OperationAccess] = [
+        "registerUser": .anonymous, "createTokens": .anonymous, "refreshTokens": .anonymous, "getJwks": .anonymous,
+        "getCurrentUser": .authenticated, "getUser": .authenticated, "logout": .authenticated, "suspendUser": .admin,
+    ]
+
     let users: UserStore
     let refreshTokens: RefreshTokenStore
     let issuer: TokenIssuer
-    let authenticator: Authenticator
     let revocations: any RevocationList
     let hasher: PasswordHasher
     let jwks: JSONWebKeySet
@@ -63,7 +68,7 @@ struct UsersAPI: APIProtocol {
     /// Revokes the access token (in Redis until it expires) and, when given, the refresh
     /// token's family.
     func logout(_ input: Operations.logout.Input) async throws -> Operations.logout.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         if case .json(let body) = input.body {
             try await refreshTokens.revokeFamily(of: body.refresh_token, userID: identity.userID)
         }
@@ -77,13 +82,13 @@ struct UsersAPI: APIProtocol {
     }
 
     func getCurrentUser(_ input: Operations.getCurrentUser.Input) async throws -> Operations.getCurrentUser.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         guard let user = try await users.find(identity.userID) else { throw Self.notFound }
         return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: requestID), body: .json(try ContractServer.bridge(UserResource(user)))))
     }
 
     func getUser(_ input: Operations.getUser.Input) async throws -> Operations.getUser.Output {
-        let identity = try await authenticator.identity(of: CurrentRequest.headerFields)
+        let identity = try Identity.caller()
         let id = try UUID.pathParameter(input.path.id, name: "id")
         guard identity.userID == id || identity.isAdmin else {
             throw ProblemDetails(status: .forbidden, type: "/problems/forbidden", title: "Forbidden", detail: "You may only read your own account.")
@@ -93,8 +98,7 @@ struct UsersAPI: APIProtocol {
     }
 
     func suspendUser(_ input: Operations.suspendUser.Input) async throws -> Operations.suspendUser.Output {
-        _ = try await authenticator.admin(of: CurrentRequest.headerFields)
-        let id = try UUID.pathParameter(input.path.id, name: "id")
+                let id = try UUID.pathParameter(input.path.id, name: "id")
         var reason: String?
         if case .json(let body) = input.body { reason = body.reason }
         guard let user = try await users.suspend(id, reason: reason) else { throw Self.notFound }

@@ -6,7 +6,8 @@ public import OpenAPIRuntime
 ///
 /// ```swift
 /// try handler.registerHandlers(on: router, configuration: ContractServer.configuration,
-///                              middlewares: ContractServer.middlewares(prechecks: ["listThings": [.page]]))
+///                              middlewares: ContractServer.middlewares(prechecks: ["listThings": [.page]],
+///                                                                      gate: authenticator.gate(["listThings": .customer])))
 /// ```
 public enum ContractServer {
     /// ``JSONBody``'s conventions: dates with fractional seconds, sorted keys, unescaped slashes,
@@ -14,9 +15,10 @@ public enum ContractServer {
     public static let configuration = Configuration(
         dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
 
-    /// ``OperationMiddleware`` with the ``RequestPrecheck``s of each operation id.
-    public static func middlewares(prechecks: [String: [RequestPrecheck]] = [:]) -> [any ServerMiddleware] {
-        [OperationMiddleware(prechecks: prechecks)]
+    /// ``OperationMiddleware`` with the ``OperationGate`` and the ``RequestPrecheck``s of each
+    /// operation id.
+    public static func middlewares(prechecks: [String: [RequestPrecheck]] = [:], gate: OperationGate = .open) -> [any ServerMiddleware] {
+        [OperationMiddleware(prechecks: prechecks, gate: gate)]
     }
 
     /// `value` (a domain type) as the generated type `T` of the same JSON shape: encoded with

@@ -9,6 +9,10 @@ public enum CurrentRequest {
     /// The request's header fields; empty outside an operation.
     @TaskLocal public static var headerFields: HTTPFields = [:]
 
+    /// The caller the operation's ``OperationGate`` admitted (the Auth module's `Identity`), or
+    /// nil for an anonymous one; nil outside an operation.
+    @TaskLocal public static var caller: (any Sendable)?
+
     /// The request id (``RequestIDMiddleware`` writes it into the request before any handler
     /// runs); empty outside an operation.
     public static var requestID: String { headerFields[RequestIDMiddleware.headerName] ?? "" }
