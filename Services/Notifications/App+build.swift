@@ -28,7 +28,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         try NotificationsAPI(client: parts.database.client, store: store, redis: redis,
                              heartbeat: .milliseconds(heartbeat), logger: logger)
             .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares(
-                prechecks: ["listNotifications": [.page]], gate: authenticator.gate([:])))  // every operation needs a token
+                prechecks: NotificationsAPI.prechecks, gate: authenticator.gate(NotificationsAPI.access)))
     }
     var handlers = MessageHandlers()
     NotificationHandlers(store: store, fanOut: NotificationFanOut(redis: redis, logger: logger)).register(in: &handlers)

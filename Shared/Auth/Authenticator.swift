@@ -5,8 +5,9 @@ public import ServiceKit
 
 /// Turns a request's bearer token into an ``Identity``, or refuses it.
 ///
-/// Routes call ``identity(of:)`` (or ``admin(of:)``) first; the failures are
-/// ``AuthFailure``s, which answer as 401 problems. When a ``RevocationList`` is given, a
+/// Services admit each generated operation through ``gate(_:)`` (``OperationAccess``), which calls
+/// ``identity(of:)`` or ``admin(of:)`` before the request is read; the failures are
+/// ``AuthFailure``s, which answer as 401 problems (403 for a missing role). When a ``RevocationList`` is given, a
 /// revoked token is refused; if the list cannot be read (Redis down) the request passes and
 /// `auth_revocation_check_failures_total` counts it, since access tokens are short-lived.
 public struct Authenticator: Sendable {
@@ -20,11 +21,6 @@ public struct Authenticator: Sendable {
         self.verifier = verifier
         self.revocations = revocations
         self.logger = logger
-    }
-
-    /// The identity the request's bearer token speaks for.
-    public func identity(of request: Request) async throws(AuthFailure) -> Identity {
-        try await identity(of: request.headers)
     }
 
     /// The identity the bearer token in `headerFields` speaks for (generated handlers pass
@@ -62,19 +58,20 @@ public struct Authenticator: Sendable {
         return identity
     }
 
-    /// The identity, which must hold the `admin` role (403 problem otherwise).
-    public func admin(of request: Request) async throws -> Identity {
-        try await admin(of: request.headers)
-    }
-
     /// The identity of the bearer token in `headerFields`, which must hold the `admin` role.
     public func admin(of headerFields: HTTPFields) async throws -> Identity {
         let identity = try await identity(of: headerFields)
         guard identity.isAdmin else {
-            throw ProblemDetails(status: .forbidden, type: "/problems/forbidden", title: "Forbidden", detail: "This operation needs the admin role.")
+            throw Self.adminRequired
         }
         return identity
     }
 }
 
 extension AuthFailure: ProblemConvertible {}
+
+extension Authenticator {
+    /// The 403 for a caller without the `admin` role.
+    static let adminRequired = ProblemDetails(
+        status: .forbidden, type: "/problems/forbidden", title: "Forbidden", detail: "This operation needs the admin role.")
+}

@@ -13,8 +13,11 @@ public enum OperationAccess: Sendable {
 extension Authenticator {
     /// An ``OperationGate`` that admits each operation by `access[operationID]`, verifying the
     /// bearer token before the request is read, and binds the verified ``Identity`` for the
-    /// handler (``Identity/caller()``). An operation missing from `access` needs a token: a
-    /// forgotten entry fails closed.
+    /// handler (``Identity/caller()``). An operation missing from `access` needs a token, so a
+    /// forgotten entry never opens an operation to anonymous callers; admin-only handlers also
+    /// call ``Identity/admin()`` themselves, so a lost `.admin` entry does not open them to
+    /// customers. Key the table with the generated ids (`Operations.getWallet.id`) so a typo does
+    /// not compile.
     public func gate(_ access: [String: OperationAccess]) -> OperationGate {
         OperationGate { operationID, headerFields in
             switch access[operationID] ?? .authenticated {
@@ -31,6 +34,14 @@ extension Identity {
     /// it; 401 when the operation admitted an anonymous caller.
     public static func caller() throws(AuthFailure) -> Identity {
         guard let identity = CurrentRequest.caller as? Identity else { throw .missingToken }
+        return identity
+    }
+
+    /// The caller, who must hold the `admin` role (403 otherwise): the admin-only handlers'
+    /// own check, beside their `.admin` gate entry.
+    public static func admin() throws -> Identity {
+        let identity = try caller()
+        guard identity.isAdmin else { throw Authenticator.adminRequired }
         return identity
     }
 }

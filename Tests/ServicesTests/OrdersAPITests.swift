@@ -25,7 +25,9 @@ extension LiveServices {
             #expect(products.count == 2)
             let cursor = try #require(try first.json()["next_cursor"] as? String)
             let second = try await orders.request("GET", "/api/v1/products?limit=2&cursor=\(cursor)")
+            #expect(second.status == 200, "\(second.text)")
             let next = try #require(try second.json()["data"] as? [[String: Any]])
+            #expect(!next.isEmpty, "the seeded catalogue has more than two products")
             #expect(Set(next.compactMap { $0["sku"] as? String }).isDisjoint(with: products.compactMap { $0["sku"] as? String }))
 
             // Placing: 202, a `Location` exactly as written (the generated serializer would
@@ -80,6 +82,11 @@ extension LiveServices {
             let mine = try #require(try listed.json()["data"] as? [[String: Any]])
             #expect(Set(mine.compactMap { $0["id"] as? String }).contains(id))
             #expect(mine.allSatisfy { $0["customer_id"] as? String == ada.id.uuidString.lowercased() }, "a customer lists only their own orders")
+            let admin = ["Authorization": "Bearer \(try await core.adminToken())"]
+            #expect(try await orders.request("GET", "/api/v1/orders/\(id)", headers: admin).status == 200, "admins see every order")
+            let everyone = try await orders.request("GET", "/api/v1/orders?limit=100", headers: admin)
+            #expect(Set(((try everyone.json()["data"] as? [[String: Any]]) ?? []).compactMap { $0["customer_id"] as? String })
+                .isSuperset(of: [ada.id.uuidString.lowercased(), bob.id.uuidString.lowercased()]), "admins list every customer's orders")
 
             // Bad requests, each a 400 problem naming the field.
             let invalid: [(String, String, [String: String], String?, String)] = [
@@ -122,8 +129,7 @@ extension LiveServices {
             #expect(anonymousBad.header("Content-Type") == "application/problem+json")
             let notAdmin = try await core.payments.request("PUT", "/api/v1/payments/faults", headers: ada.bearer, json: #"{"decline_rate":"lots"}"#)
             #expect(notAdmin.status == 403, "\(notAdmin.text)")
-            let adminToken = try await core.adminToken()
-            let adminBad = try await core.payments.request("PUT", "/api/v1/payments/faults", headers: ["Authorization": "Bearer \(adminToken)"], json: #"{"decline_rate":"lots"}"#)
+            let adminBad = try await core.payments.request("PUT", "/api/v1/payments/faults", headers: admin, json: #"{"decline_rate":"lots"}"#)
             #expect(adminBad.status == 400, "an admin gets as far as the body: \(adminBad.text)")
 
             // `Accept` is not negotiated (the generated code would check it after the order was

@@ -16,6 +16,15 @@ struct NotificationsAPI: APIProtocol {
     let heartbeat: Duration
     let logger: Logger
 
+    /// Who may call each operation (``OperationAccess``): every one needs a token.
+    static let access: [String: OperationAccess] = [
+        Operations.listNotifications.id: .authenticated, Operations.markNotificationRead.id: .authenticated,
+        Operations.streamNotifications.id: .authenticated,
+    ]
+
+    /// The checks the generated code cannot express (see ``RequestPrecheck``).
+    static let prechecks: [String: [RequestPrecheck]] = [Operations.listNotifications.id: [.page]]
+
     func listNotifications(_ input: Operations.listNotifications.Input) async throws -> Operations.listNotifications.Output {
         let identity = try Identity.caller()
         let page = try PageRequest.parse(limit: input.query.limit, cursor: input.query.cursor)

@@ -18,13 +18,13 @@ struct OrdersAPI: APIProtocol {
 
     /// Who may call each operation (``OperationAccess``); the gate verifies before the request is read.
     static let access: [String: OperationAccess] = [
-        "listProducts": .anonymous, "listOrders": .authenticated, "placeOrder": .authenticated,
-        "getOrder": .authenticated, "cancelOrder": .authenticated, "getOrderSaga": .authenticated,
+        Operations.listProducts.id: .anonymous, Operations.listOrders.id: .authenticated, Operations.placeOrder.id: .authenticated,
+        Operations.getOrder.id: .authenticated, Operations.cancelOrder.id: .authenticated, Operations.getOrderSaga.id: .authenticated,
     ]
 
     /// The checks the generated code cannot express (see ``RequestPrecheck``).
     static let prechecks: [String: [RequestPrecheck]] = [
-        "listProducts": [.page], "listOrders": [.page, .orderStatus], "placeOrder": [.idempotencyKey],
+        Operations.listProducts.id: [.page], Operations.listOrders.id: [.page, .orderStatus], Operations.placeOrder.id: [.idempotencyKey],
     ]
 
     func listProducts(_ input: Operations.listProducts.Input) async throws -> Operations.listProducts.Output {

@@ -20,11 +20,12 @@ struct WalletAPI: APIProtocol {
 
     /// Who may call each operation (``OperationAccess``); the gate verifies before the request is read.
     static let access: [String: OperationAccess] = [
-        "getWallet": .authenticated, "createDeposit": .authenticated, "getPaymentFaults": .admin, "replacePaymentFaults": .admin,
+        Operations.getWallet.id: .authenticated, Operations.createDeposit.id: .authenticated,
+        Operations.getPaymentFaults.id: .admin, Operations.replacePaymentFaults.id: .admin,
     ]
 
     /// The checks the generated code cannot express (see ``RequestPrecheck``).
-    static let prechecks: [String: [RequestPrecheck]] = ["getWallet": [.page], "createDeposit": [.idempotencyKey]]
+    static let prechecks: [String: [RequestPrecheck]] = [Operations.getWallet.id: [.page], Operations.createDeposit.id: [.idempotencyKey]]
 
     func getWallet(_ input: Operations.getWallet.Input) async throws -> Operations.getWallet.Output {
         let identity = try Identity.caller()
@@ -99,11 +100,13 @@ struct WalletAPI: APIProtocol {
     }
 
     func getPaymentFaults(_ input: Operations.getPaymentFaults.Input) async throws -> Operations.getPaymentFaults.Output {
-                return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(faults.current))))
+        _ = try Identity.admin()
+        return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(faults.current))))
     }
 
     func replacePaymentFaults(_ input: Operations.replacePaymentFaults.Input) async throws -> Operations.replacePaymentFaults.Output {
-                guard case .json(let update) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
+        _ = try Identity.admin()
+        guard case .json(let update) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
         let new: FaultSettings = try ContractServer.bridge(request: update)
         guard new.violations.isEmpty else { throw ProblemDetails.validation(new.violations) }
         faults.replace(with: new)

@@ -10,8 +10,10 @@ import ServiceKit
 struct UsersAPI: APIProtocol {
     /// Who may call each operation (``OperationAccess``); the gate verifies before the request is read.
     static let access: [String: OperationAccess] = [
-        "registerUser": .anonymous, "createTokens": .anonymous, "refreshTokens": .anonymous, "getJwks": .anonymous,
-        "getCurrentUser": .authenticated, "getUser": .authenticated, "logout": .authenticated, "suspendUser": .admin,
+        Operations.registerUser.id: .anonymous, Operations.createTokens.id: .anonymous,
+        Operations.refreshTokens.id: .anonymous, Operations.getJwks.id: .anonymous,
+        Operations.getCurrentUser.id: .authenticated, Operations.getUser.id: .authenticated,
+        Operations.logout.id: .authenticated, Operations.suspendUser.id: .admin,
     ]
 
     let users: UserStore
@@ -98,7 +100,8 @@ struct UsersAPI: APIProtocol {
     }
 
     func suspendUser(_ input: Operations.suspendUser.Input) async throws -> Operations.suspendUser.Output {
-                let id = try UUID.pathParameter(input.path.id, name: "id")
+        _ = try Identity.admin()
+        let id = try UUID.pathParameter(input.path.id, name: "id")
         var reason: String?
         if case .json(let body) = input.body { reason = body.reason }
         guard let user = try await users.suspend(id, reason: reason) else { throw Self.notFound }

@@ -8,11 +8,6 @@ public import PostgresNIO
 /// concurrent duplicate fail fast. Where the key and its response are stored is up to the
 /// service (payments keeps a table of responses, orders a column on the order).
 public enum IdempotencyKey {
-    /// The key of `request`: 1 to 255 printable ASCII characters; a 400 problem otherwise.
-    public static func require(in request: Request) throws -> String {
-        try require(in: request.headers)
-    }
-
     /// The key in `headerFields`: 1 to 255 printable ASCII characters; a 400 problem otherwise.
     public static func require(in headerFields: HTTPFields) throws -> String {
         guard let key = headerFields[.idempotencyKey], (1...255).contains(key.count),

@@ -7,7 +7,7 @@ public import OpenAPIRuntime
 /// ```swift
 /// try handler.registerHandlers(on: router, configuration: ContractServer.configuration,
 ///                              middlewares: ContractServer.middlewares(prechecks: ["listThings": [.page]],
-///                                                                      gate: authenticator.gate(["listThings": .customer])))
+///                                                                      gate: authenticator.gate([Operations.listThings.id: .authenticated])))
 /// ```
 public enum ContractServer {
     /// ``JSONBody``'s conventions: dates with fractional seconds, sorted keys, unescaped slashes,
@@ -16,8 +16,9 @@ public enum ContractServer {
         dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
 
     /// ``OperationMiddleware`` with the ``OperationGate`` and the ``RequestPrecheck``s of each
-    /// operation id.
-    public static func middlewares(prechecks: [String: [RequestPrecheck]] = [:], gate: OperationGate = .open) -> [any ServerMiddleware] {
+    /// operation id. The gate is required, so no service can forget one (``OperationGate/open``
+    /// says so explicitly).
+    public static func middlewares(prechecks: [String: [RequestPrecheck]] = [:], gate: OperationGate) -> [any ServerMiddleware] {
         [OperationMiddleware(prechecks: prechecks, gate: gate)]
     }
 

@@ -22,7 +22,7 @@ public struct OperationMiddleware: ServerMiddleware {
     private let gate: OperationGate
 
     /// Runs `gate`, then `prechecks[operationID]`, for each operation.
-    public init(prechecks: [String: [RequestPrecheck]], gate: OperationGate = .open) {
+    public init(prechecks: [String: [RequestPrecheck]], gate: OperationGate) {
         self.prechecks = prechecks
         self.gate = gate
     }
