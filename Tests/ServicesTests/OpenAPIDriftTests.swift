@@ -31,31 +31,52 @@ struct OpenAPIDriftTests {
     }
 
     /// `METHOD /path` of every operation in `openapi.yaml`, by tag.
+    static func operationsByTag() throws -> [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
+        for operation in try documentOperations() {
+            for tag in operation.tags { result[tag, default: []].insert(operation.route) }
+        }
+        return result
+    }
+
+    /// One operation of the document, as the line scanner below reads it.
+    struct DocumentOperation: Sendable {
+        let method: String
+        let path: String
+        var tags: [String] = []
+        /// `security: []`: callable without a token.
+        var isPublic = false
+        var route: String { "\(method) \(path)" }
+    }
+
+    /// Every operation in `openapi.yaml`.
     ///
     /// A line scanner, not a YAML parser: it relies on the document's block style (paths at two
-    /// spaces, methods at four, `tags: [name]` at six), which the validator in `make fuzz` and
-    /// the gateway's `/openapi.yaml` test keep honest; a reformatted document fails the count
-    /// check above rather than passing silently.
-    static func operationsByTag() throws -> [String: Set<String>] {
+    /// spaces, methods at four, `tags: [name]` and `security: []` at six), which the validator in
+    /// `make fuzz` and the gateway's `/openapi.yaml` test keep honest; a reformatted document
+    /// fails the count checks of the tests rather than passing silently.
+    static func documentOperations() throws -> [DocumentOperation] {
         let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
         let text = try String(contentsOfFile: root + "/Shared/Contracts/OpenAPI/openapi.yaml", encoding: .utf8)
         let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options"]
-        var result: [String: Set<String>] = [:]
-        var inPaths = false, path: String?, method: String?
+        var operations: [DocumentOperation] = []
+        var inPaths = false, path: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             if !line.hasPrefix(" "), !line.hasPrefix("#"), !line.isEmpty { inPaths = line == "paths:"; continue }
             guard inPaths else { continue }
             if line.hasPrefix("  /"), !line.hasPrefix("   "), line.hasSuffix(":") {
                 path = String(line.dropFirst(2).dropLast())
-                method = nil
-            } else if line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":"), methods.contains(String(line.dropFirst(4).dropLast())) {
-                method = String(line.dropFirst(4).dropLast())
-            } else if line.hasPrefix("      tags: ["), let path, let method {
-                let tags = line.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                for tag in tags { result[tag, default: []].insert("\(method.uppercased()) \(path)") }
+            } else if line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":"), let path {
+                let method = String(line.dropFirst(4).dropLast())
+                if methods.contains(method) { operations.append(DocumentOperation(method: method.uppercased(), path: path)) }
+            } else if line.hasPrefix("      tags: ["), !operations.isEmpty {
+                operations[operations.count - 1].tags = line.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }
+                    .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            } else if line == "      security: []", !operations.isEmpty {
+                operations[operations.count - 1].isPublic = true
             }
         }
-        return result
+        return operations
     }
 
     /// The routes `service` registers, from `<service> --print-routes`.
