@@ -36,7 +36,7 @@ struct GatewayRoutes: Sendable {
             throw ProblemDetails(status: .notFound, detail: "No API operation lives at this path.")
         }
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
-            throw Self.tooLarge(maxBodyBytes)
+            throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
         }
         let admitted: GatewayAdmission.Admitted
         do {
@@ -49,7 +49,7 @@ struct GatewayRoutes: Sendable {
         do {
             body = try await request.collectBody(upTo: maxBodyBytes)
         } catch {
-            throw Self.tooLarge(maxBodyBytes)
+            throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
         }
         let headers = upstreamHeaders(for: request, identity: admitted.identity, context: context)
         do {
@@ -81,11 +81,6 @@ struct GatewayRoutes: Sendable {
             headers[.tracestate] = nil
         }
         return headers
-    }
-
-    static func tooLarge(_ limit: Int) -> ProblemDetails {
-        ProblemDetails(status: .contentTooLarge, type: "/problems/body-too-large", title: "Request body too large",
-                       detail: "Request bodies may be at most \(limit) bytes.")
     }
 
     /// A problem answered by the gateway itself, with extra headers (which a thrown problem

@@ -69,11 +69,11 @@ struct WalletAPI: APIProtocol {
             throw ProblemDetails.validation([.init(field: "amount.amount_minor", message: "must be from 1 to \(Self.maximumDepositMinor)")])
         }
         let fingerprint = Data(SHA256.hash(data: try JSONBody.encoder.encode(DepositRequest(amount: amount))))
-        let (receipt, replayed) = try await client.withTransaction(logger: logger) { connection -> (Data, Bool) in
+        let (receipt, replayed) = try await client.withTransaction(logger: logger) { connection -> (DepositReceipt, Bool) in
             try await IdempotencyKey.lock(key, scope: "deposit", owner: identity.userID, on: connection, logger: logger)
             if let stored = try await IdempotencyRecords.stored(key, userID: identity.userID, on: connection, logger: logger) {
                 guard stored.fingerprint == fingerprint else { throw IdempotencyKey.reusedWithDifferentBody }
-                return (stored.body, true)
+                return (try JSONBody.decode(DepositReceipt.self, from: stored.body), true)
             }
             guard let wallet = try await ledger.wallet(of: identity.userID, locking: true, on: connection) else {
                 throw ProblemDetails(status: .notFound, type: "/problems/no-wallet", title: "No wallet", detail: "You have no wallet yet.")
@@ -90,13 +90,13 @@ struct WalletAPI: APIProtocol {
                 transactionID: transaction.uuidString.lowercased(), amount: amount,
                 balance: Money(amountMinor: wallet.balanceMinor + amount.amountMinor, currency: wallet.currency)
             )
-            let encoded = try JSONBody.encoder.encode(receipt)
-            try await IdempotencyRecords.store(key, userID: identity.userID, fingerprint: fingerprint, status: 201, body: encoded, on: connection, logger: logger)
-            return (encoded, false)
+            try await IdempotencyRecords.store(key, userID: identity.userID, fingerprint: fingerprint, status: 201,
+                                               body: try JSONBody.encoder.encode(receipt), on: connection, logger: logger)
+            return (receipt, false)
         }
         let headers = Operations.createDeposit.Output.Created.Headers(
             X_hyphen_Request_hyphen_ID: CurrentRequest.requestID, Idempotent_hyphen_Replayed: replayed ? ._true : nil)
-        return .created(.init(headers: headers, body: .json(try ContractServer.bridge(JSONBody.decode(DepositReceipt.self, from: receipt)))))
+        return .created(.init(headers: headers, body: .json(try ContractServer.bridge(receipt))))
     }
 
     func getPaymentFaults(_ input: Operations.getPaymentFaults.Input) async throws -> Operations.getPaymentFaults.Output {

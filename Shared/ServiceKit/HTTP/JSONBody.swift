@@ -1,5 +1,4 @@
 public import Foundation
-public import Hummingbird
 
 /// JSON request and response bodies with the conventions every OrderFlow API shares:
 /// snake_case keys (from each type's `CodingKeys`), ISO 8601 dates, and a 400 validation
@@ -8,19 +7,6 @@ public enum JSONBody {
     /// The largest request body read (1 MiB); larger ones answer 413.
     public static let maximumRequestBytes = 1 << 20
 
-    /// Decodes the request body as `type`.
-    public static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maximumRequestBytes)
-        } catch {
-            throw ProblemDetails(status: .contentTooLarge, type: "/problems/body-too-large", title: "Body too large",
-                                 detail: "The request body is larger than \(maximumRequestBytes) bytes.")
-        }
-        return try decode(type, from: Data(buffer: buffer))
-    }
-
     /// Decodes `data` as `type`, mapping decoding errors to a validation problem.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
@@ -28,13 +14,6 @@ public enum JSONBody {
         } catch let error as DecodingError {
             throw ProblemDetails.validation([fieldError(error)], detail: "The request body is not valid JSON of the expected shape.")
         }
-    }
-
-    /// A JSON response.
-    public static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
     }
 
     /// The decoder request bodies use.

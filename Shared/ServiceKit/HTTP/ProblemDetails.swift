@@ -59,6 +59,12 @@ public struct ProblemDetails: Error, Sendable, Equatable, Codable {
         ProblemDetails(status: .badRequest, type: "/problems/validation", title: "Invalid request", detail: detail, errors: errors)
     }
 
+    /// The 413 for a request body larger than `limit` bytes (services and the gateway alike).
+    public static func bodyTooLarge(limit: Int) -> ProblemDetails {
+        ProblemDetails(status: .contentTooLarge, type: "/problems/body-too-large", title: "Request body too large",
+                       detail: "Request bodies may be at most \(limit) bytes.")
+    }
+
     /// The response this problem becomes.
     public func response() -> Response {
         let encoder = JSONEncoder()

@@ -56,8 +56,7 @@ public struct OperationMiddleware: ServerMiddleware {
         var bytes: [UInt8] = []
         for try await chunk in body {
             guard bytes.count + chunk.count <= JSONBody.maximumRequestBytes else {
-                throw ProblemDetails(status: .contentTooLarge, type: "/problems/body-too-large", title: "Body too large",
-                                     detail: "The request body is larger than \(JSONBody.maximumRequestBytes) bytes.")
+                throw ProblemDetails.bodyTooLarge(limit: JSONBody.maximumRequestBytes)
             }
             bytes.append(contentsOf: chunk)
         }
