@@ -129,9 +129,16 @@ extension LiveServices {
                     "unbalanced ledger transactions": try await AdminDatabase.scalar("""
                         SELECT count(*) FROM (SELECT transaction_id FROM payments.ledger_entries GROUP BY transaction_id HAVING sum(amount_minor) <> 0) t
                         """, on: client),
-                    "accounts whose balance is not the sum of their entries": try await AdminDatabase.scalar("""
-                        SELECT count(*) FROM payments.accounts a
-                        WHERE a.balance_minor <> coalesce((SELECT sum(e.amount_minor) FROM payments.ledger_entries e WHERE e.account_id = a.id), 0)
+                    "wallets whose balance is not the sum of their entries": try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM payments.accounts a WHERE a.kind = 'wallet' AND (a.balance_minor IS NULL
+                           OR a.balance_minor <> coalesce((SELECT sum(e.amount_minor) FROM payments.ledger_entries e WHERE e.account_id = a.id), 0))
+                        """, on: client),
+                    // Their balance is the sum of their entries (a stored one would be a hot row).
+                    "system accounts with a stored balance": try await AdminDatabase.scalar(
+                        "SELECT count(*) FROM payments.accounts WHERE kind <> 'wallet' AND balance_minor IS NOT NULL", on: client),
+                    "merchant balance not what the test's payments hold": try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM payments.account_balances b WHERE b.kind = 'merchant' AND b.balance_minor <> coalesce(
+                            (SELECT sum(p.amount_minor) FROM payments.payments p WHERE p.status = 'authorized' AND p.currency = b.currency), 0)
                         """, on: client),
                     "negative wallets": try await AdminDatabase.scalar(
                         "SELECT count(*) FROM payments.accounts WHERE kind = 'wallet' AND balance_minor < 0", on: client),

@@ -131,8 +131,8 @@ enum SagaInvariants {
                     SELECT count(*) FROM (SELECT transaction_id FROM payments.ledger_entries GROUP BY transaction_id HAVING sum(amount_minor) <> 0) t
                     """, on: client),
                 "wallets whose balance is not the sum of their entries, or negative": try await AdminDatabase.scalar("""
-                    SELECT count(*) FROM payments.accounts a WHERE (a.kind = 'wallet' AND a.balance_minor < 0)
-                       OR a.balance_minor <> coalesce((SELECT sum(e.amount_minor) FROM payments.ledger_entries e WHERE e.account_id = a.id), 0)
+                    SELECT count(*) FROM payments.accounts a WHERE a.kind = 'wallet' AND (a.balance_minor IS NULL OR a.balance_minor < 0
+                       OR a.balance_minor <> coalesce((SELECT sum(e.amount_minor) FROM payments.ledger_entries e WHERE e.account_id = a.id), 0))
                     """, on: client),
                 "approved orders not charged exactly once": try await AdminDatabase.scalar("""
                     SELECT count(*) FROM orders.orders o WHERE o.id = ANY(\(orderIDs)) AND o.status = 'approved' AND (

@@ -25,30 +25,45 @@ struct SagaOrchestrator: Sendable {
         }
     }
 
-    /// Creates a saga for the order and starts it, inside the caller's transaction.
+    /// Creates a saga for the order and starts it, inside the caller's transaction. The instance
+    /// is written once, after its first transition (which may run local steps and send the first
+    /// command): no insert-then-lock-then-update for a row no one else can see yet.
     @discardableResult
     func start(_ kind: SagaKind, data: OrderSagaData, on connection: PostgresConnection) async throws -> UUID {
-        let id = UUID.v7()
-        try await sagas.insert(id: id, kind: kind, data: data, on: connection)
+        let instance = SagaStore.Instance(id: UUID.v7(), kind: kind, state: .initial, data: data, version: 0)
+        let advanced = try await advance(instance, by: .start, on: connection)
+        try await sagas.insert(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection)
         Counter(label: "sagas_started_total", dimensions: [("saga", kind.rawValue)]).increment()
-        try await apply(.start, to: id, on: connection)
-        return id
+        return instance.id
     }
 
     /// Applies `input` to saga `id` (locked for the transaction); false when no such saga exists.
     @discardableResult
     func apply(_ input: SagaInput, to id: UUID, on connection: PostgresConnection) async throws -> Bool {
-        guard var instance = try await sagas.lock(id, on: connection) else { return false }
+        guard let instance = try await sagas.lock(id, on: connection) else { return false }
+        let advanced = try await advance(instance, by: input, on: connection)
+        try await sagas.save(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection)
+        return true
+    }
+
+    /// What one input did to an instance: its new state, deadline and timeline rows.
+    struct Advanced {
+        var state: SagaState
+        var deadline: SagaStore.DeadlineUpdate
+        var timeline: [SagaTimelineEntry]
+    }
+
+    /// Runs the pure transitions for `input` and their effects — commands to the outbox, local
+    /// steps at once (their outcomes fed straight back), the order settled at the end.
+    private func advance(_ instance: SagaStore.Instance, by input: SagaInput, on connection: PostgresConnection) async throws -> Advanced {
         let machine = SagaStateMachine(definition: definition(instance.kind))
         var pending: [SagaInput] = [input]
-        var timeline: [SagaTimelineEntry] = []
-        var state = instance.state
-        var deadline: SagaStore.DeadlineUpdate = .keep
+        var advanced = Advanced(state: instance.state, deadline: .keep, timeline: [])
         while !pending.isEmpty {
-            let transition = machine.transition(state, pending.removeFirst()) { UUID.v7() }
-            state = transition.state
-            timeline += transition.timeline
-            if !transition.effects.isEmpty { deadline = .set(nil) }  // an ignored input keeps the current wait
+            let transition = machine.transition(advanced.state, pending.removeFirst()) { UUID.v7() }
+            advanced.state = transition.state
+            advanced.timeline += transition.timeline
+            if !transition.effects.isEmpty { advanced.deadline = .set(nil) }  // an ignored input keeps the current wait
             for effect in transition.effects {
                 switch effect {
                 case .execute(let execution):
@@ -58,16 +73,14 @@ struct SagaOrchestrator: Sendable {
                         pending.append(.outcome(commandID: execution.commandID, outcome))
                     case .command:
                         try await send(execution, instance: instance, on: connection)
-                        deadline = .set(Date().addingTimeInterval(Double(execution.timeout.components.seconds) + Double(execution.timeout.components.attoseconds) / 1e18))
+                        advanced.deadline = .set(Date().addingTimeInterval(Double(execution.timeout.components.seconds) + Double(execution.timeout.components.attoseconds) / 1e18))
                     }
                 case .finished(let outcome):
                     try await finish(instance, outcome: outcome, on: connection)
                 }
             }
         }
-        try await sagas.save(instance, state: state, deadline: deadline, timeline: timeline, on: connection)
-        instance.state = state
-        return true
+        return advanced
     }
 
     /// Sends a step's command; a retry re-publishes the same message (same `ce_id`).

@@ -20,11 +20,16 @@ struct SagaStore: Sendable {
     struct ConcurrentModification: Error {}
     struct CorruptRow: Error {}
 
-    func insert(id: UUID, kind: SagaKind, data: OrderSagaData, on connection: PostgresConnection) async throws {
+    /// Writes a new instance with the state its first transition left it in, and that timeline.
+    func insert(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
+        let (finished, due) = Self.settle(state, deadline)
         try await connection.query("""
-            INSERT INTO orders.saga_instances (id, saga_type, order_id, state, phase, data)
-            VALUES (\(id), \(kind.rawValue), \(data.orderID), \(try Self.json(SagaState.initial))::jsonb, 'not_started', \(try Self.json(data))::jsonb)
+            INSERT INTO orders.saga_instances (id, saga_type, order_id, state, phase, data, deadline, version, finished_at)
+            VALUES (\(instance.id), \(instance.kind.rawValue), \(instance.data.orderID), \(try Self.json(state))::jsonb,
+                    \(Self.phaseName(state.phase)), \(try Self.json(instance.data))::jsonb, \(due), \(instance.version),
+                    CASE WHEN \(finished) THEN now() ELSE NULL END)
             """, logger: logger)
+        try await append(timeline, to: instance.id, on: connection)
     }
 
     /// The instance, locked until the transaction ends; nil when there is none.
@@ -50,11 +55,8 @@ struct SagaStore: Sendable {
 
     /// Writes the new state (checking the version read) and appends the timeline.
     func save(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
-        let finished = state.phase.isTerminal
-        let (keep, newDeadline): (Bool, Date?) = switch deadline {
-        case .keep: (true, nil)
-        case .set(let date): (false, finished ? nil : date)
-        }
+        let (finished, newDeadline) = Self.settle(state, deadline)
+        let keep = if case .keep = deadline { true } else { false }
         let rows = try await connection.query("""
             UPDATE orders.saga_instances
             SET state = \(try Self.json(state))::jsonb, phase = \(Self.phaseName(state.phase)),
@@ -65,11 +67,46 @@ struct SagaStore: Sendable {
         var updated = false
         for try await _ in rows { updated = true }
         guard updated else { throw ConcurrentModification() }
-        for entry in timeline {
-            try await connection.query("""
-                INSERT INTO orders.saga_steps (saga_id, kind, step, command_id, attempt, detail)
-                VALUES (\(instance.id), \(entry.kind.rawValue), \(entry.step), \(entry.commandID), \(entry.attempt), \(entry.detail))
-                """, logger: logger)
+        try await append(timeline, to: instance.id, on: connection)
+    }
+
+    /// Appends the timeline rows in one statement, in order (a transition writes up to ~6).
+    private func append(_ timeline: [SagaTimelineEntry], to sagaID: UUID, on connection: PostgresConnection) async throws {
+        guard !timeline.isEmpty else { return }
+        let rows = try Self.json(timeline.map(TimelineRow.init))
+        try await connection.query("""
+            INSERT INTO orders.saga_steps (saga_id, kind, step, command_id, attempt, detail)
+            SELECT \(sagaID), row.kind, row.step, row.command_id, row.attempt, row.detail
+            FROM ROWS FROM (jsonb_to_recordset(\(rows)::jsonb) AS (kind text, step text, command_id uuid, attempt integer, detail text))
+                WITH ORDINALITY AS row(kind, step, command_id, attempt, detail, position)
+            ORDER BY row.position
+            """, logger: logger)
+    }
+
+    /// A timeline entry as `jsonb_to_recordset` reads it (absent keys are NULL).
+    private struct TimelineRow: Encodable {
+        let kind: String
+        let step: String?
+        let command_id: UUID?
+        let attempt: Int?
+        let detail: String?
+
+        init(_ entry: SagaTimelineEntry) {
+            kind = entry.kind.rawValue
+            step = entry.step
+            command_id = entry.commandID
+            attempt = entry.attempt
+            detail = entry.detail
+        }
+    }
+
+    /// Whether `state` is terminal, and the deadline to store (none once terminal; `.keep` of a
+    /// row not yet written is none).
+    private static func settle(_ state: SagaState, _ deadline: DeadlineUpdate) -> (finished: Bool, deadline: Date?) {
+        let finished = state.phase.isTerminal
+        switch deadline {
+        case .keep: return (finished, nil)
+        case .set(let date): return (finished, finished ? nil : date)
         }
     }
 

@@ -21,13 +21,15 @@ struct StockStore: Sendable {
             stock[id] = available
         }
         guard lines.allSatisfy({ (stock[$0.productID] ?? 0) >= $0.quantity }) else { return false }
-        for line in lines {
-            try await connection.query("UPDATE orders.products SET stock = stock - \(line.quantity) WHERE id = \(line.productID)", logger: logger)
-            try await connection.query("""
-                INSERT INTO orders.stock_reservations (order_id, product_id, quantity) VALUES (\(orderID), \(line.productID), \(line.quantity))
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
+        // Decrement and record every line in one statement: the rows are locked until commit,
+        // so each round trip saved here shortens the wait of every other order for them.
+        try await connection.query("""
+            WITH line AS (SELECT * FROM unnest(\(lines.map(\.productID)), \(lines.map { Int64($0.quantity) })) AS l(product_id, quantity)),
+            taken AS (UPDATE orders.products p SET stock = p.stock - line.quantity FROM line WHERE p.id = line.product_id)
+            INSERT INTO orders.stock_reservations (order_id, product_id, quantity)
+            SELECT \(orderID), line.product_id, line.quantity FROM line
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
         return true
     }
 

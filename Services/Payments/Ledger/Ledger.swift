@@ -39,7 +39,7 @@ struct Ledger: Sendable {
         let id = UUID()
         var created = false
         for try await _ in try await connection.query("""
-            INSERT INTO payments.accounts (id, kind, user_id, currency) VALUES (\(id), 'wallet', \(userID), \(currency))
+            INSERT INTO payments.accounts (id, kind, user_id, currency, balance_minor) VALUES (\(id), 'wallet', \(userID), \(currency), 0)
             ON CONFLICT (user_id) DO NOTHING RETURNING 1
             """, logger: logger) { created = true }
         guard created else { return false }
@@ -50,35 +50,44 @@ struct Ledger: Sendable {
         return true
     }
 
-    /// The system account of `kind` in `currency`, created on first use.
+    /// The system account of `kind` in `currency`, created on first use. Read first: after the
+    /// first use this is one indexed read, and no insert attempt has to check the unique index
+    /// against concurrent transactions.
     func systemAccount(_ kind: SystemAccount, currency: String, on connection: PostgresConnection) async throws -> UUID {
+        if let id = try await existingSystemAccount(kind, currency: currency, on: connection) { return id }
         try await connection.query("""
             INSERT INTO payments.accounts (id, kind, currency) VALUES (\(UUID()), \(kind.rawValue), \(currency))
             ON CONFLICT (kind, currency) WHERE kind <> 'wallet' DO NOTHING
             """, logger: logger)
+        guard let id = try await existingSystemAccount(kind, currency: currency, on: connection) else { throw MissingSystemAccount() }
+        return id
+    }
+
+    private func existingSystemAccount(_ kind: SystemAccount, currency: String, on connection: PostgresConnection) async throws -> UUID? {
         for try await id in try await connection.query("""
             SELECT id FROM payments.accounts WHERE kind = \(kind.rawValue) AND currency = \(currency)
             """, logger: logger).decode(UUID.self) {
             return id
         }
-        throw MissingSystemAccount()
+        return nil
     }
 
     struct MissingSystemAccount: Error {}
 
-    /// Writes `posting`; the database checks again that it balances (at commit) and that no
-    /// wallet goes negative.
+    /// Writes `posting` in one statement (the transaction row and its legs, in order); the
+    /// database checks again that it balances (at commit) and that no wallet goes negative.
     @discardableResult
     func post(_ posting: LedgerPosting, on connection: PostgresConnection) async throws -> UUID {
         let id = UUID()
         try await connection.query("""
-            INSERT INTO payments.ledger_transactions (id, kind, reference) VALUES (\(id), \(posting.kind.rawValue), \(posting.reference))
+            WITH posted AS (
+                INSERT INTO payments.ledger_transactions (id, kind, reference) VALUES (\(id), \(posting.kind.rawValue), \(posting.reference))
+                RETURNING id)
+            INSERT INTO payments.ledger_entries (transaction_id, account_id, amount_minor)
+            SELECT posted.id, leg.account, leg.amount
+            FROM posted, unnest(\(posting.legs.map(\.account)), \(posting.legs.map(\.amountMinor))) WITH ORDINALITY AS leg(account, amount, position)
+            ORDER BY leg.position
             """, logger: logger)
-        for leg in posting.legs {
-            try await connection.query("""
-                INSERT INTO payments.ledger_entries (transaction_id, account_id, amount_minor) VALUES (\(id), \(leg.account), \(leg.amountMinor))
-                """, logger: logger)
-        }
         return id
     }
 }
