@@ -308,6 +308,7 @@ let package = Package(
             dependencies: [
                 "Gateway", "Auth", "ServiceKit",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/GatewayTests",
             swiftSettings: strictSettings

@@ -36,7 +36,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     }
     var app = ServiceApplication.orderFlowService(
         common, database: nil, checks: [RedisPingCheck(settings: redisSettings)] + upstreamChecks, logger: logger,
-        edge: GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins)
+        edge: GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins, eventLoopAffinity: gateway.eventLoopAffinity)
     ) { router in
         DocsRoutes.add(to: router)
         routes.add(to: router)

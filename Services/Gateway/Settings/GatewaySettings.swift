@@ -13,6 +13,7 @@ import ServiceKit
 /// | `GATEWAY_MAX_BODY_BYTES` | 1048576 | larger request bodies get 413 |
 /// | `GATEWAY_CORS_ORIGINS` | empty (CORS off) | comma-separated origins, or `*` |
 /// | `GATEWAY_VERIFIED_TOKEN_CACHE_SIZE` | 10000 | verified tokens kept until they expire |
+/// | `GATEWAY_EVENT_LOOP_AFFINITY` | `on` | run each request on its connection's event loop (``EventLoopExecutor``; `off` to compare) |
 /// Plus the per-upstream knobs of ``UpstreamPolicy``.
 struct GatewaySettings: Sendable {
     var upstreams: [UpstreamName: URL]
@@ -23,6 +24,7 @@ struct GatewaySettings: Sendable {
     var maxBodyBytes: Int
     var corsOrigins: [String]
     var verifiedTokenCacheSize: Int
+    var eventLoopAffinity: Bool
     var policy: UpstreamPolicy
 
     static let authKey = SettingKey("gateway.auth", expecting: "on or off")
@@ -34,6 +36,7 @@ struct GatewaySettings: Sendable {
     static let maxBodyKey = SettingKey("gateway.max.body.bytes", expecting: "a byte count, 1-1073741824")
     static let corsKey = SettingKey("gateway.cors.origins", expecting: "comma-separated origins such as https://app.example, or *")
     static let tokenCacheKey = SettingKey("gateway.verified.token.cache.size", expecting: "an entry count, 0-10000000")
+    static let affinityKey = SettingKey("gateway.event.loop.affinity", expecting: "on or off")
 
     static func upstreamKey(_ upstream: UpstreamName) -> SettingKey {
         SettingKey("gateway.\(upstream.rawValue).url", expecting: "the \(upstream.rawValue) service's base URL, for example http://127.0.0.1:8081")
@@ -61,6 +64,7 @@ struct GatewaySettings: Sendable {
                 return origins.allSatisfy { $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") } ? origins : nil
             } ?? [],
             verifiedTokenCacheSize: try settings.count(tokenCacheKey, in: 0...10_000_000) ?? 10_000,
+            eventLoopAffinity: try settings.switch(affinityKey, default: true),
             policy: try UpstreamPolicy.read(from: settings)
         )
     }

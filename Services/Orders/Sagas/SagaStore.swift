@@ -7,7 +7,7 @@ import Sagas
 struct SagaStore: Sendable {
     let logger: Logger
 
-    /// A loaded, locked instance.
+    /// An instance: loaded and locked for the transaction, or new and not yet written.
     struct Instance: Sendable {
         let id: UUID
         let kind: SagaKind

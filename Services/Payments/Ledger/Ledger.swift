@@ -56,7 +56,7 @@ struct Ledger: Sendable {
     func systemAccount(_ kind: SystemAccount, currency: String, on connection: PostgresConnection) async throws -> UUID {
         if let id = try await existingSystemAccount(kind, currency: currency, on: connection) { return id }
         try await connection.query("""
-            INSERT INTO payments.accounts (id, kind, currency) VALUES (\(UUID()), \(kind.rawValue), \(currency))
+            INSERT INTO payments.accounts (id, kind, currency, balance_minor) VALUES (\(UUID()), \(kind.rawValue), \(currency), NULL)
             ON CONFLICT (kind, currency) WHERE kind <> 'wallet' DO NOTHING
             """, logger: logger)
         guard let id = try await existingSystemAccount(kind, currency: currency, on: connection) else { throw MissingSystemAccount() }

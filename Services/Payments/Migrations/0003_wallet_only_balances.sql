@@ -7,10 +7,10 @@
 -- A wallet's balance is what the wallet_never_negative check guards, so wallets keep theirs;
 -- a system account's balance is the sum of its entries (see payments.account_balances), and
 -- its row is no longer written after it is created.
+-- The default stays 0, so a wallet opened by a binary from before this migration (which names
+-- no balance) still passes the CHECK below; system accounts are created with an explicit NULL.
 ALTER TABLE payments.accounts ALTER COLUMN balance_minor DROP NOT NULL;
-ALTER TABLE payments.accounts ALTER COLUMN balance_minor DROP DEFAULT;
 UPDATE payments.accounts SET balance_minor = NULL WHERE kind <> 'wallet';
-UPDATE payments.accounts SET balance_minor = 0 WHERE kind = 'wallet' AND balance_minor IS NULL;
 ALTER TABLE payments.accounts ADD CONSTRAINT balance_kept_for_wallets_only
     CHECK ((kind = 'wallet') = (balance_minor IS NOT NULL));
 
