@@ -13,7 +13,7 @@ import ServiceKit
 /// | `GATEWAY_MAX_BODY_BYTES` | 1048576 | larger request bodies get 413 |
 /// | `GATEWAY_CORS_ORIGINS` | empty (CORS off) | comma-separated origins, or `*` |
 /// | `GATEWAY_VERIFIED_TOKEN_CACHE_SIZE` | 10000 | verified tokens kept until they expire |
-/// | `GATEWAY_EVENT_LOOP_AFFINITY` | `on` | run each request on its connection's event loop (``EventLoopExecutor``; `off` to compare) |
+/// | `GATEWAY_EVENT_LOOP_AFFINITY` | `off` | `on` runs each request on its connection's event loop (``EventLoopExecutor``; an experiment, see ADR 0008) |
 /// Plus the per-upstream knobs of ``UpstreamPolicy``.
 struct GatewaySettings: Sendable {
     var upstreams: [UpstreamName: URL]
@@ -64,7 +64,7 @@ struct GatewaySettings: Sendable {
                 return origins.allSatisfy { $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") } ? origins : nil
             } ?? [],
             verifiedTokenCacheSize: try settings.count(tokenCacheKey, in: 0...10_000_000) ?? 10_000,
-            eventLoopAffinity: try settings.switch(affinityKey, default: true),
+            eventLoopAffinity: try settings.switch(affinityKey, default: false),
             policy: try UpstreamPolicy.read(from: settings)
         )
     }
