@@ -16,26 +16,16 @@ ROUNDS="${AB_ROUNDS:-6}"; SECONDS_PER_RUN="${AB_SECONDS:-8}"; CONNECTIONS="${AB_
 command -v wrk >/dev/null 2>&1 || die "wrk is missing: make bench-gateway installs it (or apt-get install wrk)"
 HERE="$ORDERFLOW_ROOT/deploy/loadtest"
 
-export LOG_LEVEL=warning JWT_ACCESS_TTL_SECONDS=3600 GATEWAY_AUTH=on GATEWAY_RATE_LIMIT=on
-export RATE_LIMIT_READ_BURST=1000000000 RATE_LIMIT_READ_PER_SECOND=1000000000
-export RATE_LIMIT_WRITE_BURST=1000000000 RATE_LIMIT_WRITE_PER_SECOND=1000000000
+source "$HERE/gateway-variant.sh"
+gateway_bench_environment
 export GATEWAY_EVENT_LOOP_AFFINITY=on
 throwaway_extra_cleanup() { stop_pidfile "gateway (affinity off)" "$STACK_DIR/pids/gateway-off.pid"; }
 throwaway_system ab-gateway-affinity release
-
-# The second gateway: the first one's exact environment, affinity off, its own port.
-ON_PID="$(cat "$STACK_DIR/pids/gateway.pid")"
-environ=(); while IFS= read -r -d '' kv; do environ+=("$kv"); done <"/proc/$ON_PID/environ"
 OFF_PORT="$(free_port)"
-detach=""; command -v setsid >/dev/null 2>&1 && detach="setsid"
-$detach env -i "${environ[@]}" HTTP_PORT="$OFF_PORT" GATEWAY_EVENT_LOOP_AFFINITY=off \
-  "$BIN_DIR/gateway" >>"$STACK_DIR/logs/gateway-off.log" 2>&1 &
-echo $! >"$STACK_DIR/pids/gateway-off.pid"
-wait_until "gateway, affinity off (port $OFF_PORT)" 60 curl -fsS "http://127.0.0.1:$OFF_PORT/health/ready" \
-  || die "the second gateway did not become ready; see $STACK_DIR/logs/gateway-off.log"
+start_gateway_variant off "$OFF_PORT" GATEWAY_EVENT_LOOP_AFFINITY=off
 
 TOKEN="$(python3 "$HERE/customer.py" "$USERS_URL" --prefix ab)" || die "could not register the customer"
-declare -A PID=([on]="$ON_PID" [off]="$(cat "$STACK_DIR/pids/gateway-off.pid")")
+declare -A PID=([on]="$(cat "$STACK_DIR/pids/gateway.pid")" [off]="$(cat "$STACK_DIR/pids/gateway-off.pid")")
 declare -A URL=([on]="$GATEWAY_URL" [off]="http://127.0.0.1:$OFF_PORT")
 for side in on off; do
   curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "${URL[$side]}/api/v1/users/me" || die "gateway ($side) did not answer 200"

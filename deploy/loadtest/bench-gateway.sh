@@ -62,49 +62,14 @@ throwaway_extra_cleanup() {
   stop_pidfile nginx "$STACK_DIR/pids/nginx.pid"
   stop_pidfile "gateway (bare)" "$STACK_DIR/pids/gateway-bare.pid"
 }
-# services.sh passes this environment to every service, the gateway included.
-export LOG_LEVEL=warning JWT_ACCESS_TTL_SECONDS=3600
-export GATEWAY_AUTH=on GATEWAY_RATE_LIMIT=on
-export RATE_LIMIT_READ_BURST=1000000000 RATE_LIMIT_READ_PER_SECOND=1000000000
-export RATE_LIMIT_WRITE_BURST=1000000000 RATE_LIMIT_WRITE_PER_SECOND=1000000000
+source "$HERE/gateway-variant.sh"
+gateway_bench_environment
 throwaway_system bench-gateway release
 USERS_PORT="${USERS_URL##*:}"
 
-# gateway_env PORT — the gateway's environment as deploy/local/services.sh builds it (start_one
-# with service_env "gateway"), plus the upstream URLs; used when the first gateway's own environment
-# cannot be read from /proc. Keep it in step with services.sh.
-gateway_env() {
-  GW_ENV=(HTTP_HOST=127.0.0.1 HTTP_PORT="$1" LOG_LEVEL="${LOG_LEVEL:-info}"
-          KAFKA_BROKERS="$ORDERFLOW_KAFKA_BROKERS" REDIS_URL="$ORDERFLOW_REDIS_URL"
-          JWT_JWKS_URL="http://127.0.0.1:$USERS_PORT/.well-known/jwks.json"
-          KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}" KAFKA_MAX_POLL_INTERVAL_MS="${KAFKA_MAX_POLL_INTERVAL_MS:-10000}"
-          GATEWAY_USERS_URL="$USERS_URL" GATEWAY_ORDERS_URL="$ORDERS_URL"
-          GATEWAY_PAYMENTS_URL="$PAYMENTS_URL" GATEWAY_NOTIFICATIONS_URL="$NOTIFICATIONS_URL")
-}
-
-# (c): a second gateway with exactly the first one's environment (read from /proc on Linux; else
-# rebuilt by gateway_env), on its own port, with authentication and rate limiting off.
-start_bare_gateway() {
-  local port="$1" pid environ=() kv detach=""
-  command -v setsid >/dev/null 2>&1 && detach="setsid"  # own session, as services.sh does
-  pid="$(cat "$STACK_DIR/pids/gateway.pid")"
-  if [ -r "/proc/$pid/environ" ] && tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^HTTP_PORT='; then
-    while IFS= read -r -d '' kv; do environ+=("$kv"); done <"/proc/$pid/environ"
-    log "gateway (bare): the first gateway's environment (/proc/$pid/environ), auth and rate limit off"
-    $detach env -i "${environ[@]}" HTTP_PORT="$port" GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off \
-      "$BIN_DIR/gateway" >>"$STACK_DIR/logs/gateway-bare.log" 2>&1 &
-  else
-    gateway_env "$port"
-    log "gateway (bare): environment rebuilt as services.sh does, auth and rate limit off"
-    $detach env "${GW_ENV[@]}" GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off \
-      "$BIN_DIR/gateway" >>"$STACK_DIR/logs/gateway-bare.log" 2>&1 &
-  fi
-  echo $! >"$STACK_DIR/pids/gateway-bare.pid"
-  wait_until "gateway (bare, port $port)" 60 curl -fsS "http://127.0.0.1:$port/health/ready" \
-    || { tail -n 20 "$STACK_DIR/logs/gateway-bare.log" >&2; die "the second gateway did not become ready"; }
-}
+# (c): a second gateway, the first one's environment with authentication and rate limiting off.
 BARE_PORT="$(free_port)"
-start_bare_gateway "$BARE_PORT"
+start_gateway_variant bare "$BARE_PORT" GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off
 BARE_URL="http://127.0.0.1:$BARE_PORT"
 
 # (d): nginx in the foreground of a background job (daemon off), one worker, pooled upstream.
