@@ -19,7 +19,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     if !gateway.authEnabled { logger.warning("GATEWAY_AUTH=off: bearer tokens are not verified at the gateway (benchmarks only)") }
     if !gateway.rateLimitEnabled { logger.warning("GATEWAY_RATE_LIMIT=off: requests are not rate limited") }
 
-    let redis = RedisClient(configuration: RedisConfiguration(settings: redisSettings, poolSize: 8, commandTimeout: .milliseconds(500)), logger: logger)
+    let redis = RedisClient(configuration: RedisConfiguration(settings: redisSettings, commandTimeout: .milliseconds(500)), logger: logger)
     let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: upstreamClientConfiguration(gateway.policy))
     let proxy = UpstreamProxy(client: client, upstreams: gateway.upstreams, policy: gateway.policy, logger: logger)
     let admission = GatewayAdmission(

@@ -1,35 +1,41 @@
 public import Logging
-import NIOConcurrencyHelpers
-import Foundation
+import NIOCore
 import NIOPosix
 public import ServiceLifecycle
+import Synchronization
 
-/// A Redis client over hiredis: a small connection pool whose blocking I/O runs on the client's
-/// own threads, never on Swift's cooperative pool.
+/// A Redis client: one multiplexed connection per event loop of NIO's shared group, with
+/// hiredis's parser reading the replies.
 ///
-/// - Pipelining: ``pipeline(_:)`` writes every command, then reads every reply — one round trip.
+/// - Non-blocking: commands are written on the connection's event loop and their replies complete
+///   a promise there; a caller already running on that loop (the gateway, with event-loop affinity)
+///   never changes thread. Callers elsewhere use the loops in turn.
+/// - Pipelining: concurrent callers share a connection (Redis answers in order); ``pipeline(_:)``
+///   sends several commands as one write and gets every reply in one round trip.
 /// - Scripts: ``evalSHA(_:keys:arguments:)`` sends `EVALSHA` and, on `NOSCRIPT`, falls back to
 ///   `EVAL` once (which also caches the script for the next call).
 /// - Pub/sub: ``subscribe(_:)`` yields messages as an `AsyncSequence` over a dedicated connection.
-/// - Failures: a broken or timed-out connection is discarded. When a connection that sat idle in
-///   the pool turns out closed or reset before any reply (the server restarted meanwhile), the
-///   command is retried once on a fresh connection — the old server never ran it. Timeouts are
+/// - Failures: a broken or timed-out connection fails everything outstanding on it and closes; the
+///   next command connects anew. A command is retried once on a new connection only when the server
+///   cannot have run it: it went out on an idle connection that then turned out closed or reset
+///   before any reply (the server restarted meanwhile), or it never went out at all. Timeouts are
 ///   never retried: the server may have run the command.
 /// - As a ServiceLifecycle `Service`, it closes its connections on graceful shutdown.
 public final class RedisClient: Service, Sendable {
     private let configuration: RedisConfiguration
-    private let pool: ConnectionPool
-    private let threads: NIOThreadPool
+    private let slots: [RedisChannelSlot]
+    private let nextSlot = Atomic<Int>(0)
     private let logger: Logger
 
     /// Creates the client; connections are opened on first use.
     public init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.pool = ConnectionPool(configuration: configuration)
-        // hiredis writes with plain write(2): a server that went away must not kill the process.
+        // The blocking connections (pub/sub, readiness probe) write with plain write(2): a server
+        // that went away must not kill the process.
         signal(SIGPIPE, SIG_IGN)
-        self.threads = NIOThreadPool(numberOfThreads: max(configuration.poolSize, 1))
-        self.threads.start()
+        self.slots = MultiThreadedEventLoopGroup.singleton.makeIterator().map {
+            RedisChannelSlot(eventLoop: $0, configuration: configuration)
+        }
         self.logger = logger
     }
 
@@ -44,26 +50,18 @@ public final class RedisClient: Service, Sendable {
     /// Runs `commands` in one round trip; error replies are returned in place.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
-        let pool = self.pool
+        let slot = slotForCaller()
         do {
-            return try await threads.runIfActive {
-                let lease = try pool.checkOut()
-                do {
-                    let replies = try lease.connection.pipeline(commands)
-                    pool.checkIn(lease)
-                    return replies
-                } catch where lease.wasIdle && lease.connection.failedBeforeExecution {
-                    // The idle connection had gone stale (server restarted); once more, on a new one.
-                    let fresh = try pool.connectFresh()
-                    let replies = try fresh.connection.pipeline(commands)
-                    pool.checkIn(fresh)
-                    return replies
-                }
+            return try await slot.send(commands)
+        } catch where error.neverExecuted {
+            // The server never ran it (see the type's documentation): once more, on a new connection.
+            do {
+                return try await slot.send(commands)
+            } catch {
+                throw error.error
             }
-        } catch let error as RedisError {
-            throw error
         } catch {
-            throw .closed
+            throw error.error
         }
     }
 
@@ -86,15 +84,24 @@ public final class RedisClient: Service, Sendable {
         RedisSubscription(configuration: configuration, channels: channels, logger: logger)
     }
 
-    /// Closes pooled connections and stops the client's threads.
+    /// Closes the connections; later commands fail with ``RedisError/closed``.
     public func close() async {
-        pool.close()
-        try? await threads.shutdownGracefully()
+        for slot in slots { slot.close() }
     }
 
     /// Runs until graceful shutdown, then closes.
     public func run() async throws {
         try? await gracefulShutdown()
         await close()
+    }
+
+    /// The connection on the caller's event loop when it runs on one; otherwise the loops in turn.
+    private func slotForCaller() -> RedisChannelSlot {
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop,
+           let slot = slots.first(where: { $0.eventLoop === current }) {
+            return slot
+        }
+        let turn = nextSlot.add(1, ordering: .relaxed).oldValue
+        return slots[turn % slots.count]
     }
 }

@@ -26,11 +26,11 @@ public struct RedisSubscription: AsyncSequence, Sendable {
         self.stream = stream
         self.ready = ready
         // The reading thread and a terminating consumer race: whoever comes second acts.
-        let connectionBox = NIOLockedValueBox<(lease: ConnectionPool.Lease?, terminated: Bool)>((nil, false))
+        let connectionBox = NIOLockedValueBox<(held: HeldConnection?, terminated: Bool)>((nil, false))
         continuation.onTermination = { _ in
             connectionBox.withLockedValue { box in
                 box.terminated = true
-                box.lease?.connection.interrupt()
+                box.held?.connection.interrupt()
             }
         }
         let thread = Thread {
@@ -38,7 +38,7 @@ public struct RedisSubscription: AsyncSequence, Sendable {
                 let s = configuration.settings
                 let connection = try RedisConnection(host: s.host, port: s.port, connectTimeout: configuration.connectTimeout, commandTimeout: .seconds(0))
                 let terminated = connectionBox.withLockedValue { box -> Bool in
-                    box.lease = ConnectionPool.Lease(connection: connection, wasIdle: false)
+                    box.held = HeldConnection(connection: connection)
                     return box.terminated
                 }
                 if terminated { throw RedisError.closed }
@@ -118,4 +118,11 @@ final class ReadySignal: Sendable {
             if let outcome { continuation.resume(with: outcome) }
         }
     }
+}
+
+/// The subscription's blocking connection, shared between its reading thread and a consumer that
+/// stops: `@unchecked Sendable` because the consumer only calls ``RedisConnection/interrupt()``
+/// (a `shutdown(2)` of the socket), which is safe while the reading thread is blocked on it.
+private struct HeldConnection: @unchecked Sendable {
+    let connection: RedisConnection
 }

@@ -35,6 +35,36 @@ struct RedisClientTests {
         await redis.close()
     }
 
+    @Test("concurrent callers share connections, and each gets its own replies")
+    func multiplexing() async throws {
+        let redis = try client()
+        let prefix = key("mux")
+        // Pipelines of different lengths interleave on the same connections; a reply handed to the
+        // wrong caller would show up as another caller's value or count.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for caller in 0..<400 {
+                group.addTask {
+                    let k = "\(prefix):\(caller)"
+                    let writes = (0...(caller % 5)).map { _ in RedisCommand("RPUSH", k, "\(caller)") }
+                    let counts = try await redis.pipeline(writes).map(\.integer)
+                    #expect(counts == (1...writes.count).map { Int64($0) })
+                    let stored = try await redis.execute(RedisCommand("LRANGE", k, "0", "-1"))
+                    #expect(stored.array?.map(\.text) == Array(repeating: "\(caller)", count: writes.count))
+                }
+            }
+            try await group.waitForAll()
+        }
+        await redis.close()
+    }
+
+    @Test("after close, commands fail with closed")
+    func closed() async throws {
+        let redis = try client()
+        #expect(try await redis.execute(RedisCommand("PING")) == .status("PONG"))
+        await redis.close()
+        await #expect(throws: RedisError.closed) { try await redis.execute(RedisCommand("PING")) }
+    }
+
     @Test("EVALSHA runs a script the server does not know yet, and leaves it cached")
     func evalSHA() async throws {
         let redis = try client()

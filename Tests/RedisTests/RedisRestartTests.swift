@@ -12,7 +12,7 @@ struct RedisRestartTests {
     func reconnects() async throws {
         try await PrivateStack.start("redis").use { stack in
             let settings = try #require(RedisSettings(url: try stack.value("ORDERFLOW_REDIS_URL")))
-            let redis = RedisClient(configuration: RedisConfiguration(settings: settings, poolSize: 2), logger: Logger(label: "redis-tests"))
+            let redis = RedisClient(configuration: RedisConfiguration(settings: settings), logger: Logger(label: "redis-tests"))
             #expect(try await redis.execute(RedisCommand("SET", "k", "before")) == .status("OK"))
 
             // Restart underneath the pooled (now idle) connection: no command in between.

@@ -18,7 +18,7 @@ struct RedisTimeoutTests {
             defer { kill(pid, SIGCONT) }
             let settings = try #require(RedisSettings(url: try stack.value("ORDERFLOW_REDIS_URL")))
             let redis = RedisClient(
-                configuration: RedisConfiguration(settings: settings, poolSize: 1, commandTimeout: .milliseconds(500)),
+                configuration: RedisConfiguration(settings: settings, commandTimeout: .milliseconds(500)),
                 logger: Logger(label: "redis-tests")
             )
             #expect(try await redis.execute(RedisCommand("PING")) == .status("PONG"))

@@ -1,0 +1,132 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Commands written to a Redis channel as one pipeline, and the promise their replies complete.
+struct RedisRequest: Sendable {
+    let commands: [RedisCommand]
+    let promise: EventLoopPromise<[RedisValue]>
+}
+
+/// Why a request on a Redis channel failed, and whether the server can have run it.
+struct RedisChannelFailure: Error, Sendable {
+    let error: RedisError
+    /// The request went out on a connection with nothing else in flight that had already served
+    /// requests, and the connection was found closed or reset before any of its replies: the
+    /// server that had accepted the connection is gone (it restarted), so it never ran the command,
+    /// and sending it once more on a new connection is safe. So is a request that reached a
+    /// connection after it had already failed (it was never written). Timeouts never qualify.
+    let neverExecuted: Bool
+}
+
+/// Multiplexes pipelines over one Redis connection: requests are written as they come, and since
+/// Redis answers in order, replies complete the oldest outstanding request first.
+///
+/// One timer per connection bounds the wait for the oldest request; when it fires late, every
+/// outstanding request fails and the connection closes (replies after a timeout could not be
+/// matched to their requests any more). Lives on its channel's event loop only.
+final class RedisChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = RedisRequest
+    typealias OutboundOut = ByteBuffer
+
+    private struct Outstanding {
+        let expected: Int
+        var replies: [RedisValue]
+        let promise: EventLoopPromise<[RedisValue]>
+        let deadline: NIODeadline
+        let sentWhileIdle: Bool
+    }
+
+    private let parser: RedisReplyParser
+    private let commandTimeout: TimeAmount
+    private var outstanding = CircularBuffer<Outstanding>()
+    private var timer: Scheduled<Void>?
+    private var servedAny = false
+    private var failure: RedisError?
+
+    init(parser: RedisReplyParser, commandTimeout: TimeAmount) {
+        self.parser = parser
+        self.commandTimeout = commandTimeout
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let failure {
+            // Never sent: the connection had already failed, so another one may carry it.
+            request.promise.fail(RedisChannelFailure(error: failure, neverExecuted: true))
+            promise?.fail(failure)
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: request.commands.reduce(0) { $0 + $1.encodedSizeEstimate })
+        for command in request.commands { command.write(into: &buffer) }
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(request.commands.count)
+        outstanding.append(Outstanding(
+            expected: request.commands.count, replies: replies, promise: request.promise,
+            deadline: .now() + commandTimeout, sentWhileIdle: outstanding.isEmpty && servedAny
+        ))
+        armTimer(context)
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        do throws(RedisError) {
+            try buffer.withUnsafeReadableBytes { bytes throws(RedisError) in try parser.feed(bytes) }
+            while let reply = try parser.next() {
+                guard !outstanding.isEmpty else { throw .connectionLost("a reply no request was waiting for") }
+                outstanding[outstanding.startIndex].replies.append(reply)
+                if outstanding[outstanding.startIndex].replies.count == outstanding[outstanding.startIndex].expected {
+                    let done = outstanding.removeFirst()
+                    servedAny = true
+                    done.promise.succeed(done.replies)
+                }
+            }
+        } catch {
+            fail(context, error, closedOrReset: false)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(context, .connectionLost("connection closed by the server"), closedOrReset: true)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let reset = (error as? IOError).map { $0.errnoCode == ECONNRESET || $0.errnoCode == EPIPE } ?? false
+        fail(context, .connectionLost("\(error)"), closedOrReset: reset)
+    }
+
+    /// Fails every outstanding request (and any written later) and closes the connection.
+    private func fail(_ context: ChannelHandlerContext, _ error: RedisError, closedOrReset: Bool) {
+        if failure == nil { failure = error }
+        timer?.cancel()
+        timer = nil
+        let failed = outstanding
+        outstanding.removeAll()
+        for request in failed {
+            let neverExecuted = closedOrReset && request.sentWhileIdle && request.replies.isEmpty
+            request.promise.fail(RedisChannelFailure(error: error, neverExecuted: neverExecuted))
+        }
+        if context.channel.isActive { context.close(promise: nil) }
+    }
+
+    /// Keeps one timer armed while requests are outstanding, set for the oldest one's deadline.
+    private func armTimer(_ context: ChannelHandlerContext) {
+        guard timer == nil, let oldest = outstanding.first else { return }
+        let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: oldest.deadline) {
+            let (handler, context) = loopBound.value
+            handler.timer = nil
+            guard let oldest = handler.outstanding.first else { return }
+            if oldest.deadline <= .now() {
+                handler.fail(context, .connectionLost("no reply within \(handler.commandTimeout.nanoseconds / 1_000_000) ms"), closedOrReset: false)
+            } else {
+                handler.armTimer(context)
+            }
+        }
+    }
+}
