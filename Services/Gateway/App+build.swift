@@ -20,7 +20,10 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     if !gateway.rateLimitEnabled { logger.warning("GATEWAY_RATE_LIMIT=off: requests are not rate limited") }
 
     let redis = RedisClient(configuration: RedisConfiguration(settings: redisSettings, commandTimeout: .milliseconds(500)), logger: logger)
-    let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: upstreamClientConfiguration(gateway.policy))
+    let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: upstreamClientConfiguration(gateway.policy, tracing: common.tracing.otlpEndpoint != nil)
+    )
     let proxy = UpstreamProxy(client: client, upstreams: gateway.upstreams, policy: gateway.policy, logger: logger)
     let admission = GatewayAdmission(
         verifier: verifier, cacheCapacity: gateway.verifiedTokenCacheSize,
@@ -47,8 +50,10 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
 
 /// Pooled keep-alive HTTP/1.1 to the upstreams; no redirects, no decompression (bodies pass
 /// through untouched), a connect timeout, and enough connections for the concurrency limit.
-func upstreamClientConfiguration(_ policy: UpstreamPolicy) -> HTTPClient.Configuration {
+/// Without `tracing` (no OTLP endpoint) the client starts no spans at all, not even no-op ones.
+func upstreamClientConfiguration(_ policy: UpstreamPolicy, tracing: Bool) -> HTTPClient.Configuration {
     var configuration = HTTPClient.Configuration()
+    if !tracing { configuration.tracing.tracer = nil }
     configuration.timeout = .init(connect: UpstreamProxy.timeAmount(policy.connectTimeout))
     configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: policy.concurrency)
     // A refused connection fails at once (the proxy retries on its own, within its deadline)

@@ -36,10 +36,24 @@ public struct Authenticator: Sendable {
     }
 
     /// The token of an `Authorization: Bearer <token>` field, or nil when there is none.
+    ///
+    /// The scheme matches case-insensitively; spaces and tabs around the token are dropped. Runs
+    /// on every authenticated request, so it scans UTF-8 bytes instead of using Foundation.
     public static func bearerToken(in headerFields: HTTPFields) -> String? {
-        guard let header = headerFields[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        guard let header = headerFields[.authorization] else { return nil }
+        let bytes = header.utf8
+        let scheme = "bearer ".utf8
+        guard bytes.count > scheme.count,
+              zip(bytes, scheme).allSatisfy({ byte, expected in Self.asciiLowercased(byte) == expected })
+        else { return nil }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let rest = bytes.dropFirst(scheme.count)
+        guard let first = rest.firstIndex(where: { !isBlank($0) }), let last = rest.lastIndex(where: { !isBlank($0) }) else { return nil }
+        return String(Substring(rest[first...last]))
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
     }
 
     /// The identity `token` speaks for.

@@ -16,7 +16,7 @@ struct HealthAndMetricsTests {
 
     private func app(checks: [any DependencyCheck]) -> some ApplicationProtocol {
         let readiness = ReadinessProbe(service: "test", checks: checks, timeout: .seconds(3), logger: Logger(label: "test"))
-        return Application(router: Router<AppRequestContext>.service("test", readiness: readiness))
+        return Application(router: Router<AppRequestContext>.service("test", readiness: readiness, tracing: false))
     }
 
     private func report(_ response: TestResponse) throws -> ReadinessReport {

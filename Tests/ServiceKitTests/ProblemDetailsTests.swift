@@ -14,7 +14,7 @@ struct ProblemDetailsTests {
 
     private func makeApp() -> some ApplicationProtocol {
         let readiness = ReadinessProbe(service: "test", checks: [], logger: Logger(label: "test"))
-        let router = Router<AppRequestContext>.service("test", readiness: readiness)
+        let router = Router<AppRequestContext>.service("test", readiness: readiness, tracing: false)
         router.get("boom") { _, _ -> String in throw SecretDatabaseError() }
         router.post("validate") { _, _ -> String in
             throw ProblemDetails.validation([.init(field: "email", message: "must be an email address")])

@@ -4,11 +4,15 @@ extension Router where Context == AppRequestContext {
     /// A router with OrderFlow's standard middleware and operational routes.
     ///
     /// Middleware, outermost first: `edge` (when given) → request id → problem+json → RED metrics
-    /// per route → tracing. Routes: `GET /health`, `GET /health/ready`, `GET /metrics`.
-    /// - Parameter edge: Middleware that sees every response, problems included (the gateway's
-    ///   security headers and CORS).
+    /// per route → tracing (when on). Routes: `GET /health`, `GET /health/ready`, `GET /metrics`.
+    /// - Parameters:
+    ///   - edge: Middleware that sees every response, problems included (the gateway's
+    ///     security headers and CORS).
+    ///   - tracing: Whether a tracer is bootstrapped (an OTLP endpoint is set). Without one, the
+    ///     tracing middleware would only start no-op spans, so it is left out.
     public static func service(
-        _ service: String, readiness: ReadinessProbe, edge: (any MiddlewareProtocol<Request, Response, AppRequestContext>)? = nil
+        _ service: String, readiness: ReadinessProbe, tracing: Bool,
+        edge: (any MiddlewareProtocol<Request, Response, AppRequestContext>)? = nil
     ) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         if let edge { router.add(middleware: edge) }
@@ -16,8 +20,8 @@ extension Router where Context == AppRequestContext {
             RequestIDMiddleware()
             ProblemMiddleware()
             MetricsMiddleware()
-            TracingMiddleware()
         }
+        if tracing { router.add(middleware: TracingMiddleware()) }
         router.addHealthRoutes(service: service, readiness: readiness)
         router.addMetricsRoute()
         return router

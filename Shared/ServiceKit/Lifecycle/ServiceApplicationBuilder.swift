@@ -22,7 +22,9 @@ extension ServiceApplication {
     ) rethrows -> ServiceApplication {
         let allChecks: [any DependencyCheck] = (database.map { [PostgresCheck(client: $0.client)] } ?? []) + checks
         let readiness = ReadinessProbe(service: common.service, checks: allChecks, logger: logger)
-        let router = Router<AppRequestContext>.service(common.service, readiness: readiness, edge: edge)
+        let router = Router<AppRequestContext>.service(
+            common.service, readiness: readiness, tracing: common.tracing.otlpEndpoint != nil, edge: edge
+        )
         try routes(router)
         if common.printRoutes { RouteListing.printAndExit(router.routes.map { "\($0.method) \($0.path)" }) }
         var app = Application(
