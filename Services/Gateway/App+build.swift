@@ -39,7 +39,8 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     }
     var app = ServiceApplication.orderFlowService(
         common, database: nil, checks: [RedisPingCheck(settings: redisSettings)] + upstreamChecks, logger: logger,
-        edge: GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins, eventLoopAffinity: gateway.eventLoopAffinity)
+        edge: GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins),
+        server: gateway.eventLoopAffinity ? .http1PinnedToEventLoops() : .http1()
     ) { router in
         DocsRoutes.add(to: router)
         routes.add(to: router)

@@ -9,37 +9,24 @@ import ServiceKit
 /// itself, with `Vary: Origin`) and the headers a browser client needs to read exposed; a
 /// preflight (`OPTIONS` with `Access-Control-Request-Method`) from an allowed origin is answered
 /// here with 204. Origins not listed get no CORS headers, so browsers refuse the response.
-///
-/// With `eventLoopAffinity`, everything inside (the other middleware, admission, the proxy up to
-/// the response) runs on the event loop of the request's connection (see ``EventLoopExecutor``);
-/// bodies relayed as streams (event streams, over 256 KiB) are written later, off that loop.
 struct GatewayEdgeMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let allowedOrigins: Set<String>
     let allowsAnyOrigin: Bool
-    let eventLoopAffinity: Bool
 
     static let exposedHeaders = "X-Request-ID, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Idempotent-Replayed, Location"
     static let allowedHeaders = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, Last-Event-ID, traceparent, tracestate"
     static let allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
-    init(corsOrigins: [String], eventLoopAffinity: Bool) {
+    init(corsOrigins: [String]) {
         self.allowsAnyOrigin = corsOrigins.contains("*")
         self.allowedOrigins = Set(corsOrigins)
-        self.eventLoopAffinity = eventLoopAffinity
     }
 
     var corsEnabled: Bool { allowsAnyOrigin || !allowedOrigins.isEmpty }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard eventLoopAffinity else { return try await answer(request, context: context, next: next) }
-        return try await withTaskExecutorPreference(EventLoopExecutor(context.eventLoop)) {
-            try await answer(request, context: context, next: next)
-        }
-    }
-
-    private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let origin = request.headers[.origin].flatMap { allowsAnyOrigin || allowedOrigins.contains($0) ? $0 : nil }
         // Under `*` the literal wildcard (no credentials are ever allowed); otherwise the origin itself.
         let allowOrigin = allowsAnyOrigin ? "*" : origin

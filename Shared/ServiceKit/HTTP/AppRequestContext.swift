@@ -1,5 +1,4 @@
 public import Hummingbird
-public import NIOCore
 
 /// The request context every OrderFlow service uses.
 ///
@@ -11,13 +10,10 @@ public struct AppRequestContext: RequestContext {
     public var requestID: String
     /// The peer's IP address (the gateway's rate-limit key for anonymous callers).
     public let remoteAddress: String?
-    /// The event loop of the request's connection.
-    public let eventLoop: any EventLoop
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
-        self.eventLoop = source.channel.eventLoop
     }
 }

@@ -1,4 +1,5 @@
 public import Hummingbird
+public import HummingbirdCore
 public import Logging
 
 extension ServiceApplication {
@@ -10,7 +11,8 @@ extension ServiceApplication {
     ///   - database: The service's database, when it owns a schema.
     ///   - checks: Further readiness checks (Kafka, Redis); Postgres is added when `database` is set.
     ///   - logger: The service logger.
-    ///   - edge: Outermost middleware, seeing every response (see ``Router/service(_:readiness:edge:)``).
+    ///   - edge: Outermost middleware, seeing every response (see ``Router/service(_:readiness:tracing:edge:)``).
+    ///   - server: How connections are served (the gateway may pin them to their event loops).
     ///   - routes: Adds the service's own routes.
     public static func orderFlowService(
         _ common: ServiceSettings,
@@ -18,6 +20,7 @@ extension ServiceApplication {
         checks: [any DependencyCheck],
         logger: Logger,
         edge: (any MiddlewareProtocol<Request, Response, AppRequestContext>)? = nil,
+        server: HTTPServerBuilder = .http1(),
         routes: (Router<AppRequestContext>) throws -> Void = { _ in }
     ) rethrows -> ServiceApplication {
         let allChecks: [any DependencyCheck] = (database.map { [PostgresCheck(client: $0.client)] } ?? []) + checks
@@ -29,6 +32,7 @@ extension ServiceApplication {
         if common.printRoutes { RouteListing.printAndExit(router.routes.map { "\($0.method) \($0.path)" }) }
         var app = Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(common.host, port: common.port), serverName: common.service),
             logger: logger
         )
