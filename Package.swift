@@ -309,6 +309,7 @@ let package = Package(
             dependencies: [
                 "Gateway", "Auth", "ServiceKit",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/GatewayTests",
