@@ -13,7 +13,7 @@ import ServiceKit
 /// | `GATEWAY_MAX_BODY_BYTES` | 1048576 | larger request bodies get 413 |
 /// | `GATEWAY_CORS_ORIGINS` | empty (CORS off) | comma-separated origins, or `*` |
 /// | `GATEWAY_VERIFIED_TOKEN_CACHE_SIZE` | 10000 | verified tokens kept until they expire |
-/// | `GATEWAY_EVENT_LOOP_AFFINITY` | `off` | `on` runs each request on its connection's event loop (``EventLoopExecutor``; an experiment, see ADR 0008) |
+/// | `GATEWAY_EVENT_LOOP_AFFINITY` | `off` | `on` serves each connection entirely on its event loop (``EventLoopPinnedChannel``; more throughput, worse tail, see ADR 0008) |
 /// Plus the per-upstream knobs of ``UpstreamPolicy``.
 struct GatewaySettings: Sendable {
     var upstreams: [UpstreamName: URL]
