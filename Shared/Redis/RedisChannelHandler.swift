@@ -13,11 +13,12 @@ struct RedisRequest: Sendable {
 /// Why a request on a Redis channel failed, and whether the server can have run it.
 struct RedisChannelFailure: Error, Sendable {
     let error: RedisError
-    /// The request went out on a connection with nothing else in flight that had already served
-    /// requests, and the connection was found closed or reset before any of its replies: the
-    /// server that had accepted the connection is gone (it restarted), so it never ran the command,
-    /// and sending it once more on a new connection is safe. So is a request that reached a
-    /// connection after it had already failed (it was never written). Timeouts never qualify.
+    /// The request went out on a connection that had served requests and then gone quiet (nothing
+    /// outstanding), and the connection was found closed or reset before the server answered
+    /// anything written since: the server had dropped the idle connection (it restarted, or
+    /// killed the client), so it never read the command, and sending it once more on a new
+    /// connection is safe. So is a request that never reached the connection, or reached it
+    /// after it had failed (nothing was written). Timeouts never qualify.
     let neverExecuted: Bool
 }
 
@@ -37,7 +38,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         var replies: [RedisValue]
         let promise: EventLoopPromise<[RedisValue]>
         let deadline: NIODeadline
-        let sentWhileIdle: Bool
+        /// Written after the connection had gone quiet (see ``quietSinceIdle``), and no reply
+        /// has arrived since.
+        var sentIntoQuiet: Bool
     }
 
     private let parser: RedisReplyParser
@@ -45,6 +48,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private var outstanding = CircularBuffer<Outstanding>()
     private var timer: Scheduled<Void>?
     private var servedAny = false
+    /// The connection had served requests, then had none outstanding, and nothing has been
+    /// answered since: if it now turns out closed or reset, the server went away before reading
+    /// what was written meanwhile (it restarted, or dropped the idle connection).
+    private var quietSinceIdle = false
     private var failure: RedisError?
 
     init(parser: RedisReplyParser, commandTimeout: TimeAmount) {
@@ -52,30 +59,40 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         self.commandTimeout = commandTimeout
     }
 
+    /// Takes the request over: from here on its promise is completed by this handler (with the
+    /// replies, or failed), so the write's own promise succeeds at once. That promise fails only
+    /// when the request never got here (the channel had closed), which ``RedisChannelSlot`` relies on.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
+        promise?.succeed(())
         if let failure {
             // Never sent: the connection had already failed, so another one may carry it.
             request.promise.fail(RedisChannelFailure(error: failure, neverExecuted: true))
-            promise?.fail(failure)
             return
         }
         var buffer = context.channel.allocator.buffer(capacity: request.commands.reduce(0) { $0 + $1.encodedSizeEstimate })
         for command in request.commands { command.write(into: &buffer) }
         var replies: [RedisValue] = []
         replies.reserveCapacity(request.commands.count)
+        if outstanding.isEmpty { quietSinceIdle = servedAny }
         outstanding.append(Outstanding(
             expected: request.commands.count, replies: replies, promise: request.promise,
-            deadline: .now() + commandTimeout, sentWhileIdle: outstanding.isEmpty && servedAny
+            deadline: .now() + commandTimeout, sentIntoQuiet: quietSinceIdle
         ))
         armTimer(context)
-        context.write(wrapOutboundOut(buffer), promise: promise)
+        // A failed socket write surfaces as errorCaught / channelInactive, which fail the request.
+        context.write(wrapOutboundOut(buffer), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         do throws(RedisError) {
             try buffer.withUnsafeReadableBytes { bytes throws(RedisError) in try parser.feed(bytes) }
+            if quietSinceIdle, buffer.readableBytes > 0 {
+                // The server is answering (even part of a reply): whatever is outstanding may have run.
+                quietSinceIdle = false
+                for index in outstanding.indices { outstanding[index].sentIntoQuiet = false }
+            }
             while let reply = try parser.next() {
                 guard !outstanding.isEmpty else { throw .connectionLost("a reply no request was waiting for") }
                 outstanding[outstanding.startIndex].replies.append(reply)
@@ -108,7 +125,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         let failed = outstanding
         outstanding.removeAll()
         for request in failed {
-            let neverExecuted = closedOrReset && request.sentWhileIdle && request.replies.isEmpty
+            let neverExecuted = closedOrReset && request.sentIntoQuiet
             request.promise.fail(RedisChannelFailure(error: error, neverExecuted: neverExecuted))
         }
         if context.channel.isActive { context.close(promise: nil) }

@@ -27,7 +27,12 @@ final class RedisChannelSlot: Sendable {
     func send(_ commands: [RedisCommand]) async throws(RedisChannelFailure) -> [RedisValue] {
         let channel = try await channel()
         let promise = channel.eventLoop.makePromise(of: [RedisValue].self)
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: nil)
+        let handedOver = channel.eventLoop.makePromise(of: Void.self)
+        handedOver.futureResult.whenFailure { error in
+            // The channel closed before the request reached its handler: nothing was sent.
+            promise.fail(RedisChannelFailure(error: .connectionLost("\(error)"), neverExecuted: true))
+        }
+        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: handedOver)
         do {
             return try await promise.futureResult.get()
         } catch let failure as RedisChannelFailure {
@@ -52,37 +57,46 @@ final class RedisChannelSlot: Sendable {
     }
 
     private func channel() async throws(RedisChannelFailure) -> any Channel {
-        enum Next { case use(any Channel), await(EventLoopFuture<any Channel>), closed }
+        enum Next { case use(any Channel), await(EventLoopFuture<any Channel>), connect(EventLoopPromise<any Channel>), closed }
         let next = state.withLockedValue { state -> Next in
             switch state {
             case .connected(let channel): return .use(channel)
             case .connecting(let future): return .await(future)
             case .closed: return .closed
             case .idle:
-                let future = connect()
-                state = .connecting(future)
-                return .await(future)
+                let promise = eventLoop.makePromise(of: (any Channel).self)
+                state = .connecting(promise.futureResult)
+                return .connect(promise)
             }
         }
+        let future: EventLoopFuture<any Channel>
         switch next {
         case .use(let channel): return channel
         case .closed: throw RedisChannelFailure(error: .closed, neverExecuted: false)
-        case .await(let future):
-            do {
-                return try await future.get()
-            } catch let error as RedisError {
-                throw RedisChannelFailure(error: error, neverExecuted: false)
-            } catch {
-                throw RedisChannelFailure(error: .connectFailed("\(error)"), neverExecuted: false)
-            }
+        case .await(let connecting): future = connecting
+        case .connect(let promise):
+            // Outside the lock: the connect's callbacks update the state, and on the event loop
+            // they may run before `connect` returns.
+            connect().cascade(to: promise)
+            future = promise.futureResult
+        }
+        do {
+            return try await future.get()
+        } catch let error as RedisError {
+            throw RedisChannelFailure(error: error, neverExecuted: false)
+        } catch {
+            throw RedisChannelFailure(error: .connectFailed("\(error)"), neverExecuted: false)
         }
     }
 
     /// Opens the connection; the state follows it (connected, then idle again once it closes).
+    /// If the slot was closed meanwhile, the new connection is closed and the connect fails with
+    /// ``RedisError/closed``.
     private func connect() -> EventLoopFuture<any Channel> {
         let timeout = configuration.commandTimeout
         let settings = configuration.settings
-        let connecting = ClientBootstrap(group: eventLoop)
+        let state = self.state
+        return ClientBootstrap(group: eventLoop)
             .connectTimeout(.milliseconds(configuration.connectTimeout.milliseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -95,22 +109,25 @@ final class RedisChannelSlot: Sendable {
                 }
             }
             .connect(host: settings.host, port: settings.port)
-        return connecting.flatMapErrorThrowing { error in
-            throw error as? RedisError ?? RedisError.connectFailed("\(error)")
-        }.always { [state] result in
-            let closedMeanwhile = state.withLockedValue { state -> Bool in
-                guard case .connecting = state else { return true }
-                switch result {
-                case .success(let channel): state = .connected(channel)
-                case .failure: state = .idle
+            .flatMapErrorThrowing { error in
+                state.withLockedValue { state in
+                    if case .connecting = state { state = .idle }
                 }
-                return false
+                throw error as? RedisError ?? RedisError.connectFailed("\(error)")
             }
-            if closedMeanwhile, case .success(let channel) = result { channel.close(promise: nil) }
-        }.map { [state] channel in
-            channel.closeFuture.whenComplete { _ in Self.forget(channel, in: state) }
-            return channel
-        }
+            .flatMapThrowing { channel in
+                let installed = state.withLockedValue { state -> Bool in
+                    guard case .connecting = state else { return false }
+                    state = .connected(channel)
+                    return true
+                }
+                guard installed else {
+                    channel.close(promise: nil)
+                    throw RedisError.closed
+                }
+                channel.closeFuture.whenComplete { _ in Self.forget(channel, in: state) }
+                return channel
+            }
     }
 
     /// Stops handing out `channel` (it closed or failed): the next request connects anew.

@@ -16,9 +16,10 @@ import Synchronization
 ///   `EVAL` once (which also caches the script for the next call).
 /// - Pub/sub: ``subscribe(_:)`` yields messages as an `AsyncSequence` over a dedicated connection.
 /// - Failures: a broken or timed-out connection fails everything outstanding on it and closes; the
-///   next command connects anew. A command is retried once on a new connection only when the server
-///   cannot have run it: it went out on an idle connection that then turned out closed or reset
-///   before any reply (the server restarted meanwhile), or it never went out at all. Timeouts are
+///   next command connects anew. A command is retried once on a new connection only when the
+///   server (almost certainly) never read it: it never went out at all, or it went out on a
+///   connection that had gone quiet and was then found closed or reset before the server sent a
+///   single byte back (the server had restarted, or dropped the idle connection). Timeouts are
 ///   never retried: the server may have run the command.
 /// - As a ServiceLifecycle `Service`, it closes its connections on graceful shutdown.
 public final class RedisClient: Service, Sendable {

@@ -65,6 +65,23 @@ struct RedisClientTests {
         await #expect(throws: RedisError.closed) { try await redis.execute(RedisCommand("PING")) }
     }
 
+    @Test("closing while connections are still being opened: every caller gets an answer", .timeLimit(.minutes(1)))
+    func closeWhileConnecting() async throws {
+        let redis = try client()
+        // A caller may be answered (PONG) or refused (closed, connection lost); none may hang.
+        let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    do { return try await redis.execute(RedisCommand("PING")) == .status("PONG") } catch { return true }
+                }
+            }
+            group.addTask { await redis.close(); return true }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(answered == 51)
+        await #expect(throws: RedisError.closed) { try await redis.execute(RedisCommand("PING")) }
+    }
+
     @Test("EVALSHA runs a script the server does not know yet, and leaves it cached")
     func evalSHA() async throws {
         let redis = try client()
