@@ -65,6 +65,52 @@ pid_alive() {
   [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
+# listening_on PORT PIDFILE — true when the process in PIDFILE itself listens on PORT (Linux: its
+# file descriptors are matched against /proc/net/tcp*). Another process answering on that port —
+# a port two starts picked at once — does not count. Without /proc: anything listening counts.
+listening_on() {
+  [ -d /proc/self/fd ] || { tcp_open "$1"; return; }
+  [ -f "$2" ] || return 1
+  python3 - "$1" "$(cat "$2")" <<'PY'
+import os, sys
+port, pid = int(sys.argv[1]), sys.argv[2]
+listening = set()
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        rows = open(table).read().splitlines()[1:]
+    except OSError:
+        continue
+    for row in rows:
+        fields = row.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+            listening.add(f"socket:[{fields[9]}]")
+try:
+    fds = os.listdir(f"/proc/{pid}/fd")
+except OSError:
+    sys.exit(1)
+for fd in fds:
+    try:
+        if os.readlink(f"/proc/{pid}/fd/{fd}") in listening:
+            sys.exit(0)
+    except OSError:
+        pass
+sys.exit(1)
+PY
+}
+
+# await_listener DESCRIPTION PORT PIDFILE TIMEOUT_SECONDS — waits until the process in PIDFILE
+# listens on PORT (0). Returns 2 at once when that process has exited (say, the port was taken
+# between choosing it and binding it), 1 on timeout.
+await_listener() {
+  local what="$1" port="$2" pidfile="$3" deadline=$(( $(date +%s) + $4 ))
+  until listening_on "$port" "$pidfile"; do
+    pid_alive "$pidfile" || return 2
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 0.2
+  done
+  log "$what is ready"
+}
+
 # stop_pidfile NAME PIDFILE — sends TERM to the recorded pid, waits, then KILL; removes the file.
 stop_pidfile() {
   local name="$1" file="$2" pid

@@ -139,9 +139,12 @@ stop_postgres() {
 
 start_redis() {
   if pid_alive "$PID_DIR/redis.pid"; then log "redis already running on port $REDIS_PORT"; return; fi
-  REDIS_PORT="$(port_or_new "${REDIS_PORT:-}")"
+  local redis_server status
+  redis_server="$(command -v redis-server)" || die "redis-server not found; run deploy/local/setup.sh"
   mkdir -p "$STACK_DIR/redis"
-  cat > "$STACK_DIR/redis/redis.conf" <<CONF
+  for _ in 1 2 3; do
+    REDIS_PORT="$(port_or_new "${REDIS_PORT:-}")"
+    cat > "$STACK_DIR/redis/redis.conf" <<CONF
 bind 127.0.0.1
 port $REDIS_PORT
 protected-mode yes
@@ -150,25 +153,42 @@ save ""
 appendonly no
 dir $STACK_DIR/redis
 CONF
-  local redis_server
-  redis_server="$(command -v redis-server)" || die "redis-server not found; run deploy/local/setup.sh"
-  $DETACH nohup "$redis_server" "$STACK_DIR/redis/redis.conf" >"$LOG_DIR/redis.log" 2>&1 &
-  echo $! > "$PID_DIR/redis.pid"
-  wait_until "redis (port $REDIS_PORT)" 30 redis_ping || die "redis not ready; see $LOG_DIR/redis.log"
+    $DETACH nohup "$redis_server" "$STACK_DIR/redis/redis.conf" >"$LOG_DIR/redis.log" 2>&1 &
+    echo $! > "$PID_DIR/redis.pid"
+    status=0; await_listener "redis (port $REDIS_PORT)" "$REDIS_PORT" "$PID_DIR/redis.pid" 30 || status=$?
+    if [ "$status" -eq 0 ]; then
+      wait_until "redis (PING)" 30 redis_ping || die "redis not ready; see $LOG_DIR/redis.log"
+      return
+    fi
+    [ "$status" -eq 2 ] || die "redis not ready; see $LOG_DIR/redis.log"
+    log "redis exited at start (port $REDIS_PORT taken meanwhile?); trying another port"
+    REDIS_PORT=""
+  done
+  die "redis did not start in 3 attempts; see $LOG_DIR/redis.log"
 }
 redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
 
 start_tansu() {
   if pid_alive "$PID_DIR/tansu.pid"; then log "tansu already running on port $KAFKA_PORT"; return; fi
   [ -x "$TANSU_BIN" ] || die "Tansu not installed; run deploy/local/setup.sh"
-  KAFKA_PORT="$(port_or_new "${KAFKA_PORT:-}")"
-  # Tansu reads some settings from the environment; give it only what it needs.
-  $DETACH nohup env -i PATH="$PATH" HOME="${HOME:-/tmp}" RUST_LOG="${TANSU_LOG:-warn}" "$TANSU_BIN" broker \
-    --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-    --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-    --storage-engine "memory://tansu/" >"$LOG_DIR/tansu.log" 2>&1 &
-  echo $! > "$PID_DIR/tansu.pid"
-  wait_until "tansu (port $KAFKA_PORT)" 30 tcp_open "$KAFKA_PORT" || die "tansu not ready; see $LOG_DIR/tansu.log"
+  local status
+  for _ in 1 2 3; do
+    KAFKA_PORT="$(port_or_new "${KAFKA_PORT:-}")"
+    # Tansu reads some settings from the environment; give it only what it needs.
+    $DETACH nohup env -i PATH="$PATH" HOME="${HOME:-/tmp}" RUST_LOG="${TANSU_LOG:-warn}" "$TANSU_BIN" broker \
+      --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      --storage-engine "memory://tansu/" >"$LOG_DIR/tansu.log" 2>&1 &
+    echo $! > "$PID_DIR/tansu.pid"
+    # Ready means *this* broker listens: two stacks starting at once can pick the same free port,
+    # and the one that loses the bind must not be taken for ready because the other answers.
+    status=0; await_listener "tansu (port $KAFKA_PORT)" "$KAFKA_PORT" "$PID_DIR/tansu.pid" 30 || status=$?
+    [ "$status" -eq 0 ] && return
+    [ "$status" -eq 2 ] || die "tansu not ready; see $LOG_DIR/tansu.log"
+    log "tansu exited at start (port $KAFKA_PORT taken meanwhile?); trying another port"
+    KAFKA_PORT=""
+  done
+  die "tansu did not start in 3 attempts; see $LOG_DIR/tansu.log"
 }
 
 case "$cmd" in
