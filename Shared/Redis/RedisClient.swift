@@ -54,13 +54,13 @@ public final class RedisClient: Service, Sendable {
         let slot = slotForCaller()
         do {
             return try await slot.send(commands)
-        } catch where error.neverExecuted {
+        } catch where !error.neverExecuted {
+            throw error.error
+        } catch {
             // The server never ran it (see the type's documentation): once more, on a new connection.
-            do {
-                return try await slot.send(commands)
-            } catch {
-                throw error.error
-            }
+        }
+        do {
+            return try await slot.send(commands)
         } catch {
             throw error.error
         }

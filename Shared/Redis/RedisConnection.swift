@@ -1,7 +1,8 @@
 import CHiredis
 import Foundation
 
-/// One blocking hiredis connection. Used by one thread at a time (the pool hands it out).
+/// One blocking hiredis connection, used by one thread at a time: a pub/sub subscription's
+/// reading thread, or a readiness probe. Commands go through ``RedisClient``'s NIO connections.
 final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
 
@@ -24,18 +25,9 @@ final class RedisConnection {
         redisFree(context)
     }
 
-    /// Whether hiredis marked the connection unusable.
-    var isBroken: Bool { context.pointee.err != 0 }
-
-    /// Whether the last failure proves the server never ran the command: the connection was found
-    /// closed or reset (EOF, ECONNRESET, EPIPE) before any reply was read. A timeout does not
-    /// qualify — the server may have run the command and just answered late.
-    private(set) var failedBeforeExecution = false
-
     /// Sends every command, then reads every reply: one round trip for the whole pipeline.
     /// Error replies come back in place as ``RedisValue/error(_:)``.
     func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
-        failedBeforeExecution = false
         for command in commands {
             let appended = Self.withArgv(command.arguments) { argc, argv, lengths in
                 redisAppendCommandArgv(context, argc, argv, lengths)
@@ -46,10 +38,7 @@ final class RedisConnection {
         replies.reserveCapacity(commands.count)
         for _ in commands {
             var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                failedBeforeExecution = replies.isEmpty && Self.isClosedOrReset(context)
-                throw .connectionLost(Self.errorText(context))
-            }
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw .connectionLost(Self.errorText(context)) }
             replies.append(RedisValue(reply: raw.assumingMemoryBound(to: redisReply.self)))
             freeReplyObject(raw)
         }
@@ -85,13 +74,6 @@ final class RedisConnection {
             let lengths = arguments.map(\.count)
             return body(Int32(arguments.count), &argv, lengths)
         }
-    }
-
-    private static func isClosedOrReset(_ context: UnsafeMutablePointer<redisContext>) -> Bool {
-        if context.pointee.err == REDIS_ERR_EOF { return true }
-        guard context.pointee.err == REDIS_ERR_IO else { return false }
-        let text = errorText(context)
-        return text == String(cString: strerror(ECONNRESET)) || text == String(cString: strerror(EPIPE))
     }
 
     private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {

@@ -68,17 +68,14 @@ struct RedisClientTests {
     @Test("closing while connections are still being opened: every caller gets an answer", .timeLimit(.minutes(1)))
     func closeWhileConnecting() async throws {
         let redis = try client()
-        // A caller may be answered (PONG) or refused (closed, connection lost); none may hang.
-        let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+        // A caller may be answered (PONG) or refused (closed, connection lost); none may hang —
+        // a waiter left without an answer runs into the time limit and fails the test.
+        await withTaskGroup(of: Void.self) { group in
             for _ in 0..<50 {
-                group.addTask {
-                    do { return try await redis.execute(RedisCommand("PING")) == .status("PONG") } catch { return true }
-                }
+                group.addTask { _ = try? await redis.execute(RedisCommand("PING")) }
             }
-            group.addTask { await redis.close(); return true }
-            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            group.addTask { await redis.close() }
         }
-        #expect(answered == 51)
         await #expect(throws: RedisError.closed) { try await redis.execute(RedisCommand("PING")) }
     }
 
