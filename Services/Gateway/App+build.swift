@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Auth
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOPosix
 import Logging
 import Redis
 import ServiceKit
@@ -24,14 +26,24 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
         configuration: upstreamClientConfiguration(gateway.policy, tracing: common.tracing.otlpEndpoint != nil)
     )
-    let proxy = UpstreamProxy(client: client, upstreams: gateway.upstreams, policy: gateway.policy, logger: logger)
+    let attempts = UpstreamAttempts(policy: gateway.policy, logger: logger)
+    let proxy = UpstreamProxy(client: client, upstreams: gateway.upstreams, attempts: attempts)
     let admission = GatewayAdmission(
         verifier: verifier, cacheCapacity: gateway.verifiedTokenCacheSize,
         redis: gateway.authEnabled || gateway.rateLimitEnabled ? redis : nil, settings: gateway, logger: logger
     )
-    let routes = GatewayRoutes(
-        admission: admission, proxy: proxy, maxBodyBytes: gateway.maxBodyBytes, tracingEnabled: common.tracing.otlpEndpoint != nil
-    )
+    let tracing = common.tracing.otlpEndpoint != nil
+    let routes = GatewayRoutes(admission: admission, proxy: proxy, maxBodyBytes: gateway.maxBodyBytes, tracingEnabled: tracing)
+    let edge = GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins)
+    var http1 = HTTP1Channel.Configuration()
+    if gateway.fastPath, !tracing {
+        let forwarder = FastForwarder(
+            routes: routes, attempts: attempts, pool: fastPathPool(gateway), authorities: gateway.upstreams.compactMapValues(\.authority), edge: edge
+        )
+        http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [GatewayFastPathHandler(forwarder: forwarder)])
+    } else if gateway.fastPath {
+        logger.notice("tracing is on: every request takes the router path, so that each gets its span (GATEWAY_FAST_PATH has no effect)")
+    }
 
     let upstreamChecks: [any DependencyCheck] = UpstreamName.allCases.compactMap { upstream in
         guard let base = proxy.bases[upstream] else { return nil }
@@ -39,14 +51,32 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     }
     var app = ServiceApplication.orderFlowService(
         common, database: nil, checks: [RedisPingCheck(settings: redisSettings)] + upstreamChecks, logger: logger,
-        edge: GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins),
-        server: gateway.eventLoopAffinity ? .http1PinnedToEventLoops() : .http1()
+        edge: edge,
+        server: gateway.eventLoopAffinity ? .http1PinnedToEventLoops(configuration: http1) : .http1(configuration: http1)
     ) { router in
         DocsRoutes.add(to: router)
         routes.add(to: router)
     }
     app.addServices(redis, HTTPClientService(client: client))
     return app
+}
+
+/// The event-loop path's upstream connections, on the loops Hummingbird serves connections on.
+func fastPathPool(_ gateway: GatewaySettings) -> UpstreamChannelPool {
+    UpstreamChannelPool(
+        group: MultiThreadedEventLoopGroup.singleton,
+        targets: gateway.upstreams.compactMapValues { url in url.host.map { .init(host: $0, port: url.port ?? 80) } },
+        connectTimeout: gateway.policy.connectTimeout,
+        maxIdlePerUpstream: gateway.policy.concurrency,
+        wholeBodyLimit: UpstreamProxy.wholeBodyLimit
+    )
+}
+
+extension URL {
+    /// `host:port` for a `Host` header.
+    var authority: String? {
+        host.map { host in port.map { "\(host):\($0)" } ?? host }
+    }
 }
 
 /// Pooled keep-alive HTTP/1.1 to the upstreams; no redirects, no decompression (bodies pass

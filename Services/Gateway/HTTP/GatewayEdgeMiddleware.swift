@@ -27,30 +27,37 @@ struct GatewayEdgeMiddleware: RouterMiddleware {
     var corsEnabled: Bool { allowsAnyOrigin || !allowedOrigins.isEmpty }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let origin = request.headers[.origin].flatMap { allowsAnyOrigin || allowedOrigins.contains($0) ? $0 : nil }
-        // Under `*` the literal wildcard (no credentials are ever allowed); otherwise the origin itself.
-        let allowOrigin = allowsAnyOrigin ? "*" : origin
-        var response: Response
-        if let allowOrigin, request.method == .options, request.headers[.accessControlRequestMethod] != nil {
-            response = Response(status: .noContent)
-            response.headers[.accessControlAllowMethods] = Self.allowedMethods
-            response.headers[.accessControlAllowHeaders] = Self.allowedHeaders
-            response.headers[.accessControlMaxAge] = "600"
-            response.headers[.accessControlAllowOrigin] = allowOrigin
-            response.headers[.vary] = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-        } else {
-            response = try await next(request, context)
-            if origin != nil, let allowOrigin {
-                response.headers[.accessControlAllowOrigin] = allowOrigin
-                response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
-            }
-            // Cached responses must not be shared across origins when CORS is on.
-            if corsEnabled, !allowsAnyOrigin {
-                response.headers[.vary] = response.headers[.vary].map { "\($0), Origin" } ?? "Origin"
-            }
+        let requestOrigin = request.headers[.origin]
+        guard request.method == .options, request.headers[.accessControlRequestMethod] != nil,
+              let requestOrigin, allowsAnyOrigin || allowedOrigins.contains(requestOrigin) else {
+            var response = try await next(request, context)
+            finish(&response.headers, requestOrigin: requestOrigin)
+            return response
         }
+        var response = Response(status: .noContent)
+        response.headers[.accessControlAllowMethods] = Self.allowedMethods
+        response.headers[.accessControlAllowHeaders] = Self.allowedHeaders
+        response.headers[.accessControlMaxAge] = "600"
+        // Under `*` the literal wildcard (no credentials are ever allowed); otherwise the origin itself.
+        response.headers[.accessControlAllowOrigin] = allowsAnyOrigin ? "*" : requestOrigin
+        response.headers[.vary] = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
         Self.addSecurityHeaders(to: &response.headers)
         return response
+    }
+
+    /// What every answer that is not a preflight gets: CORS headers for an allowed
+    /// `requestOrigin`, `Vary: Origin` when CORS is on, and the security headers. The
+    /// event-loop proxy path (``FastForwarder``) finishes its answers with this too.
+    func finish(_ headers: inout HTTPFields, requestOrigin: String?) {
+        if let requestOrigin, allowsAnyOrigin || allowedOrigins.contains(requestOrigin) {
+            headers[.accessControlAllowOrigin] = allowsAnyOrigin ? "*" : requestOrigin
+            headers[.accessControlExposeHeaders] = Self.exposedHeaders
+        }
+        // Cached responses must not be shared across origins when CORS is on.
+        if corsEnabled, !allowsAnyOrigin {
+            headers[.vary] = headers[.vary].map { "\($0), Origin" } ?? "Origin"
+        }
+        Self.addSecurityHeaders(to: &headers)
     }
 
     /// Headers that keep browsers from sniffing, framing or leaking referrers; API responses

@@ -10,99 +10,60 @@ import NIOHTTP1
 import ServiceKit
 import ServiceLifecycle
 
-/// Sends a request to its upstream over pooled keep-alive connections and relays the answer.
+/// Sends a request to its upstream through async-http-client's pooled keep-alive connections
+/// and relays the answer, under the rules of ``UpstreamAttempts``.
 ///
-/// - Per upstream: a concurrency limit (→ 503 at once), a circuit breaker (→ 503 with
-///   `Retry-After` while open), a deadline for the response head (→ 504). The deadline does not
-///   cover the body, so event streams stay open.
-/// - Retries, with capped exponential backoff and full jitter, only for idempotent methods and
-///   only when no response arrived or the upstream answered 502/503/504; a timeout is never
-///   retried (the 504 must arrive within the timeout).
-/// - Small bodies (≤ 256 KiB with a `Content-Length`) are relayed whole, anything else streams
-///   to its end; event streams also end when the gateway shuts down gracefully.
+/// This path serves every request the event-loop path (``FastForwarder``) does not take:
+/// request bodies, event streams, HEAD and OPTIONS, and everything when tracing is on.
+/// Small bodies (≤ 256 KiB with a `Content-Length`) are relayed whole, anything else streams to
+/// its end; event streams also end when the gateway shuts down gracefully.
 struct UpstreamProxy: Sendable {
     let client: HTTPClient
     let bases: [UpstreamName: String]
-    let guards: [UpstreamName: UpstreamGuard]
-    let policy: UpstreamPolicy
-    let backoff = RetryBackoff()
-    let logger: Logger
-    private let latency: [UpstreamName: Timer]
+    let attempts: UpstreamAttempts
 
     static let wholeBodyLimit = 256 * 1_024
 
-    init(client: HTTPClient, upstreams: [UpstreamName: URL], policy: UpstreamPolicy, logger: Logger) {
+    init(client: HTTPClient, upstreams: [UpstreamName: URL], attempts: UpstreamAttempts) {
         self.client = client
         self.bases = upstreams.mapValues { url in
             url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
         }
-        self.guards = Dictionary(uniqueKeysWithValues: UpstreamName.allCases.map { ($0, UpstreamGuard(upstream: $0, policy: policy)) })
-        self.policy = policy
-        self.logger = logger
-        self.latency = Dictionary(uniqueKeysWithValues: UpstreamName.allCases.map {
-            ($0, Timer(label: "gateway_upstream_duration_seconds", dimensions: [("upstream", $0.rawValue)], preferredDisplayUnit: .seconds))
-        })
+        self.attempts = attempts
     }
+
+    var guards: [UpstreamName: UpstreamGuard] { attempts.guards }
 
     /// Forwards `request` (whose body was already read into `body`) to `upstream` with `headers`.
     func forward(
         _ request: Request, body: ByteBuffer?, to upstream: UpstreamName, headers: HTTPFields
     ) async throws(ProxyFailure) -> Response {
-        guard let upstreamGuard = guards[upstream], let base = bases[upstream] else { throw .unreachable }
-        guard upstreamGuard.acquireSlot() else { throw .saturated }
-        defer { upstreamGuard.releaseSlot() }
-
+        guard let base = bases[upstream] else { throw .unreachable }
         var outbound = HTTPClientRequest(url: base + request.uri.path + (request.uri.query.map { "?\($0)" } ?? ""))
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers.reserveCapacity(headers.count)
         for field in headers { outbound.headers.add(name: field.name.rawName, value: field.value) }
         if let body { outbound.body = .bytes(body) }
 
-        let idempotent = RetryBackoff.isIdempotent(request.method)
-        // One budget for every attempt: the client gets its answer (or 504) within the timeout.
-        let deadline = NIODeadline.now() + Self.timeAmount(policy.requestTimeout)
-        var attempt = 0
-        var generator = SystemRandomNumberGenerator()
-        while true {
-            attempt += 1
-            if case .rejected(let retryAfter) = upstreamGuard.admit() { throw .breakerOpen(retryAfter: retryAfter) }
-            let started = ContinuousClock.now
-            let response: HTTPClientResponse
-            do {
-                response = try await client.execute(outbound, deadline: deadline, logger: logger)
-            } catch {
-                if Self.isPoolExhausted(error) {
-                    // Our own connection pool is full (long streams hold connections): the upstream is fine.
-                    upstreamGuard.record(.success)
-                    throw .saturated
-                }
-                upstreamGuard.record(.failure)
-                if Self.isTimeout(error) { throw .timeout }
-                logger.debug("upstream unreachable", metadata: ["upstream": "\(upstream.rawValue)", "error": "\(error)"])
-                if idempotent, attempt <= policy.retries, await pause(beforeRetry: attempt, deadline: deadline, using: &generator) { continue }
-                throw .unreachable
-            }
-            latency[upstream]?.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            let unavailable = (502...504).contains(response.status.code)
-            upstreamGuard.record(unavailable ? .failure : .success)
-            if unavailable, idempotent, attempt <= policy.retries {
-                _ = try? await response.body.collect(upTo: Self.wholeBodyLimit)
-                if await pause(beforeRetry: attempt, deadline: deadline, using: &generator) { continue }
-            }
+        return try await attempts.withSlot(upstream) { upstreamGuard throws(ProxyFailure) in
+            let response = try await attempts.run(
+                request.method, via: upstreamGuard,
+                send: { deadline throws(UpstreamAttemptFailure) in try await execute(outbound, deadline: deadline) },
+                status: { Int($0.status.code) },
+                discard: { _ = try? await $0.body.collect(upTo: Self.wholeBodyLimit) }
+            )
             return try await relay(response)
         }
     }
 
-    /// Sleeps the jittered backoff before a retry; false when the deadline leaves no room for
-    /// it (or the request was cancelled), and the last answer stands.
-    private func pause(
-        beforeRetry attempt: Int, deadline: NIODeadline, using generator: inout SystemRandomNumberGenerator
-    ) async -> Bool {
-        let delay = backoff.delay(beforeRetry: attempt, using: &generator)
-        let left = deadline - NIODeadline.now()
-        guard !Task.isCancelled, left.nanoseconds > delay.nanoseconds + 10_000_000 else { return false }
-        try? await Task.sleep(for: delay)
-        return !Task.isCancelled
+    private func execute(_ outbound: HTTPClientRequest, deadline: NIODeadline) async throws(UpstreamAttemptFailure) -> HTTPClientResponse {
+        do {
+            return try await client.execute(outbound, deadline: deadline, logger: attempts.logger)
+        } catch {
+            if Self.isPoolExhausted(error) { throw .poolExhausted }
+            if Self.isTimeout(error) { throw .timeout }
+            throw .unreachable(reason: "\(error)")
+        }
     }
 
     private func relay(_ upstream: HTTPClientResponse) async throws(ProxyFailure) -> Response {

@@ -51,7 +51,10 @@ struct GatewayRoutes: Sendable {
         } catch {
             throw ProblemDetails.bodyTooLarge(limit: maxBodyBytes)
         }
-        let headers = upstreamHeaders(for: request, identity: admitted.identity, context: context)
+        let headers = Self.upstreamHeaders(
+            from: request.headers, requestID: context.requestID, identity: admitted.identity,
+            clientAddress: context.remoteAddress, tracingEnabled: tracingEnabled
+        )
         do {
             var response = try await proxy.forward(
                 request, body: body.readableBytes > 0 ? body : nil, to: route.upstream, headers: headers
@@ -66,15 +69,19 @@ struct GatewayRoutes: Sendable {
     }
 
     /// The headers the upstream receives: the client's (minus hop-by-hop and identity headers),
-    /// the accepted request id, the verified identity, forwarding information and the trace context.
-    private func upstreamHeaders(for request: Request, identity: Identity?, context: AppRequestContext) -> HTTPFields {
-        var headers = ForwardedHeaders.upstreamRequest(from: request.headers)
-        headers[.requestID] = context.requestID
+    /// the accepted request id, the verified identity, forwarding information and, when this
+    /// process exports traces (async-http-client then writes the gateway span's own), no trace
+    /// context of the client's.
+    static func upstreamHeaders(
+        from clientHeaders: HTTPFields, requestID: String, identity: Identity?, clientAddress: String?, tracingEnabled: Bool
+    ) -> HTTPFields {
+        var headers = ForwardedHeaders.upstreamRequest(from: clientHeaders)
+        headers[.requestID] = requestID
         if let identity {
             headers[.authenticatedUserID] = identity.userID.uuidString.lowercased()
             headers[.authenticatedRoles] = identity.roles.map(\.rawValue).sorted().joined(separator: ",")
         }
-        if let address = context.remoteAddress { headers[.forwardedFor] = address }
+        if let clientAddress { headers[.forwardedFor] = clientAddress }
         headers[.forwardedProto] = "http"
         if tracingEnabled {
             headers[.traceparent] = nil

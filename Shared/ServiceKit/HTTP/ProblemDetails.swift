@@ -67,15 +67,19 @@ public struct ProblemDetails: Error, Sendable, Equatable, Codable {
 
     /// The response this problem becomes.
     public func response() -> Response {
+        var headers: HTTPFields = [.contentType: Self.mediaType]
+        if let requestID { headers[RequestIDMiddleware.headerName] = requestID }
+        return Response(status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: encoded()))
+    }
+
+    /// The problem's media type, `application/problem+json`.
+    public static let mediaType = "application/problem+json"
+
+    /// The problem as its JSON body (keys sorted).
+    public func encoded() -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = (try? encoder.encode(self)) ?? Data(#"{"status":500,"title":"Internal Server Error","type":"about:blank"}"#.utf8)
-        var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if let requestID { headers[RequestIDMiddleware.headerName] = requestID }
-        return Response(
-            status: HTTPResponse.Status(code: status),
-            headers: headers,
-            body: .init(byteBuffer: ByteBuffer(bytes: body))
-        )
+        return ByteBuffer(bytes: body)
     }
 }

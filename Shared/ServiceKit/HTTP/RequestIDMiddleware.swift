@@ -33,7 +33,7 @@ public struct RequestIDMiddleware: RouterMiddleware {
 
     /// A client-supplied id is kept when it is 1-128 characters of `[A-Za-z0-9._:-]`; anything
     /// else is replaced so that ids are always safe to log and echo.
-    static func accepted(_ candidate: String) -> String? {
+    public static func accepted(_ candidate: String) -> String? {
         guard (1...128).contains(candidate.utf8.count) else { return nil }
         let allowed = candidate.utf8.allSatisfy { byte in
             switch byte {

@@ -1,0 +1,116 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceKit
+
+/// The gateway's event-loop proxy path: answers the requests ``FastPathEligibility`` accepts
+/// without Hummingbird's router or async-http-client, on the thread that read the request.
+///
+/// It runs the same steps as the router path (``GatewayRoutes``): request id, route, admission
+/// (token, revocation, rate limit), the resilience rules of ``UpstreamAttempts``, the upstream's
+/// answer with `RateLimit-*` headers, and the edge's CORS and security headers. Only the
+/// transport differs: ``UpstreamChannelPool``'s connections on the caller's event loop. See ADR 0009.
+struct FastForwarder: Sendable {
+    let routes: GatewayRoutes
+    let attempts: UpstreamAttempts
+    let pool: UpstreamChannelPool
+    /// `host:port` of each upstream, for the `Host` header.
+    let authorities: [UpstreamName: String]
+    let edge: GatewayEdgeMiddleware
+    let metrics = ForwardedRequestMetrics()
+
+    /// Whether this path takes `head`.
+    func takes(_ head: HTTPRequest) -> Bool {
+        FastPathEligibility.accepts(head, table: routes.table)
+    }
+
+    /// The answer to `head` (a request ``takes(_:)`` accepted), computed on `eventLoop`'s executor.
+    func answer(_ head: HTTPRequest, clientAddress: String?, on eventLoop: any EventLoop) async -> ForwardedAnswer {
+        let started = ContinuousClock.now
+        var head = head
+        let requestID = head.headerFields[.requestID].flatMap(RequestIDMiddleware.accepted) ?? UUID().uuidString.lowercased()
+        head.headerFields[.requestID] = requestID
+        let path = FastPathEligibility.pathWithoutQuery(head.path ?? "/")
+        var answer: ForwardedAnswer
+        if let route = routes.table.route(method: .get, path: path) {
+            answer = await forward(head, route: route, requestID: requestID, clientAddress: clientAddress, on: eventLoop)
+        } else {
+            answer = Self.problem(ProblemDetails(status: .notFound, detail: "No API operation lives at this path."), path: path, requestID: requestID)
+        }
+        answer.head.headerFields[.requestID] = requestID
+        edge.finish(&answer.head.headerFields, requestOrigin: head.headerFields[.origin])
+        if case .whole(let body) = answer.body { answer.head.headerFields[.contentLength] = String(body.readableBytes) }
+        let route = path == RouteTable.jwksPath ? RouteTable.jwksPath : "/api/v1/**"
+        metrics.record(route: route, status: answer.head.status, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+        return answer
+    }
+
+    private func forward(
+        _ head: HTTPRequest, route: RouteTable.Route, requestID: String, clientAddress: String?, on eventLoop: any EventLoop
+    ) async -> ForwardedAnswer {
+        let path = FastPathEligibility.pathWithoutQuery(head.path ?? "/")
+        let admitted: GatewayAdmission.Admitted
+        do {
+            admitted = try await routes.admission.admit(Request(head: head, body: .init(buffer: ByteBuffer())), route: route, clientAddress: clientAddress)
+        } catch {
+            return Self.problem(error.problem, headers: error.headers, path: path, requestID: requestID)
+        }
+        let outbound = HTTPRequest(
+            method: .get, scheme: nil, authority: authorities[route.upstream], path: head.path,
+            headerFields: GatewayRoutes.upstreamHeaders(
+                from: head.headerFields, requestID: requestID, identity: admitted.identity,
+                clientAddress: clientAddress, tracingEnabled: false
+            )
+        )
+        do {
+            let reply = try await attempts.withSlot(route.upstream) { upstreamGuard throws(ProxyFailure) in
+                try await attempts.run(
+                    .get, via: upstreamGuard,
+                    send: { deadline throws(UpstreamAttemptFailure) in
+                        try await send(outbound, to: route.upstream, on: eventLoop, deadline: deadline)
+                    },
+                    status: { $0.head.status.code },
+                    discard: { reply in
+                        if case .streaming(let stream) = reply.body { stream.eventLoop.execute { stream.cancel() } }
+                    }
+                )
+            }
+            var fields = ForwardedHeaders.clientResponse(from: reply.head.headerFields)
+            fields.append(contentsOf: admitted.rateLimitHeaders)
+            return ForwardedAnswer(head: HTTPResponse(status: reply.head.status, headerFields: fields), body: reply.body)
+        } catch {
+            var extra = admitted.rateLimitHeaders
+            if let seconds = error.retryAfterSeconds { extra[.retryAfter] = String(seconds) }
+            return Self.problem(error.problem(area: route.label), headers: extra, path: path, requestID: requestID)
+        }
+    }
+
+    private func send(
+        _ request: HTTPRequest, to upstream: UpstreamName, on eventLoop: any EventLoop, deadline: NIODeadline
+    ) async throws(UpstreamAttemptFailure) -> UpstreamReply {
+        do {
+            return try await pool.exchange(request, with: upstream, on: eventLoop, deadline: deadline).get()
+        } catch UpstreamExchangeError.timeout {
+            throw .timeout
+        } catch {
+            throw .unreachable(reason: "\(error)")
+        }
+    }
+
+    /// A problem the gateway answers itself (before the edge headers are added).
+    static func problem(_ problem: ProblemDetails, headers: HTTPFields = [:], path: String, requestID: String) -> ForwardedAnswer {
+        var problem = problem
+        problem.instance = path
+        problem.requestID = requestID
+        var fields: HTTPFields = [.contentType: ProblemDetails.mediaType]
+        fields.append(contentsOf: headers)
+        return ForwardedAnswer(head: HTTPResponse(status: .init(code: problem.status), headerFields: fields), body: .whole(problem.encoded()))
+    }
+}
+
+/// What the client gets from the event-loop path.
+struct ForwardedAnswer: Sendable {
+    var head: HTTPResponse
+    var body: UpstreamReply.Body
+}

@@ -1,0 +1,121 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+import NIOPosix
+
+/// Keep-alive HTTP/1.1 connections to the upstreams, pooled per event loop, so that a request
+/// read on one loop is sent, answered and relayed on that same loop's thread.
+///
+/// A connection carries one exchange at a time (``UpstreamExchangeHandler``) and goes back to
+/// its loop's idle list when the answer has ended with keep-alive; at most `maxIdlePerUpstream`
+/// idle connections are kept per loop and upstream. A request that meets a reused connection
+/// already closed by the upstream before any answer is sent once more on a new connection
+/// (the pool only carries bodiless GET requests, so this is safe).
+final class UpstreamChannelPool: Sendable {
+    /// Where an upstream listens.
+    struct Target: Sendable, Hashable {
+        var host: String
+        var port: Int
+    }
+
+    private let targets: [UpstreamName: Target]
+    private let pools: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>]
+    private let connectTimeout: TimeAmount
+    private let maxIdlePerUpstream: Int
+    private let wholeBodyLimit: Int
+
+    init(
+        group: any EventLoopGroup, targets: [UpstreamName: Target], connectTimeout: Duration,
+        maxIdlePerUpstream: Int, wholeBodyLimit: Int
+    ) {
+        var pools: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = .makeBoxSendingValue(LoopPool(), eventLoop: loop)
+        }
+        self.pools = pools
+        self.targets = targets
+        self.connectTimeout = .nanoseconds(connectTimeout.nanoseconds)
+        self.maxIdlePerUpstream = maxIdlePerUpstream
+        self.wholeBodyLimit = wholeBodyLimit
+    }
+
+    /// Sends the bodiless `request` to `upstream` over a connection of `eventLoop`, the caller's
+    /// loop (a loop without a pool here is served by another loop's, through a hop). Fails with ``UpstreamExchangeError``
+    /// or a connect error.
+    func exchange(
+        _ request: HTTPRequest, with upstream: UpstreamName, on eventLoop: any EventLoop, deadline: NIODeadline
+    ) -> EventLoopFuture<UpstreamReply> {
+        // A loop of another group (tests) borrows the first pool's loop.
+        guard let target = targets[upstream], let pool = pools[ObjectIdentifier(eventLoop)] ?? pools.values.first else {
+            return eventLoop.makeFailedFuture(UpstreamExchangeError.unavailable)
+        }
+        let poolLoop = pool.eventLoop
+        guard poolLoop.inEventLoop else {
+            return poolLoop.flatSubmit { self.exchange(request, with: upstream, on: poolLoop, deadline: deadline) }
+        }
+        guard let reused = pool.value.takeIdle(upstream) else {
+            return exchangeOnNewConnection(request, to: target, upstream: upstream, pool: pool, deadline: deadline)
+        }
+        return reused.send(request, deadline: deadline).flatMapError { error in
+            guard case UpstreamExchangeError.closedBeforeAnswer = error else { return poolLoop.makeFailedFuture(error) }
+            return self.exchangeOnNewConnection(request, to: target, upstream: upstream, pool: pool, deadline: deadline)
+        }
+    }
+
+    private func exchangeOnNewConnection(
+        _ request: HTTPRequest, to target: Target, upstream: UpstreamName, pool: NIOLoopBoundBox<LoopPool>, deadline: NIODeadline
+    ) -> EventLoopFuture<UpstreamReply> {
+        let eventLoop = pool.eventLoop
+        let wholeBodyLimit = self.wholeBodyLimit
+        let maxIdle = maxIdlePerUpstream
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPClientCodec())
+                    try channel.pipeline.syncOperations.addHandler(
+                        UpstreamExchangeHandler(wholeBodyLimit: wholeBodyLimit, eventLoop: channel.eventLoop)
+                    )
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .flatMap { channel in
+                let handler: UpstreamExchangeHandler
+                do {
+                    handler = try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
+                } catch {
+                    channel.close(promise: nil)
+                    return eventLoop.makeFailedFuture(error)
+                }
+                handler.onReusable = { [weak handler] in
+                    guard let handler else { return }
+                    pool.value.putIdle(handler, for: upstream, keepingAtMost: maxIdle)
+                }
+                return handler.send(request, deadline: deadline)
+            }
+    }
+}
+
+/// One event loop's idle connections, per upstream. Used only on that loop.
+private final class LoopPool {
+    private var idle: [UpstreamName: [UpstreamExchangeHandler]] = [:]
+
+    /// The most recently used idle connection that is still open.
+    func takeIdle(_ upstream: UpstreamName) -> UpstreamExchangeHandler? {
+        while let handler = idle[upstream]?.popLast() {
+            if handler.isIdle { return handler }
+        }
+        return nil
+    }
+
+    func putIdle(_ handler: UpstreamExchangeHandler, for upstream: UpstreamName, keepingAtMost limit: Int) {
+        if idle[upstream, default: []].count < limit {
+            idle[upstream, default: []].append(handler)
+        } else {
+            handler.close()
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Why one exchange on an upstream connection failed.
+enum UpstreamExchangeError: Error, Sendable {
+    /// The connection closed before a single byte of an answer: the request was probably never
+    /// read (an idle keep-alive connection the upstream had just closed).
+    case closedBeforeAnswer
+    /// The connection broke after the answer began.
+    case brokeOff
+    /// No response head before the deadline.
+    case timeout
+    /// The connection is busy or closed (a bug if it happens: the pool hands out idle ones only).
+    case unavailable
+}
+
+/// The client side of one upstream keep-alive connection: one request at a time, the answer
+/// collected whole when it is small or handed over as an ``UpstreamBodyStream`` otherwise.
+///
+/// Lives in the connection's pipeline after NIO's HTTP/1 client codecs; everything runs on the
+/// connection's event loop.
+final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPRequestPart
+
+    private enum State {
+        case idle
+        case awaitingHead(EventLoopPromise<UpstreamReply>, Scheduled<Void>)
+        case collecting(EventLoopPromise<UpstreamReply>, HTTPResponse, ByteBuffer)
+        case streaming(UpstreamBodyStream)
+        case closed
+    }
+
+    private let wholeBodyLimit: Int
+    private let eventLoop: any EventLoop
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    private var keepAlive = true
+    /// Called when an exchange ended and the connection can carry another one.
+    var onReusable: (() -> Void)?
+
+    init(wholeBodyLimit: Int, eventLoop: any EventLoop) {
+        self.wholeBodyLimit = wholeBodyLimit
+        self.eventLoop = eventLoop
+    }
+
+    /// Whether the connection can take a request now.
+    var isIdle: Bool {
+        if case .idle = state { return context?.channel.isActive ?? false }
+        return false
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Sends `request` (without a body); the future completes with the head (streamed bodies)
+    /// or the whole answer, or fails with an ``UpstreamExchangeError``.
+    func send(_ request: HTTPRequest, deadline: NIODeadline) -> EventLoopFuture<UpstreamReply> {
+        guard let context, case .idle = state, context.channel.isActive else {
+            return eventLoop.makeFailedFuture(UpstreamExchangeError.unavailable)
+        }
+        let promise = context.eventLoop.makePromise(of: UpstreamReply.self)
+        let timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] () -> Void in
+            self?.timedOut()
+        }
+        state = .awaitingHead(promise, timeout)
+        context.write(wrapOutboundOut(.head(request)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        return promise.futureResult
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard head.status.kind != .informational else { return }
+            guard case .awaitingHead(let promise, let timeout) = state else { return fail(context, .brokeOff) }
+            timeout.cancel()
+            if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { keepAlive = false }
+            if let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length <= wholeBodyLimit {
+                state = .collecting(promise, head, context.channel.allocator.buffer(capacity: length))
+            } else {
+                let stream = UpstreamBodyStream(eventLoop: context.eventLoop) { [weak self] in self?.context?.close(promise: nil) }
+                state = .streaming(stream)
+                promise.succeed(UpstreamReply(head: head, body: .streaming(stream)))
+            }
+        case .body(let part):
+            switch state {
+            case .collecting(let promise, let head, var body):
+                state = .idle  // keeps `body` uniquely referenced while it grows
+                body.writeImmutableBuffer(part)
+                state = .collecting(promise, head, body)
+            case .streaming(let stream):
+                stream.deliver(.body(part))
+            case .idle, .awaitingHead, .closed:
+                break
+            }
+        case .end:
+            switch state {
+            case .collecting(let promise, let head, let body):
+                state = .idle
+                promise.succeed(UpstreamReply(head: head, body: .whole(body)))
+            case .streaming(let stream):
+                state = .idle
+                stream.deliver(.end)
+            case .idle, .awaitingHead, .closed:
+                return
+            }
+            if keepAlive { onReusable?() } else { context.close(promise: nil) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(context, nil)
+        context.fireChannelInactive()
+    }
+
+    /// A reset before any answer counts as a close before the answer (a stale keep-alive
+    /// connection shows up either way).
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context, nil)
+    }
+
+    /// Closes the connection (the pool has enough idle ones).
+    func close() {
+        context?.close(promise: nil)
+    }
+
+    private func timedOut() {
+        guard let context, case .awaitingHead = state else { return }
+        fail(context, .timeout)
+    }
+
+    /// Ends the current exchange with `error` (or what a close at this point means) and closes.
+    private func fail(_ context: ChannelHandlerContext, _ error: UpstreamExchangeError?) {
+        let current = state
+        state = .closed
+        switch current {
+        case .awaitingHead(let promise, let timeout):
+            timeout.cancel()
+            promise.fail(error ?? .closedBeforeAnswer)
+        case .collecting(let promise, _, _):
+            promise.fail(error ?? .brokeOff)
+        case .streaming(let stream):
+            stream.deliver(.failed)
+        case .idle, .closed:
+            break
+        }
+        context.close(promise: nil)
+    }
+}
