@@ -166,6 +166,41 @@ extension LiveServices {
             try await fleet.stop()
         }
 
+        @Test("event-loop path: plain GETs take it; pipelined requests across both paths are answered in order")
+        func eventLoopPath() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let gateway = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments)
+            let customer = try await fleet.newCustomer("Pipelined", via: gateway)
+            let token = try #require(customer.bearer["Authorization"])
+
+            // A GET that takes the event-loop path, a POST the router answers (malformed JSON),
+            // and an authenticated GET, written at once on one connection.
+            let connection = try RawHTTPConnection(port: gateway.port)
+            try connection.write(
+                "GET /.well-known/jwks.json HTTP/1.1\r\nHost: gw\r\nX-Request-ID: first\r\n\r\n"
+                    + "POST /api/v1/users HTTP/1.1\r\nHost: gw\r\nX-Request-ID: second\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"email\": "
+                    + "GET /api/v1/users/me HTTP/1.1\r\nHost: gw\r\nX-Request-ID: third\r\nAuthorization: \(token)\r\n\r\n"
+            )
+            let responses = RawHTTPResponse.parseAll(connection.read { RawHTTPResponse.parseAll($0).count >= 3 })
+            try #require(responses.count == 3, "\(responses.map(\.status))")
+            #expect(responses.map(\.status) == [200, 400, 200])
+            #expect(responses.map { $0.headers["x-request-id"] } == ["first", "second", "third"])
+            #expect(responses[0].body.contains("\"keys\""))
+            #expect(responses[1].headers["content-type"] == "application/problem+json")
+            #expect(responses[2].body.contains("Pipelined"), "\(responses[2].body)")
+            #expect(responses[2].headers["ratelimit-limit"] != nil && responses[2].headers["x-content-type-options"] == "nosniff")
+
+            // The first GET was answered on the event-loop path; the third went to the router,
+            // which still owed the second's answer. A GET on a quiet connection takes the path.
+            #expect(try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200)
+            let metrics = try #require(await gateway.get("metrics")).body
+            let served = metrics.split(separator: "\n").first { $0.hasPrefix("gateway_fast_path_requests_total ") }
+            let count = served.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(count >= 2, "\(served ?? "no gateway_fast_path_requests_total")")
+            #expect(try await gateway.terminate() == 0)
+            try await fleet.stop()
+        }
+
         @Test("error shapes: 413 for an oversized body, 400 problem for malformed JSON, 404 problem for unknown routes, a 500 inside a service carries only the request id; the contract is served")
         func errorShapes() async throws {
             let fleet = try await UsersAndPayments.start()

@@ -12,11 +12,11 @@ enum FastPathEligibility {
     static func accepts(_ head: HTTPRequest, table: RouteTable) -> Bool {
         guard head.method == .get, let path = head.path else { return false }
         let fields = head.headerFields
-        // A body, a Connection header (close, upgrade, HTTP/1.0 keep-alive) or an event stream
-        // is the router's business.
+        // A body, a Connection header asking for anything but keep-alive (close, upgrade) or an
+        // event stream is the router's business.
         guard fields[.contentLength] == nil || fields[.contentLength] == "0",
-              fields[.transferEncoding] == nil,
-              fields[.connection] == nil, fields[.upgrade] == nil,
+              fields[.transferEncoding] == nil, fields[.upgrade] == nil,
+              fields[values: .connection].allSatisfy({ $0.lowercased() == "keep-alive" }),
               fields[.accept]?.contains("text/event-stream") != true else { return false }
         return table.route(method: .get, path: Self.pathWithoutQuery(path)) != nil
     }

@@ -166,13 +166,17 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.close(mode: closeRequested.mode, promise: closeRequested.promise)
             return
         }
+        let replayed = !waiting.isEmpty
         while let part = waiting.popFirst() {
             if case .answering = mode {
                 waiting.prepend(part)
-                return
+                break
             }
             handle(part, context: context)
         }
+        // Hummingbird's channel hands reads on at the end of a read burst; end the replayed one.
+        if replayed { context.fireChannelReadComplete() }
+        if case .answering = mode { return }
         if readDeferred {
             readDeferred = false
             context.read()
