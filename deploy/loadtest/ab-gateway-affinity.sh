@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The A/B behind ADR 0008's event-loop affinity figures: two gateways on one throwaway stack, the
-# same environment except GATEWAY_EVENT_LOOP_AFFINITY=on / off, auth and rate limiting on (limits
+# The A/B behind ADR 0008's event-loop affinity and ADR 0009's event-loop path figures: two
+# gateways on one throwaway stack, the same environment except one on/off setting (AB_SETTING:
+# GATEWAY_EVENT_LOOP_AFFINITY by default, or GATEWAY_FAST_PATH), auth and rate limiting on (limits
 # so high none is refused). Rounds alternate on → off; each measures wrk's max req/s on
 # GET /api/v1/users/me and the gateway's CPU per request (utime + stime from /proc), then the
 # medians and how many pairs each side won. Linux only (reads /proc).
 #
-# Knobs: AB_ROUNDS (6), AB_SECONDS (8), AB_CONNECTIONS (32). Release build.
+# Knobs: AB_SETTING, AB_ROUNDS (6), AB_SECONDS (8), AB_CONNECTIONS (32). Release build.
 # Not part of `make test`: a benchmark, it exits 0 whichever side wins.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 
+SETTING="${AB_SETTING:-GATEWAY_EVENT_LOOP_AFFINITY}"
+case "$SETTING" in GATEWAY_EVENT_LOOP_AFFINITY|GATEWAY_FAST_PATH) ;; *) die "AB_SETTING must be GATEWAY_EVENT_LOOP_AFFINITY or GATEWAY_FAST_PATH, not '$SETTING'" ;; esac
 ROUNDS="${AB_ROUNDS:-6}"; SECONDS_PER_RUN="${AB_SECONDS:-8}"; CONNECTIONS="${AB_CONNECTIONS:-32}"
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "AB_ROUNDS must be a whole number ≥ 1, not '$ROUNDS'"
 [ -r /proc/self/stat ] || die "this script reads CPU time from /proc (Linux only)"
@@ -18,11 +21,11 @@ HERE="$ORDERFLOW_ROOT/deploy/loadtest"
 
 source "$HERE/gateway-variant.sh"
 gateway_bench_environment
-export GATEWAY_EVENT_LOOP_AFFINITY=on
-throwaway_extra_cleanup() { stop_pidfile "gateway (affinity off)" "$STACK_DIR/pids/gateway-off.pid"; }
+export "$SETTING=on"
+throwaway_extra_cleanup() { stop_pidfile "gateway ($SETTING=off)" "$STACK_DIR/pids/gateway-off.pid"; }
 throwaway_system ab-gateway-affinity release
 OFF_PORT="$(free_port)"
-start_gateway_variant off "$OFF_PORT" GATEWAY_EVENT_LOOP_AFFINITY=off
+start_gateway_variant off "$OFF_PORT" "$SETTING=off"
 
 TOKEN="$(python3 "$HERE/customer.py" "$USERS_URL" --prefix ab)" || die "could not register the customer"
 declare -A PID=([on]="$(cat "$STACK_DIR/pids/gateway.pid")" [off]="$(cat "$STACK_DIR/pids/gateway-off.pid")")
@@ -42,13 +45,13 @@ for r in $(seq 1 "$ROUNDS"); do
     after="$(cpu_ticks "${PID[$side]}")"
     line="$(grep '^RESULT ' <<<"$out" | tail -n1)" || die "no RESULT from wrk on gateway ($side)"
     echo "$r $side $((after - before)) $line" >>"$RESULTS"
-    log "round $r/$ROUNDS, affinity $side: $(sed -n 's/.* rps=\([0-9.]*\) .*/\1/p' <<<"$line") req/s"
+    log "round $r/$ROUNDS, $SETTING=$side: $(sed -n 's/.* rps=\([0-9.]*\) .*/\1/p' <<<"$line") req/s"
   done
 done
 
-python3 - "$RESULTS" "$(getconf CLK_TCK)" "$SECONDS_PER_RUN" "$CONNECTIONS" <<'PY'
+python3 - "$RESULTS" "$(getconf CLK_TCK)" "$SECONDS_PER_RUN" "$CONNECTIONS" "$SETTING" <<'PY'
 import statistics, sys
-path, ticks_per_s, seconds, conns = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+path, ticks_per_s, seconds, conns, setting = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
 rounds = {}
 for raw in open(path):
     r, side, ticks, _, *fields = raw.split()
@@ -58,7 +61,7 @@ for raw in open(path):
 pairs = [rounds[r] for r in sorted(rounds)]
 med = statistics.median
 print()
-print(f"Gateway event-loop affinity A/B — GET /api/v1/users/me, auth + rate limit on, wrk -t2 -c{conns}, {seconds:.0f} s per run, same stack")
+print(f"Gateway {setting}=on/off A/B — GET /api/v1/users/me, auth + rate limit on, wrk -t2 -c{conns}, {seconds:.0f} s per run, same stack")
 print(f"{'round':<7}{'on req/s':>10}{'off req/s':>11}{'on µs/req':>11}{'off µs/req':>12}{'on p99 ms':>11}{'off p99 ms':>12}")
 for i, p in enumerate(pairs, 1):
     print(f"{i:<7}{p['on'][0]:>10.0f}{p['off'][0]:>11.0f}{p['on'][1]:>11.0f}{p['off'][1]:>12.0f}{p['on'][2]:>11.1f}{p['off'][2]:>12.1f}")
