@@ -38,7 +38,8 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     var http1 = HTTP1Channel.Configuration()
     if gateway.fastPath, !tracing {
         let forwarder = FastForwarder(
-            routes: routes, attempts: attempts, pool: fastPathPool(gateway), authorities: gateway.upstreams.compactMapValues(\.authority), edge: edge
+            routes: routes, attempts: attempts, pool: fastPathPool(gateway),
+            authorities: gateway.upstreams.compactMapValues(\.authority), edge: edge, serverName: common.service
         )
         http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [GatewayFastPathHandler(forwarder: forwarder)])
     } else if gateway.fastPath {

@@ -189,6 +189,16 @@ extension LiveServices {
             #expect(responses[1].headers["content-type"] == "application/problem+json")
             #expect(responses[2].body.contains("Pipelined"), "\(responses[2].body)")
             #expect(responses[2].headers["ratelimit-limit"] != nil && responses[2].headers["x-content-type-options"] == "nosniff")
+            // The same Server and Date headers on both paths; the upstream's own name stays inside.
+            #expect(responses.map { $0.headers["server"] } == ["gateway", "gateway", "gateway"])
+            #expect(responses.allSatisfy { $0.headers["date"]?.hasSuffix(" GMT") == true })
+
+            // A client that half-closes right after its request still gets the answer.
+            let halfClosed = try RawHTTPConnection(port: gateway.port)
+            try halfClosed.write("GET /.well-known/jwks.json HTTP/1.1\r\nHost: gw\r\n\r\n")
+            halfClosed.shutdownWrite()
+            let afterHalfClose = RawHTTPResponse.parseAll(halfClosed.read { !RawHTTPResponse.parseAll($0).isEmpty })
+            #expect(afterHalfClose.map(\.status) == [200])
 
             // The first GET was answered on the event-loop path; the third went to the router,
             // which still owed the second's answer. A GET on a quiet connection takes the path.

@@ -39,6 +39,11 @@ final class RawHTTPConnection {
         try #require(written == bytes.count, "short write")
     }
 
+    /// Closes the sending side (a half-close: the peer sees the end of input, and may still answer).
+    func shutdownWrite() {
+        _ = shutdown(descriptor, Int32(SHUT_WR))
+    }
+
     /// Reads until `done` holds for everything read so far, the peer closes, or `deadline` passes.
     func read(until done: (String) -> Bool, deadline: Duration = .seconds(30)) -> String {
         var received = [UInt8]()

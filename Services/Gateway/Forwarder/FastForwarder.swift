@@ -18,7 +18,10 @@ struct FastForwarder: Sendable {
     /// `host:port` of each upstream, for the `Host` header.
     let authorities: [UpstreamName: String]
     let edge: GatewayEdgeMiddleware
+    /// The `Server` header, as Hummingbird writes it on the router path.
+    let serverName: String
     let metrics = ForwardedRequestMetrics()
+    let dates = HTTPDateCache()
 
     /// Whether this path takes `head`.
     func takes(_ head: HTTPRequest) -> Bool {
@@ -39,6 +42,8 @@ struct FastForwarder: Sendable {
             answer = Self.problem(ProblemDetails(status: .notFound, detail: "No API operation lives at this path."), path: path, requestID: requestID)
         }
         answer.head.headerFields[.requestID] = requestID
+        answer.head.headerFields[.server] = serverName
+        answer.head.headerFields[.date] = dates.now
         edge.finish(&answer.head.headerFields, requestOrigin: head.headerFields[.origin])
         if case .whole(let body) = answer.body { answer.head.headerFields[.contentLength] = String(body.readableBytes) }
         let route = path == RouteTable.jwksPath ? RouteTable.jwksPath : "/api/v1/**"
@@ -93,6 +98,8 @@ struct FastForwarder: Sendable {
             return try await pool.exchange(request, with: upstream, on: eventLoop, deadline: deadline).get()
         } catch UpstreamExchangeError.timeout {
             throw .timeout
+        } catch UpstreamExchangeError.brokeOff {
+            throw .brokenAnswer
         } catch {
             throw .unreachable(reason: "\(error)")
         }

@@ -17,7 +17,7 @@ enum FastPathEligibility {
         guard fields[.contentLength] == nil || fields[.contentLength] == "0",
               fields[.transferEncoding] == nil, fields[.upgrade] == nil,
               fields[values: .connection].allSatisfy({ $0.lowercased() == "keep-alive" }),
-              fields[.accept]?.contains("text/event-stream") != true else { return false }
+              fields[.accept]?.lowercased().contains("text/event-stream") != true else { return false }
         return table.route(method: .get, path: Self.pathWithoutQuery(path)) != nil
     }
 

@@ -8,11 +8,15 @@ import NIOHTTPTypes
 ///
 /// HTTP/1 answers must leave in request order, so on one connection:
 /// - while Hummingbird still owes an answer, new requests pass to it too;
-/// - while an answer of this path is being produced, later request parts wait here (pipelining)
-///   and are replayed afterwards;
-/// - no more bytes are read meanwhile;
+/// - while an answer of this path is being produced, nothing more is read, and what already
+///   arrived — request parts, the client's half-close, decoding errors — waits here, in order,
+///   and is replayed afterwards;
 /// - a close asked for meanwhile (Hummingbird's graceful shutdown closes a connection it sees
-///   idle) waits until the answer is written.
+///   idle; its request loop closes the output when the input ends) waits until the answer is out.
+///
+/// A streamed answer follows the client's writability (the upstream connection stops reading
+/// while the client cannot take more) and ends at graceful shutdown, as the router path's
+/// event streams do.
 final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -30,31 +34,77 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         case answering
     }
 
+    /// Something that arrived while an answer was in the making.
+    private enum Held {
+        case part(HTTPRequestPart)
+        case event(Any)
+        case error(any Error)
+    }
+
     private let forwarder: FastForwarder
+    private var enabled = false
     private var mode = Mode.idle
     /// Answers Hummingbird still owes (requests passed, response ends not yet written).
     private var owedByRouter = 0
-    private var waiting: CircularBuffer<HTTPRequestPart> = []
-    private var closeRequested: (mode: CloseMode, promise: EventLoopPromise<Void>?)?
+    private var held: CircularBuffer<Held> = []
+    private var heldClose: (mode: CloseMode, promise: EventLoopPromise<Void>?)?
     private var readDeferred = false
     private var stream: UpstreamBodyStream?
+    private var task: Task<Void, Never>?
     private var executor: EventLoopExecutor?
 
     init(forwarder: FastForwarder) {
         self.forwarder = forwarder
     }
 
+    /// Whether requests wait for an answer of this path.
+    private var holding: Bool {
+        if case .answering = mode { return true }
+        return !held.isEmpty
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
+        // A connection on a loop without upstream connections of its own is left to the router.
+        enabled = forwarder.pool.serves(context.eventLoop)
         executor = EventLoopExecutor(context.eventLoop)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .answering = mode {
-            waiting.append(part)
+        if holding {
+            held.append(.part(part))
         } else {
             handle(part, context: context)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // Graceful shutdown: Hummingbird closes idle connections (a close held until the
+            // answer is out); an endless streamed answer ends here.
+            context.fireUserInboundEventTriggered(event)
+            if let stream {
+                stream.cancel()
+                endStream(context: context)
+            }
+        } else if holding {
+            held.append(.event(event))
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if holding {
+            held.append(.error(error))
+        } else {
+            context.fireErrorCaught(error)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        stream?.wantsMore(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -66,7 +116,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// No new bytes are read while an answer is in the making, so pipelined requests wait in the
     /// socket rather than here.
     func read(context: ChannelHandlerContext) {
-        if case .answering = mode {
+        if holding {
             readDeferred = true
         } else {
             context.read()
@@ -74,23 +124,32 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func close(context: ChannelHandlerContext, mode closeMode: CloseMode, promise: EventLoopPromise<Void>?) {
-        if case .answering = mode, closeMode == .all {
-            closeRequested = (closeMode, promise)
+        guard holding, context.channel.isActive else { return context.close(mode: closeMode, promise: promise) }
+        if let earlier = heldClose {
+            earlier.promise.map { promise?.futureResult.cascade(to: $0) }
+            heldClose = (earlier.mode == .all || closeMode == .all ? .all : closeMode, promise ?? earlier.promise)
         } else {
-            context.close(mode: closeMode, promise: promise)
+            heldClose = (closeMode, promise)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        task?.cancel()
+        task = nil
         stream?.cancel()
         stream = nil
+        held.removeAll()
+        if let heldClose {
+            self.heldClose = nil
+            context.close(mode: heldClose.mode, promise: heldClose.promise)
+        }
         context.fireChannelInactive()
     }
 
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (mode, part) {
         case (.idle, .head(let head)):
-            if owedByRouter == 0, forwarder.takes(head) {
+            if enabled, owedByRouter == 0, forwarder.takes(head) {
                 mode = .reading(head)
             } else {
                 mode = .passing
@@ -110,26 +169,27 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
             // gives it no body; there is nothing else to read.
             break
         case (.answering, _):
-            waiting.append(part)
+            held.append(.part(part))
         }
     }
 
     private func answer(_ head: HTTPRequest, context: ChannelHandlerContext) {
+        guard let executor else { return }
         let eventLoop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: eventLoop)
         let clientAddress = context.channel.remoteAddress?.ipAddress
         let forwarder = self.forwarder
-        guard let executor else { return }
-        Task(executorPreference: executor) {
+        task = Task(executorPreference: executor) {
             let answer = await forwarder.answer(head, clientAddress: clientAddress, on: eventLoop)
             eventLoop.execute { bound.value.handler.write(answer, context: bound.value.context) }
         }
     }
 
     private func write(_ answer: ForwardedAnswer, context: ChannelHandlerContext) {
+        task = nil
         guard context.channel.isActive else {
             if case .streaming(let stream) = answer.body { stream.cancel() }
-            return finishAnswer(context: context)
+            return
         }
         context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
         switch answer.body {
@@ -140,15 +200,14 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .streaming(let stream):
             context.flush()
             self.stream = stream
+            stream.wantsMore(context.channel.isWritable)
             stream.attach { [weak self] event in
                 guard let self else { return }
                 switch event {
                 case .body(let part):
                     context.writeAndFlush(self.wrapOutboundOut(.body(part)), promise: nil)
                 case .end:
-                    self.stream = nil
-                    context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-                    self.finishAnswer(context: context)
+                    self.endStream(context: context)
                 case .failed:
                     // The head is out, so the only honest signal left is cutting the response.
                     self.stream = nil
@@ -158,25 +217,42 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// The answer is written: honour a close asked for meanwhile, else read on.
+    private func endStream(context: ChannelHandlerContext) {
+        stream = nil
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        finishAnswer(context: context)
+    }
+
+    /// The answer is written: honour a close asked for meanwhile, else replay what waited, in order.
     private func finishAnswer(context: ChannelHandlerContext) {
         mode = .idle
-        if let closeRequested {
-            self.closeRequested = nil
-            context.close(mode: closeRequested.mode, promise: closeRequested.promise)
-            return
-        }
-        let replayed = !waiting.isEmpty
-        while let part = waiting.popFirst() {
-            if case .answering = mode {
-                waiting.prepend(part)
-                break
+        var replayedParts = false
+        while let next = held.first {
+            // A replayed request this path takes starts the next answer; the rest waits for it.
+            if case .answering = mode { break }
+            _ = held.popFirst()
+            switch next {
+            case .part(let part):
+                replayedParts = true
+                handle(part, context: context)
+            case .event(let event):
+                if replayedParts { context.fireChannelReadComplete() }
+                replayedParts = false
+                context.fireUserInboundEventTriggered(event)
+            case .error(let error):
+                if replayedParts { context.fireChannelReadComplete() }
+                replayedParts = false
+                context.fireErrorCaught(error)
             }
-            handle(part, context: context)
         }
         // Hummingbird's channel hands reads on at the end of a read burst; end the replayed one.
-        if replayed { context.fireChannelReadComplete() }
-        if case .answering = mode { return }
+        if replayedParts { context.fireChannelReadComplete() }
+        guard !holding else { return }
+        if let heldClose {
+            self.heldClose = nil
+            context.close(mode: heldClose.mode, promise: heldClose.promise)
+            return
+        }
         if readDeferred {
             readDeferred = false
             context.read()

@@ -40,25 +40,28 @@ final class UpstreamChannelPool: Sendable {
         self.wholeBodyLimit = wholeBodyLimit
     }
 
+    /// Whether `eventLoop` has connections here (the loops of the group given at init).
+    func serves(_ eventLoop: any EventLoop) -> Bool {
+        pools[ObjectIdentifier(eventLoop)] != nil
+    }
+
     /// Sends the bodiless `request` to `upstream` over a connection of `eventLoop`, the caller's
-    /// loop (a loop without a pool here is served by another loop's, through a hop). Fails with ``UpstreamExchangeError``
+    /// loop, which must be one this pool ``serves(_:)``. Fails with ``UpstreamExchangeError``
     /// or a connect error.
     func exchange(
         _ request: HTTPRequest, with upstream: UpstreamName, on eventLoop: any EventLoop, deadline: NIODeadline
     ) -> EventLoopFuture<UpstreamReply> {
-        // A loop of another group (tests) borrows the first pool's loop.
-        guard let target = targets[upstream], let pool = pools[ObjectIdentifier(eventLoop)] ?? pools.values.first else {
+        guard let target = targets[upstream], let pool = pools[ObjectIdentifier(eventLoop)] else {
             return eventLoop.makeFailedFuture(UpstreamExchangeError.unavailable)
         }
-        let poolLoop = pool.eventLoop
-        guard poolLoop.inEventLoop else {
-            return poolLoop.flatSubmit { self.exchange(request, with: upstream, on: poolLoop, deadline: deadline) }
+        guard eventLoop.inEventLoop else {
+            return eventLoop.flatSubmit { self.exchange(request, with: upstream, on: eventLoop, deadline: deadline) }
         }
         guard let reused = pool.value.takeIdle(upstream) else {
             return exchangeOnNewConnection(request, to: target, upstream: upstream, pool: pool, deadline: deadline)
         }
         return reused.send(request, deadline: deadline).flatMapError { error in
-            guard case UpstreamExchangeError.closedBeforeAnswer = error else { return poolLoop.makeFailedFuture(error) }
+            guard case UpstreamExchangeError.closedBeforeAnswer = error else { return eventLoop.makeFailedFuture(error) }
             return self.exchangeOnNewConnection(request, to: target, upstream: upstream, pool: pool, deadline: deadline)
         }
     }
@@ -69,8 +72,10 @@ final class UpstreamChannelPool: Sendable {
         let eventLoop = pool.eventLoop
         let wholeBodyLimit = self.wholeBodyLimit
         let maxIdle = maxIdlePerUpstream
+        // Connecting counts against the request's deadline too.
+        let connectTimeout = min(self.connectTimeout, deadline - NIODeadline.now())
         return ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
+            .connectTimeout(max(connectTimeout, .milliseconds(1)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

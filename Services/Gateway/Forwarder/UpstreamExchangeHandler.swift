@@ -7,7 +7,7 @@ enum UpstreamExchangeError: Error, Sendable {
     /// The connection closed before a single byte of an answer: the request was probably never
     /// read (an idle keep-alive connection the upstream had just closed).
     case closedBeforeAnswer
-    /// The connection broke after the answer began.
+    /// The connection broke after the answer began (or sent something that is not one).
     case brokeOff
     /// No response head before the deadline.
     case timeout
@@ -85,7 +85,11 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
             if let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length <= wholeBodyLimit {
                 state = .collecting(promise, head, context.channel.allocator.buffer(capacity: length))
             } else {
-                let stream = UpstreamBodyStream(eventLoop: context.eventLoop) { [weak self] in self?.context?.close(promise: nil) }
+                let stream = UpstreamBodyStream(
+                    eventLoop: context.eventLoop,
+                    demand: { [weak self] wanted in self?.setReading(wanted) },
+                    cancel: { [weak self] in self?.context?.close(promise: nil) }
+                )
                 state = .streaming(stream)
                 promise.succeed(UpstreamReply(head: head, body: .streaming(stream)))
             }
@@ -107,6 +111,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
                 promise.succeed(UpstreamReply(head: head, body: .whole(body)))
             case .streaming(let stream):
                 state = .idle
+                setReading(true)
                 stream.deliver(.end)
             case .idle, .awaitingHead, .closed:
                 return
@@ -124,6 +129,11 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
     /// connection shows up either way).
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         fail(context, nil)
+    }
+
+    /// Starts or stops reading from the upstream (backpressure for streamed bodies).
+    private func setReading(_ reading: Bool) {
+        try? context?.channel.syncOptions?.setOption(.autoRead, value: reading)
     }
 
     /// Closes the connection (the pool has enough idle ones).

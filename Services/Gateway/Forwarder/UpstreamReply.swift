@@ -20,8 +20,8 @@ struct UpstreamReply: Sendable {
 /// connection. Both live on the same event loop, so parts cross without a hop; parts that
 /// arrive before the client side attaches are buffered. All methods run on ``eventLoop``.
 ///
-/// There is no backpressure: a part is written to the client as soon as it arrives. That suits
-/// what streams through this gateway (server-sent events); see ADR 0009.
+/// Backpressure: the client side reports its writability through ``wantsMore(_:)``, and the
+/// upstream connection stops reading while the client cannot take more.
 final class UpstreamBodyStream: Sendable {
     /// What happens next on the stream.
     enum Event {
@@ -35,17 +35,24 @@ final class UpstreamBodyStream: Sendable {
         var pending: [Event] = []
         var sink: ((Event) -> Void)?
         var cancel: (() -> Void)?
+        var demand: (Bool) -> Void
         var done = false
     }
 
     let eventLoop: any EventLoop
     private let state: NIOLoopBoundBox<State>
 
-    /// Creates the stream on `eventLoop`; `cancel` closes the upstream connection when the
-    /// client goes away before the end.
-    init(eventLoop: any EventLoop, cancel: @escaping () -> Void) {
+    /// Creates the stream on `eventLoop`; `demand` starts and stops reading the upstream
+    /// connection, `cancel` closes it when the client goes away before the end.
+    init(eventLoop: any EventLoop, demand: @escaping (Bool) -> Void, cancel: @escaping () -> Void) {
         self.eventLoop = eventLoop
-        self.state = NIOLoopBoundBox(State(cancel: cancel), eventLoop: eventLoop)
+        self.state = NIOLoopBoundBox(State(cancel: cancel, demand: demand), eventLoop: eventLoop)
+    }
+
+    /// Called by the client connection when its writability changes.
+    func wantsMore(_ wanted: Bool) {
+        guard !state.value.done else { return }
+        state.value.demand(wanted)
     }
 
     /// Called by the upstream connection for every part after the head.

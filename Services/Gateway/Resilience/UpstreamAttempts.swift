@@ -11,6 +11,8 @@ enum UpstreamAttemptFailure: Error, Sendable {
     case timeout
     /// Refused, reset, closed before answering, or a connect timeout.
     case unreachable(reason: String)
+    /// The answer began and then broke off: the upstream was reached, so no retry.
+    case brokenAnswer
 }
 
 /// The resilience rules around every upstream call, shared by both proxy paths (the
@@ -76,6 +78,9 @@ struct UpstreamAttempts: Sendable {
                 case .timeout:
                     upstreamGuard.record(.failure)
                     throw .timeout
+                case .brokenAnswer:
+                    upstreamGuard.record(.success)
+                    throw .badResponse
                 case .unreachable(let reason):
                     upstreamGuard.record(.failure)
                     logger.debug("upstream unreachable", metadata: ["upstream": "\(upstream.rawValue)", "error": "\(reason)"])
@@ -91,7 +96,7 @@ struct UpstreamAttempts: Sendable {
             if unavailable, idempotent, attempt <= policy.retries,
                let delay = room(beforeRetry: attempt, deadline: deadline, using: &generator) {
                 await discard(reply)
-                if await sleep(delay) { continue }
+                if deadline - NIODeadline.now() > .nanoseconds(delay.nanoseconds + 10_000_000), await sleep(delay) { continue }
                 throw .unreachable
             }
             return reply
