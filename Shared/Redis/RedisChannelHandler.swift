@@ -25,6 +25,11 @@ struct RedisChannelFailure: Error, Sendable {
 /// Multiplexes pipelines over one Redis connection: requests are written as they come, and since
 /// Redis answers in order, replies complete the oldest outstanding request first.
 ///
+/// Flushes are coalesced: a flush is deferred to a task at the end of what the event loop is
+/// running now, so the commands of every request served in the meantime leave in one socket
+/// write and their replies usually come back in one read (automatic pipelining; under load this
+/// saves a write and a read per request on both sides).
+///
 /// One timer per connection bounds the wait for the oldest request; when it fires late, every
 /// outstanding request fails and the connection closes (replies after a timeout could not be
 /// matched to their requests any more). Lives on its channel's event loop only.
@@ -53,6 +58,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     /// what was written meanwhile (it restarted, or dropped the idle connection).
     private var quietSinceIdle = false
     private var failure: RedisError?
+    private var flushScheduled = false
 
     init(parser: RedisReplyParser, commandTimeout: TimeAmount) {
         self.parser = parser
@@ -82,6 +88,15 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         armTimer(context)
         // A failed socket write surfaces as errorCaught / channelInactive, which fail the request.
         context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Why one exchange on an upstream connection failed.
-enum UpstreamExchangeError: Error, Sendable {
+enum UpstreamExchangeError: Error, Sendable, Equatable {
     /// The connection closed before a single byte of an answer: the request was probably never
     /// read (an idle keep-alive connection the upstream had just closed).
     case closedBeforeAnswer

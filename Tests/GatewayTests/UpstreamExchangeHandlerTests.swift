@@ -1,0 +1,99 @@
+@testable import Gateway
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import Testing
+
+/// The upstream side of the event-loop path, driven part by part on an embedded channel (no I/O).
+@Suite("Upstream exchange handler")
+struct UpstreamExchangeHandlerTests {
+    let request = HTTPRequest(method: .get, scheme: nil, authority: "users:8081", path: "/api/v1/users/me")
+
+    func connected(limit: Int = 1_024) throws -> (EmbeddedChannel, UpstreamExchangeHandler) {
+        let channel = EmbeddedChannel()
+        let handler = UpstreamExchangeHandler(wholeBodyLimit: limit, eventLoop: channel.eventLoop)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8081)).wait()
+        return (channel, handler)
+    }
+
+    func head(_ fields: HTTPFields) -> HTTPResponsePart {
+        .head(HTTPResponse(status: .ok, headerFields: fields))
+    }
+
+    @Test("a small answer arrives whole; the connection is then idle and offered back")
+    func wholeAnswer() throws {
+        let (channel, handler) = try connected()
+        var offered = 0
+        handler.onReusable = { offered += 1 }
+        let reply = handler.send(request, deadline: .now() + .seconds(5))
+        #expect(try channel.readOutbound(as: HTTPRequestPart.self) == .head(request))
+        #expect(!handler.isIdle)
+        try channel.writeInbound(head([.contentLength: "5"]))
+        try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "he")))
+        try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "llo")))
+        try channel.writeInbound(HTTPResponsePart.end(nil))
+        let answer = try reply.wait()
+        guard case .whole(let body) = answer.body else { Issue.record("not whole"); return }
+        #expect(String(buffer: body) == "hello")
+        #expect(offered == 1 && handler.isIdle)
+    }
+
+    @Test("an answer without Content-Length streams part by part, and a late sink gets what was buffered")
+    func streamedAnswer() throws {
+        let (channel, handler) = try connected()
+        let reply = handler.send(request, deadline: .now() + .seconds(5))
+        try channel.writeInbound(head([.contentType: "text/event-stream"]))
+        guard case .streaming(let stream) = try reply.wait().body else { Issue.record("not streamed"); return }
+        try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "data: 1\n\n")))
+        // (Backpressure sets the upstream channel's autoRead, which an embedded channel ignores.)
+        var events: [String] = []
+        stream.attach { event in
+            switch event {
+            case .body(let part): events.append(String(buffer: part))
+            case .end: events.append("end")
+            case .failed: events.append("failed")
+            }
+        }
+        try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "data: 2\n\n")))
+        try channel.writeInbound(HTTPResponsePart.end(nil))
+        #expect(events == ["data: 1\n\n", "data: 2\n\n", "end"])
+        #expect(handler.isIdle)
+    }
+
+    @Test("closed before any answer, broken mid-body, and no head before the deadline fail distinctly; the connection closes")
+    func failures() throws {
+        let (quiet, quietHandler) = try connected()
+        let neverAnswered = quietHandler.send(request, deadline: .now() + .seconds(5))
+        try quiet.close().wait()
+        #expect(throws: UpstreamExchangeError.closedBeforeAnswer) { try neverAnswered.wait() }
+
+        let (broken, brokenHandler) = try connected()
+        let cut = brokenHandler.send(request, deadline: .now() + .seconds(5))
+        try broken.writeInbound(head([.contentLength: "10"]))
+        try broken.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "half")))
+        try broken.close().wait()
+        #expect(throws: UpstreamExchangeError.brokeOff) { try cut.wait() }
+
+        let (slow, slowHandler) = try connected()
+        // The embedded loop's clock is virtual: move it past the deadline.
+        let deadline = NIODeadline.now() + .seconds(1)
+        let late = slowHandler.send(request, deadline: deadline)
+        slow.embeddedEventLoop.advanceTime(to: deadline + .seconds(1))
+        try #require(!slow.isActive, "the timeout closes the connection (else the wait below would block)")
+        #expect(throws: UpstreamExchangeError.timeout) { try late.wait() }
+    }
+
+    @Test("Connection: close on the answer means the connection is not offered back")
+    func connectionClose() throws {
+        let (channel, handler) = try connected()
+        var offered = 0
+        handler.onReusable = { offered += 1 }
+        let reply = handler.send(request, deadline: .now() + .seconds(5))
+        try channel.writeInbound(head([.contentLength: "0", .connection: "close"]))
+        try channel.writeInbound(HTTPResponsePart.end(nil))
+        _ = try reply.wait()
+        #expect(offered == 0 && !channel.isActive)
+    }
+}
