@@ -14,8 +14,11 @@ struct HealthAndMetricsTests {
         try Observability.bootstrap(service: "servicekit-tests", logLevel: .critical)
     }
 
-    private func app(checks: [any DependencyCheck]) -> some ApplicationProtocol {
-        let readiness = ReadinessProbe(service: "test", checks: checks, timeout: .seconds(3), logger: Logger(label: "test"))
+    /// `timeout` bounds each readiness check: generous where Postgres must answer (the whole
+    /// suite starts at once, and a loaded machine may take seconds for the first connection),
+    /// short where nothing listens, so the 503 comes without a long wait.
+    private func app(checks: [any DependencyCheck], timeout: Duration = .seconds(3)) -> some ApplicationProtocol {
+        let readiness = ReadinessProbe(service: "test", checks: checks, timeout: timeout, logger: Logger(label: "test"))
         return Application(router: Router<AppRequestContext>.service("test", readiness: readiness, tracing: false))
     }
 
@@ -26,7 +29,7 @@ struct HealthAndMetricsTests {
     @Test("ready when Postgres answers; each check has a status and a latency")
     func readyWithPostgres() async throws {
         try await TestStack.withClient(try TestStack.adminURL()) { client in
-            try await app(checks: [PostgresCheck(client: client)]).test(.router) { http in
+            try await app(checks: [PostgresCheck(client: client)], timeout: .seconds(60)).test(.router) { http in
                 try await http.execute(uri: "/health/ready", method: .get) { response in
                     #expect(response.status == .ok)
                     let report = try report(response)

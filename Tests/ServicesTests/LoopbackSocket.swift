@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Testing
+
+/// A new TCP socket and the IPv4 loopback address with `port` (0: the kernel picks one at bind),
+/// for the tests that need bare sockets.
+func loopbackTCPSocket(port: Int) throws -> (descriptor: Int32, address: sockaddr_in) {
+    #if canImport(Glibc)
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+    let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    try #require(descriptor >= 0, "socket() failed")
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    return (descriptor, address)
+}
