@@ -10,9 +10,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 SATURATE_SECONDS="${BENCH_SECONDS:-20}"
 CONCURRENCY="${BENCH_CONCURRENCY:-16}"
 
+# BENCH_PG_STATS=on: also print the statements per saga and Postgres's parse-plan and execute
+# time per saga (pg_stat_statements; it costs some throughput, so compare such runs only
+# with each other).
+PG_STATS="${BENCH_PG_STATS:-off}"
+[ "$PG_STATS" = on ] && export ORDERFLOW_PG_EXTRA_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
+
 export PAYMENTS_STARTING_BALANCE_MINOR=100000000 PAYMENTS_ORDER_LIMIT_MINOR=100000000 LOG_LEVEL=warning
 throwaway_system bench-saga release
 PSQL() { psql "$ORDERFLOW_ADMIN_DATABASE_URL" -qtAX -c "$1"; }
+[ "$PG_STATS" = on ] && PSQL "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 PSQL "UPDATE orders.products SET stock = stock + 10000000, stock_added = stock_added + 10000000"
 xids() { PSQL "SELECT txid_snapshot_xmax(txid_current_snapshot())"; }
 
@@ -28,10 +35,25 @@ wait_settled() {  # until every saga created since $1 finished
   done
 }
 
+CPU() { python3 "$ORDERFLOW_ROOT/deploy/loadtest/cpu_by_process.py" "$@"; }
 log "saturation: $CONCURRENCY closed-loop clients for ${SATURATE_SECONDS}s"
 X0="$(xids)"; T0="$(NOW)"
-SAT="$(python3 "$ORDERFLOW_ROOT/deploy/loadtest/saga_load.py" "$USERS_URL" "$PAYMENTS_URL" "$ORDERS_URL" saturate "$SATURATE_SECONDS" "$CONCURRENCY")"
+[ "$PG_STATS" = on ] && PSQL "SELECT pg_stat_statements_reset()" >/dev/null
+SAGA_LOAD_READY_FILE="$STACK_DIR/load-ready" python3 "$ORDERFLOW_ROOT/deploy/loadtest/saga_load.py" \
+  "$USERS_URL" "$PAYMENTS_URL" "$ORDERS_URL" saturate "$SATURATE_SECONDS" "$CONCURRENCY" >"$STACK_DIR/saturate.json" &
+LOADER=$!
+until [ -e "$STACK_DIR/load-ready" ]; do  # customers registered (password hashing is not a saga's cost)
+  kill -0 "$LOADER" 2>/dev/null || { wait "$LOADER" || true; die "the load generator failed before the load started"; }
+  sleep 0.05
+done
+CPU0="$(CPU snapshot "$STACK_DIR")"
+wait "$LOADER" || die "the load generator failed"
+SAT="$(cat "$STACK_DIR/saturate.json")"
 wait_settled "$T0"
+CPU1="$(CPU snapshot "$STACK_DIR")"
+[ "$PG_STATS" = on ] && STATEMENTS="$(PSQL "SELECT sum(calls), sum(total_plan_time), sum(total_exec_time) FROM pg_stat_statements WHERE toplevel")
+$(PSQL "SELECT calls, total_plan_time, total_exec_time, left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements
+         WHERE toplevel ORDER BY total_plan_time + total_exec_time DESC LIMIT 12")"
 X1="$(xids)"
 read -r SAT_N SAT_SPAN APPROVED <<<"$(PSQL "SELECT count(*), extract(epoch FROM max(s.finished_at) - min(s.created_at)), count(*) FILTER (WHERE o.status = 'approved')
   FROM orders.saga_instances s JOIN orders.orders o ON o.id = s.order_id WHERE s.created_at >= '$T0'" | tr '|' ' ')"
@@ -58,7 +80,11 @@ INSERT INTO bench.orders (id, customer_id, total_minor, status) VALUES (gen_rand
 INSERT INTO bench.outbox (message_id, topic, message_key, headers, payload) VALUES (gen_random_uuid(), 'orderflow.orders.events', 'k', '[{"name":"ce_type","value":"x"}]', '\x7b7d');
 COMMIT;
 SQL
-TPS="$("$PGBENCH" -n -f "$STACK_DIR/tx.sql" -c "$CONCURRENCY" -j 2 -T 20 "$ORDERFLOW_ADMIN_DATABASE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n1)"
+CPU2="$(CPU snapshot "$STACK_DIR")"
+PGOUT="$("$PGBENCH" -n -f "$STACK_DIR/tx.sql" -c "$CONCURRENCY" -j 2 -T 20 "$ORDERFLOW_ADMIN_DATABASE_URL" 2>/dev/null)"
+CPU3="$(CPU snapshot "$STACK_DIR")"
+TPS="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$PGOUT" | head -n1)"
+PGTX="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$PGOUT" | head -n1)"
 
 python3 - "$SAT_N" "$SAT_SPAN" "$APPROVED" "$X0" "$X1" "$P50" "$P99" "$TPS" "$HALF" "$CONCURRENCY" "$SAT" "$LAT" <<'PY'
 import json, sys
@@ -78,3 +104,23 @@ print(f"{'pgbench: domain + outbox insert tx':<42}{tps:>10.0f} tps ({int(conc)} 
 print(f"{'pgbench tps / commits per saga':<42}{bound:>10.1f} sagas/s (Postgres-bound ceiling)")
 print(f"{'ratio sagas/s ÷ ceiling':<42}{rate / bound:>10.2f}x   goal ≥ 0.50x")
 PY
+echo
+CPU report "$CPU0" "$CPU1" "$SAT_N" saga "load generator=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cpu_seconds"])' "$SAT")"
+echo "  (the saturation run and the drain after it)"
+echo
+CPU report "$CPU2" "$CPU3" "$PGTX" "pgbench transaction"
+echo "  (services stopped; \"everything else\" is mostly pgbench itself)"
+if [ "$PG_STATS" = on ]; then
+  echo
+  python3 - "$SAT_N" "$STATEMENTS" <<'PY'
+import sys
+sagas, lines = float(sys.argv[1]), sys.argv[2].splitlines()
+calls, plan, execute = (float(v) for v in lines[0].split("|"))
+print(f"Postgres statements per saga (pg_stat_statements, top level): {calls / sagas:.1f}; "
+      f"parse-plan {plan / sagas:.2f} ms, execute {execute / sagas:.2f} ms per saga (execute includes lock waits)")
+print(f"  {'calls/saga':>10} {'plan ms':>8} {'exec ms':>8}  statement")
+for line in lines[1:]:
+    c, p, e, q = line.split("|", 3)
+    print(f"  {float(c) / sagas:>10.2f} {float(p):>8.0f} {float(e):>8.0f}  {q}")
+PY
+fi

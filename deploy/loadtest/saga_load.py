@@ -5,11 +5,13 @@ usage: saga_load.py USERS_URL PAYMENTS_URL ORDERS_URL MODE SECONDS [RATE_OR_CONC
   MODE saturate: CONCURRENCY closed-loop workers place orders for SECONDS.
   MODE rate:     orders placed open-loop at RATE per second for SECONDS (a thread per request
                  slot, so a slow answer does not delay the next send).
-Prints one JSON line: how many orders were placed, how many requests failed and why.
+Prints one JSON line: how many orders were placed, how many requests failed and why, and the CPU
+seconds this process spent placing them. With SAGA_LOAD_READY_FILE set, creates that file once the
+customers are registered, just before the load starts.
 Customers are registered and logged in first (their wallets must be large: the bench script
 sets PAYMENTS_STARTING_BALANCE_MINOR).
 """
-import http.client, json, random, sys, threading, time, urllib.parse, uuid
+import http.client, json, os, random, sys, threading, time, urllib.parse, uuid
 
 users, payments, orders, mode, seconds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
 knob = float(sys.argv[6]) if len(sys.argv) > 6 else 16
@@ -42,6 +44,11 @@ def customer():
     return token
 
 tokens = [customer() for _ in range(8)]
+# The load starts now: the bench takes its CPU snapshot when this file appears, and the CPU this
+# process spends from here on is reported with the results.
+if os.environ.get("SAGA_LOAD_READY_FILE"):
+    open(os.environ["SAGA_LOAD_READY_FILE"], "w").close()
+cpu_at_start = sum(os.times()[:2])
 placed, failed, lock = [], [0], threading.Lock()
 statuses = {}
 
@@ -112,4 +119,5 @@ for t in threads:
 for t in threads:
     t.join()
 time.sleep(0.5)
-print(json.dumps({"placed": len(placed), "failed": failed[0], "failures": {str(k): v for k, v in statuses.items()}}))
+print(json.dumps({"placed": len(placed), "failed": failed[0], "failures": {str(k): v for k, v in statuses.items()},
+                  "cpu_seconds": round(sum(os.times()[:2]) - cpu_at_start, 3)}))

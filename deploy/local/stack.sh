@@ -9,6 +9,8 @@
 # PARTS is any of postgres, redis, kafka (default: all three).
 #
 # DIR/stack.env holds the ports and URLs (including generated passwords) for services and tests.
+# ORDERFLOW_PG_EXTRA_OPTIONS adds server options to Postgres, for profiling, e.g.
+#   "-c shared_preload_libraries=pg_stat_statements"
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -120,7 +122,7 @@ start_postgres() {
   touch "$LOG_DIR/postgres.log"
   [ "$(id -u)" -eq 0 ] && chown postgres "$LOG_DIR/postgres.log"
   as_pg_user "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_SOCKET_DIR -c max_connections=200 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_SOCKET_DIR -c max_connections=200 -c fsync=off -c full_page_writes=off -c synchronous_commit=off ${ORDERFLOW_PG_EXTRA_OPTIONS:-}" \
     >/dev/null || die "postgres did not start; see $LOG_DIR/postgres.log"
   wait_until "postgres (port $PG_PORT)" 60 pg_ready || die "postgres not ready; see $LOG_DIR/postgres.log"
   as_pg_user "$PG_BIN/psql" -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \

@@ -20,16 +20,20 @@ struct SagaStore: Sendable {
     struct ConcurrentModification: Error {}
     struct CorruptRow: Error {}
 
-    /// Writes a new instance with the state its first transition left it in, and that timeline.
+    /// Writes a new instance with the state its first transition left it in, and that timeline,
+    /// in one statement.
     func insert(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
         let (finished, due) = Self.settle(state, deadline)
         try await connection.query("""
-            INSERT INTO orders.saga_instances (id, saga_type, order_id, state, phase, data, deadline, version, finished_at)
-            VALUES (\(instance.id), \(instance.kind.rawValue), \(instance.data.orderID), \(try Self.json(state))::jsonb,
-                    \(Self.phaseName(state.phase)), \(try Self.json(instance.data))::jsonb, \(due), \(instance.version),
-                    CASE WHEN \(finished) THEN now() ELSE NULL END)
+            WITH \(timelineOf: try Self.json(timeline.map(TimelineRow.init))), saga AS (
+                INSERT INTO orders.saga_instances (id, saga_type, order_id, state, phase, data, deadline, version, finished_at)
+                VALUES (\(instance.id), \(instance.kind.rawValue), \(instance.data.orderID), \(try Self.json(state))::jsonb,
+                        \(Self.phaseName(state.phase)), \(try Self.json(instance.data))::jsonb, \(due), \(instance.version),
+                        CASE WHEN \(finished) THEN now() ELSE NULL END)
+                RETURNING id
+            )
+            \(unescaped: Self.insertTimeline)
             """, logger: logger)
-        try await append(timeline, to: instance.id, on: connection)
     }
 
     /// The instance, locked until the transaction ends; nil when there is none.
@@ -53,35 +57,35 @@ struct SagaStore: Sendable {
         case set(Date?)
     }
 
-    /// Writes the new state (checking the version read) and appends the timeline.
+    /// Writes the new state (checking the version read) and appends the timeline, in one
+    /// statement: the timeline is written only when the version matched.
     func save(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
         let (finished, newDeadline) = Self.settle(state, deadline)
         let keep = if case .keep = deadline { true } else { false }
         let rows = try await connection.query("""
-            UPDATE orders.saga_instances
-            SET state = \(try Self.json(state))::jsonb, phase = \(Self.phaseName(state.phase)),
-                deadline = CASE WHEN \(keep) THEN deadline ELSE \(newDeadline) END,
-                version = version + 1, updated_at = now(), finished_at = CASE WHEN \(finished) THEN now() ELSE NULL END
-            WHERE id = \(instance.id) AND version = \(instance.version) RETURNING 1
+            WITH \(timelineOf: try Self.json(timeline.map(TimelineRow.init))), saga AS (
+                UPDATE orders.saga_instances
+                SET state = \(try Self.json(state))::jsonb, phase = \(Self.phaseName(state.phase)),
+                    deadline = CASE WHEN \(keep) THEN deadline ELSE \(newDeadline) END,
+                    version = version + 1, updated_at = now(), finished_at = CASE WHEN \(finished) THEN now() ELSE NULL END
+                WHERE id = \(instance.id) AND version = \(instance.version) RETURNING id
+            ), appended AS (
+                \(unescaped: Self.insertTimeline)
+            )
+            SELECT 1 FROM saga
             """, logger: logger)
         var updated = false
         for try await _ in rows { updated = true }
         guard updated else { throw ConcurrentModification() }
-        try await append(timeline, to: instance.id, on: connection)
     }
 
-    /// Appends the timeline rows in one statement, in order (a transition writes up to ~6).
-    private func append(_ timeline: [SagaTimelineEntry], to sagaID: UUID, on connection: PostgresConnection) async throws {
-        guard !timeline.isEmpty else { return }
-        let rows = try Self.json(timeline.map(TimelineRow.init))
-        try await connection.query("""
-            INSERT INTO orders.saga_steps (saga_id, kind, step, command_id, attempt, detail)
-            SELECT \(sagaID), row.kind, row.step, row.command_id, row.attempt, row.detail
-            FROM ROWS FROM (jsonb_to_recordset(\(rows)::jsonb) AS (kind text, step text, command_id uuid, attempt integer, detail text))
-                WITH ORDINALITY AS row(kind, step, command_id, attempt, detail, position)
-            ORDER BY row.position
-            """, logger: logger)
-    }
+    /// Inserts the rows of the `timeline` CTE for the saga in the `saga` CTE, in order (a
+    /// transition writes up to ~6; none when `saga` is empty).
+    private static let insertTimeline = """
+        INSERT INTO orders.saga_steps (saga_id, kind, step, command_id, attempt, detail)
+        SELECT saga.id, timeline.kind, timeline.step, timeline.command_id, timeline.attempt, timeline.detail
+        FROM saga, timeline ORDER BY timeline.position
+        """
 
     /// A timeline entry as `jsonb_to_recordset` reads it (absent keys are NULL).
     private struct TimelineRow: Encodable {
@@ -140,5 +144,18 @@ struct SagaStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// `timeline AS (…)`: a transition's timeline rows (their JSON, bound as one parameter) as a
+    /// CTE with a `position` column that keeps their order.
+    mutating func appendInterpolation(timelineOf rows: String) {
+        appendLiteral("timeline AS (SELECT * FROM ROWS FROM (jsonb_to_recordset(")
+        appendInterpolation(rows)
+        appendLiteral("""
+            ::jsonb) AS (kind text, step text, command_id uuid, attempt integer, detail text))
+                WITH ORDINALITY AS row(kind, step, command_id, attempt, detail, position))
+            """)
     }
 }

@@ -35,18 +35,20 @@ struct OrderStore: Sendable {
         return nil
     }
 
+    /// Stores a `pending` order and its lines in one statement.
     func insert(id: UUID, customerID: UUID, lines: [(Price, Int)], key: String, requestHash: Data, on connection: PostgresConnection) async throws {
         let total = lines.reduce(Int64(0)) { $0 + $1.0.unitPriceMinor * Int64($1.1) }
         try await connection.query("""
-            INSERT INTO orders.orders (id, customer_id, status, total_minor, currency, idempotency_key, request_hash)
-            VALUES (\(id), \(customerID), 'pending', \(total), \(lines[0].0.currency), \(key), \(requestHash))
+            WITH placed AS (
+                INSERT INTO orders.orders (id, customer_id, status, total_minor, currency, idempotency_key, request_hash)
+                VALUES (\(id), \(customerID), 'pending', \(total), \(lines[0].0.currency), \(key), \(requestHash))
+                RETURNING id
+            )
+            INSERT INTO orders.order_lines (order_id, product_id, quantity, unit_price_minor)
+            SELECT placed.id, line.product_id, line.quantity, line.unit_price_minor
+            FROM placed, unnest(\(lines.map(\.0.productID))::uuid[], \(lines.map(\.1))::integer[], \(lines.map(\.0.unitPriceMinor))::bigint[])
+                AS line(product_id, quantity, unit_price_minor)
             """, logger: logger)
-        for (price, quantity) in lines {
-            try await connection.query("""
-                INSERT INTO orders.order_lines (order_id, product_id, quantity, unit_price_minor)
-                VALUES (\(id), \(price.productID), \(quantity), \(price.unitPriceMinor))
-                """, logger: logger)
-        }
     }
 
     /// Moves the order from `from` to `to`; false when it was not in `from`.

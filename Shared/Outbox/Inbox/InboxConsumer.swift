@@ -6,6 +6,7 @@ public import Logging
 import Metrics
 import NIOConcurrencyHelpers
 public import PostgresNIO
+import ServiceKit
 public import ServiceLifecycle
 import Tracing
 
@@ -171,7 +172,9 @@ public final class InboxConsumer: Service, Sendable {
         let outbox = self.outbox
         let committed = AfterCommitActions()
         do {
-            let fresh = try await client.withTransaction(logger: logger) { connection -> Bool in
+            // A handler that caught a failed statement leaves the transaction aborted; the
+            // checked transaction makes that an error (retried) instead of a silent rollback.
+            let fresh = try await client.withCheckedTransaction(logger: logger) { connection -> Bool in
                 let rows = try await connection.query("""
                     INSERT INTO \(unescaped: outbox.schema).processed_messages (consumer, message_id, message_type)
                     VALUES (\(name), \(event.id), \(event.type)) ON CONFLICT DO NOTHING RETURNING 1
@@ -182,16 +185,12 @@ public final class InboxConsumer: Service, Sendable {
                 try await prepared(HandlerContext(
                     connection: connection, event: event, source: message, outbox: outbox, logger: logger, afterCommitActions: committed
                 ))
-                // A handler that caught a failed statement leaves the transaction aborted, and
-                // COMMIT would then roll back silently: make that an error (SQLSTATE 25P02).
-                try await connection.query("SELECT 1", logger: logger)
                 return true
             }
             if fresh { await committed.run() }
             return fresh ? .processed : .duplicate
-        } catch let error as PostgresTransactionError {
-            if let permanent = error.closureError as? PermanentFailure { return .deadLetter(permanent.reason) }
-            return .retry(error.closureError ?? error)
+        } catch let permanent as PermanentFailure {
+            return .deadLetter(permanent.reason)
         } catch {
             return .retry(error)
         }

@@ -1,0 +1,46 @@
+public import Logging
+public import PostgresNIO
+
+/// A transaction that Postgres ended with a rollback although `COMMIT` was sent: a statement
+/// inside it failed and the code that ran it caught the error and went on. Nothing was written.
+public struct TransactionRolledBack: Error, Sendable, Equatable {}
+
+extension PostgresConnection {
+    /// Runs `body` in a transaction and commits it, or rolls it back when `body` throws (then
+    /// `body`'s own error is rethrown, unwrapped).
+    ///
+    /// Unlike `withTransaction`, a transaction that Postgres had already aborted — a failed
+    /// statement whose error `body` caught — does not pass as committed: `COMMIT` then answers
+    /// `ROLLBACK`, and this throws ``TransactionRolledBack``. That check rides on the `COMMIT`
+    /// itself, so it costs no extra round trip.
+    public func withCheckedTransaction<Result>(
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        try await query("BEGIN", logger: logger)
+        let result: Result
+        do {
+            result = try await body(self)
+        } catch {
+            try? await query("ROLLBACK", logger: logger)
+            throw error
+        }
+        let commit: EventLoopFuture<PostgresQueryResult> = query("COMMIT", logger: logger)
+        guard try await commit.get().metadata.command == "COMMIT" else { throw TransactionRolledBack() }
+        return result
+    }
+}
+
+extension PostgresClient {
+    /// ``PostgresNIO/PostgresConnection/withCheckedTransaction(logger:_:)`` on a pooled connection.
+    public func withCheckedTransaction<Result>(
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        try await withConnection(isolation: isolation) { connection in
+            try await connection.withCheckedTransaction(logger: logger, isolation: isolation, body)
+        }
+    }
+}
