@@ -59,6 +59,24 @@ struct CheckedTransactionTests {
         }
     }
 
+    @Test("a server error from the body comes back as it was, its SQLSTATE readable")
+    func serverErrorUnwrapped() async throws {
+        try await withTable { client, table in
+            do {
+                try await client.withCheckedTransaction(logger: TestStack.logger) { connection -> Void in
+                    try await connection.query("INSERT INTO \(unescaped: table) VALUES ('x')", logger: TestStack.logger)
+                    try await connection.query("SELECT 1 / 0", logger: TestStack.logger)
+                }
+                Issue.record("the division by zero was not reported")
+            } catch {
+                #expect(error is PSQLError)
+                #expect(PostgresErrorCode.sqlState(of: error) == "22012")
+            }
+            let remaining = try await notes(client, table)
+            #expect(remaining == [])
+        }
+    }
+
     @Test("a failed statement whose error the body swallowed: TransactionRolledBack, nothing written")
     func swallowedFailure() async throws {
         try await withTable { client, table in

@@ -44,10 +44,13 @@ def children(pid):
 
 
 def machine():
+    """(busy, steal, total) ticks of all CPUs: busy is user + nice + system + irq + softirq (guest
+    time is already inside user); steal is time the hypervisor gave to someone else."""
     with open("/proc/stat") as f:
-        values = [int(v) for v in f.readline().split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
+        v = [int(x) for x in f.readline().split()[1:]] + [0] * 10
+    busy = v[0] + v[1] + v[2] + v[5] + v[6]
+    steal = v[7]
+    return busy, steal, busy + v[3] + v[4] + steal
 
 
 def snapshot(stack_dir):
@@ -59,9 +62,10 @@ def snapshot(stack_dir):
                 seconds[name[:-4]] = ticks(int(f.read().split()[0])) / TICKS
     with open(os.path.join(stack_dir, "postgres", "data", "postmaster.pid")) as f:
         postmaster = int(f.readline())
+    # (A backend reaped between these two reads is missed once; the services' pools keep theirs.)
     seconds["postgres"] = (ticks(postmaster, reaped=True) + sum(ticks(p) for p in children(postmaster))) / TICKS
-    busy, total = machine()
-    return {"processes": seconds, "busy": busy / TICKS, "total": total / TICKS}
+    busy, steal, total = machine()
+    return {"processes": seconds, "busy": busy / TICKS, "steal": steal / TICKS, "total": total / TICKS}
 
 
 def report(before, after, units, unit, measured):
@@ -72,8 +76,10 @@ def report(before, after, units, unit, measured):
         name, seconds = item.rsplit("=", 1)
         used[name] = float(seconds)
     busy = after["busy"] - before["busy"]
+    steal = after["steal"] - before["steal"]
     listed = sum(used.values())
-    print(f"CPU per {unit}, by process ({units:.0f} {unit}s in {wall:.1f} s; machine {busy / wall / cores * 100:.0f} % busy on {cores} cores)")
+    print(f"CPU per {unit}, by process ({units:.0f} {unit}s in {wall:.1f} s; machine {busy / wall / cores * 100:.0f} % busy on {cores} cores"
+          f"{f', {steal / wall / cores * 100:.0f} % stolen by the hypervisor' if steal > 0 else ''})")
     for name, cpu in sorted(used.items(), key=lambda item: -item[1]):
         if cpu > 0:
             print(f"  {name:<22}{cpu / units * 1000:>8.3f} ms   {cpu / busy * 100:>4.0f} %")

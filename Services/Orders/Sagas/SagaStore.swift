@@ -25,7 +25,7 @@ struct SagaStore: Sendable {
     func insert(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
         let (finished, due) = Self.settle(state, deadline)
         try await connection.query("""
-            WITH \(timelineOf: try Self.json(timeline.map(TimelineRow.init))), saga AS (
+            WITH \(timelineOf: timeline), saga AS (
                 INSERT INTO orders.saga_instances (id, saga_type, order_id, state, phase, data, deadline, version, finished_at)
                 VALUES (\(instance.id), \(instance.kind.rawValue), \(instance.data.orderID), \(try Self.json(state))::jsonb,
                         \(Self.phaseName(state.phase)), \(try Self.json(instance.data))::jsonb, \(due), \(instance.version),
@@ -63,7 +63,7 @@ struct SagaStore: Sendable {
         let (finished, newDeadline) = Self.settle(state, deadline)
         let keep = if case .keep = deadline { true } else { false }
         let rows = try await connection.query("""
-            WITH \(timelineOf: try Self.json(timeline.map(TimelineRow.init))), saga AS (
+            WITH \(timelineOf: timeline), saga AS (
                 UPDATE orders.saga_instances
                 SET state = \(try Self.json(state))::jsonb, phase = \(Self.phaseName(state.phase)),
                     deadline = CASE WHEN \(keep) THEN deadline ELSE \(newDeadline) END,
@@ -88,7 +88,7 @@ struct SagaStore: Sendable {
         """
 
     /// A timeline entry as `jsonb_to_recordset` reads it (absent keys are NULL).
-    private struct TimelineRow: Encodable {
+    fileprivate struct TimelineRow: Encodable {
         let kind: String
         let step: String?
         let command_id: UUID?
@@ -150,9 +150,9 @@ struct SagaStore: Sendable {
 extension PostgresQuery.StringInterpolation {
     /// `timeline AS (…)`: a transition's timeline rows (their JSON, bound as one parameter) as a
     /// CTE with a `position` column that keeps their order.
-    mutating func appendInterpolation(timelineOf rows: String) {
+    fileprivate mutating func appendInterpolation(timelineOf entries: [SagaTimelineEntry]) throws {
         appendLiteral("timeline AS (SELECT * FROM ROWS FROM (jsonb_to_recordset(")
-        appendInterpolation(rows)
+        appendInterpolation(try SagaStore.json(entries.map(SagaStore.TimelineRow.init)))
         appendLiteral("""
             ::jsonb) AS (kind text, step text, command_id uuid, attempt integer, detail text))
                 WITH ORDINALITY AS row(kind, step, command_id, attempt, detail, position))

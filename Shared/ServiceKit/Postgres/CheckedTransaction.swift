@@ -3,7 +3,14 @@ public import PostgresNIO
 
 /// A transaction that Postgres ended with a rollback although `COMMIT` was sent: a statement
 /// inside it failed and the code that ran it caught the error and went on. Nothing was written.
-public struct TransactionRolledBack: Error, Sendable, Equatable {}
+public struct TransactionRolledBack: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Creates the error.
+    public init() {}
+
+    public var description: String {
+        "the transaction was rolled back at COMMIT: a statement in it failed and its error was caught"
+    }
+}
 
 extension PostgresConnection {
     /// Runs `body` in a transaction and commits it, or rolls it back when `body` throws (then
@@ -13,6 +20,11 @@ extension PostgresConnection {
     /// statement whose error `body` caught — does not pass as committed: `COMMIT` then answers
     /// `ROLLBACK`, and this throws ``TransactionRolledBack``. That check rides on the `COMMIT`
     /// itself, so it costs no extra round trip.
+    ///
+    /// `body` must not end the transaction itself (`COMMIT`, `ROLLBACK`): the final `COMMIT`
+    /// would then answer `COMMIT` with only a warning. If the `ROLLBACK` after a thrown error
+    /// fails, the connection is closed, so the pool never hands out one still inside the
+    /// transaction.
     public func withCheckedTransaction<Result>(
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
@@ -23,7 +35,12 @@ extension PostgresConnection {
         do {
             result = try await body(self)
         } catch {
-            try? await query("ROLLBACK", logger: logger)
+            do {
+                try await query("ROLLBACK", logger: logger)
+            } catch let rollbackFailure {
+                logger.warning("ROLLBACK failed; closing the connection", metadata: ["error": "\(String(reflecting: rollbackFailure))"])
+                try? await close()
+            }
             throw error
         }
         let commit: EventLoopFuture<PostgresQueryResult> = query("COMMIT", logger: logger)
@@ -33,7 +50,8 @@ extension PostgresConnection {
 }
 
 extension PostgresClient {
-    /// ``PostgresNIO/PostgresConnection/withCheckedTransaction(logger:_:)`` on a pooled connection.
+    /// ``PostgresNIO/PostgresConnection/withCheckedTransaction(logger:isolation:_:)`` on a pooled
+    /// connection.
     public func withCheckedTransaction<Result>(
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
