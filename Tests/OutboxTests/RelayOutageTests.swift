@@ -43,7 +43,7 @@ struct RelayOutageTests {
                     try await Poll.until("the first rows were published") {
                         try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
                     }
-                    kill(pid, SIGSTOP)
+                    try await stack.freeze("tansu")
                     let clock = ContinuousClock()
                     let frozenUntil = clock.now + .seconds(10)
                     var maxBacklog = 0

@@ -22,7 +22,7 @@ struct RedisTimeoutTests {
                 logger: Logger(label: "redis-tests")
             )
             #expect(try await redis.execute(RedisCommand("PING")) == .status("PONG"))
-            kill(pid, SIGSTOP)
+            try await stack.freeze("redis")
             do {
                 _ = try await redis.execute(RedisCommand("PING"))
                 Issue.record("a frozen server should time out")

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Parts of the local stack started just for one test (in a temporary directory, on free
 /// ports, by the project's own `deploy/local/stack.sh`), so that a test may stop, freeze or
@@ -47,6 +50,26 @@ public struct PrivateStack: Sendable {
         let text = try String(contentsOfFile: "\(directory)/pids/\(part).pid", encoding: .utf8)
         guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw Missing(name: "\(part).pid") }
         return pid
+    }
+
+    /// Freezes `part` (`redis`, `tansu`) with SIGSTOP and, on Linux, waits until the kernel
+    /// reports the process stopped, so that what the test does next meets a frozen server.
+    /// Returns the pid (send it SIGCONT to thaw).
+    @discardableResult
+    public func freeze(_ part: String) async throws -> Int32 {
+        let pid = try pid(part)
+        kill(pid, SIGSTOP)
+        #if os(Linux)
+        try await Poll.until("\(part) (pid \(pid)) stopped", deadline: .seconds(30)) { Self.state(of: pid) == "T" }
+        #endif
+        return pid
+    }
+
+    /// The scheduler state letter of `pid` from `/proc/<pid>/stat` (`R`, `S`, `T`, …), or nil.
+    public static func state(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
     }
 
     /// Runs `body`, tearing the stack down afterwards whether it succeeded or threw.
