@@ -54,15 +54,13 @@ public struct PrivateStack: Sendable {
 
     /// Freezes `part` (`redis`, `tansu`) with SIGSTOP and, on Linux, waits until the kernel
     /// reports the process stopped, so that what the test does next meets a frozen server.
-    /// Returns the pid (send it SIGCONT to thaw).
-    @discardableResult
-    public func freeze(_ part: String) async throws -> Int32 {
+    /// Thaw it with SIGCONT to ``pid(_:)``.
+    public func freeze(_ part: String) async throws {
         let pid = try pid(part)
         kill(pid, SIGSTOP)
         #if os(Linux)
         try await Poll.until("\(part) (pid \(pid)) stopped", deadline: .seconds(30)) { Self.state(of: pid) == "T" }
         #endif
-        return pid
     }
 
     /// The scheduler state letter of `pid` from `/proc/<pid>/stat` (`R`, `S`, `T`, …), or nil.
