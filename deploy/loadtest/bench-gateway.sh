@@ -18,7 +18,8 @@
 # A benchmark, not a test: it exits 0 when a goal is missed, and says MISSED.
 #
 # Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (15), BENCH_CONNECTIONS (32), BENCH_THREADS (2, wrk threads),
-#        BENCH_RATE_CONNECTIONS (64, fixed-rate connections), BENCH_RATE_PROCESSES (1).
+#        BENCH_RATE_CONNECTIONS (64, fixed-rate connections), BENCH_RATE_PROCESSES (1),
+#        KAFKA_FETCH_WAIT_MAX_MS (1000 here: Kafka is idle in this benchmark; see gateway-variant.sh).
 # Uses a throwaway stack (Postgres, Redis, Tansu) and the release build; stops them afterwards.
 # Installs wrk and nginx-light (Debian packages) when missing.
 set -euo pipefail
@@ -166,7 +167,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 python3 - "$OUT" "$HALF" "$BENCH_SECONDS" "$CONNECTIONS" "$THREADS" "$RATE_CONNECTIONS" "$ROUNDS" "${LABELS[@]}" <<'PY'
-import statistics, sys
+import os, statistics, sys
 out, half, seconds, conns, threads, rconns, rounds = sys.argv[1:8]
 rounds = int(rounds)
 labels = sys.argv[8:12]
@@ -190,7 +191,8 @@ vs_d = {n: med(v / d for v, d in zip(rps_rounds[n], rps_rounds["d"])) for n in n
 add50 = {n: med(v - a for v, a in zip(p50_rounds[n], p50_rounds["a"])) for n in names}
 add99 = {n: med(v - a for v, a in zip(p99_rounds[n], p99_rounds["a"])) for n in names}
 print()
-print(f"Gateway benchmark — GET /api/v1/users/me with a bearer token; release build, one machine, same run")
+print(f"Gateway benchmark — GET /api/v1/users/me with a bearer token; release build, one machine, same run "
+      f"(Kafka idle, consumers' fetch wait {os.environ.get('KAFKA_FETCH_WAIT_MAX_MS', '?')} ms)")
 print(f"max: wrk {threads} threads × {conns} connections, {seconds} s closed loop after a 3 s warm-up; "
       f"latency: open loop at {half} req/s (half of (b)'s median max), {rconns} connections, from the scheduled send time; "
       f"medians of {rounds} interleaved rounds (vs (d) and the added latencies: paired within each round, then the median)")

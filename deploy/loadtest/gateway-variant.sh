@@ -2,9 +2,13 @@
 #
 # gateway_bench_environment — what services.sh passes to every service for a gateway benchmark:
 #   quiet logs, long-lived tokens, auth and rate limiting on with limits so high that none is
-#   refused (every request still takes its Redis round trip). Call before throwaway_system.
+#   refused (every request still takes its Redis round trip). Kafka is not on the measured path,
+#   so the consumers' fetches may wait up to 1 s at the broker (KAFKA_FETCH_WAIT_MAX_MS=1000
+#   unless set): at the default 10 ms an idle Tansu uses about a quarter of a core, taken from
+#   every configuration alike (docs/benchmarks.md). Call before throwaway_system.
 gateway_bench_environment() {
   export LOG_LEVEL=warning JWT_ACCESS_TTL_SECONDS=3600
+  export KAFKA_FETCH_WAIT_MAX_MS="${KAFKA_FETCH_WAIT_MAX_MS:-1000}"
   export GATEWAY_AUTH=on GATEWAY_RATE_LIMIT=on
   export RATE_LIMIT_READ_BURST=1000000000 RATE_LIMIT_READ_PER_SECOND=1000000000
   export RATE_LIMIT_WRITE_BURST=1000000000 RATE_LIMIT_WRITE_PER_SECOND=1000000000
