@@ -36,9 +36,12 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     let routes = GatewayRoutes(admission: admission, proxy: proxy, maxBodyBytes: gateway.maxBodyBytes, tracingEnabled: tracing)
     let edge = GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins)
     var http1 = HTTP1Channel.Configuration()
+    var fastPool: UpstreamChannelPool?
     if gateway.fastPath, !tracing {
+        let pool = fastPathPool(gateway)
+        fastPool = pool
         let forwarder = FastForwarder(
-            routes: routes, attempts: attempts, pool: fastPathPool(gateway),
+            routes: routes, attempts: attempts, pool: pool,
             authorities: gateway.upstreams.compactMapValues(\.authority), edge: edge, serverName: common.service
         )
         http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [GatewayFastPathHandler(forwarder: forwarder)])
@@ -59,6 +62,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         routes.add(to: router)
     }
     app.addServices(redis, HTTPClientService(client: client))
+    if let fastPool { app.addServices(UpstreamChannelPoolService(pool: fastPool)) }
     return app
 }
 
@@ -104,5 +108,15 @@ struct HTTPClientService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         try await client.shutdown()
+    }
+}
+
+/// Closes the event-loop path's idle upstream connections after the HTTP server has stopped.
+struct UpstreamChannelPoolService: Service {
+    let pool: UpstreamChannelPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await pool.closeIdleConnections()
     }
 }

@@ -11,7 +11,8 @@ import NIOPosix
 /// its loop's idle list when the answer has ended with keep-alive; at most `maxIdlePerUpstream`
 /// idle connections are kept per loop and upstream. A request that meets a reused connection
 /// already closed by the upstream before any answer is sent once more on a new connection
-/// (the pool only carries bodiless GET requests, so this is safe).
+/// (the pool only carries bodiless GET requests, so this is safe). At graceful shutdown
+/// ``closeIdleConnections()`` closes the idle connections, and none is kept from then on.
 final class UpstreamChannelPool: Sendable {
     /// Where an upstream listens.
     struct Target: Sendable, Hashable {
@@ -43,6 +44,18 @@ final class UpstreamChannelPool: Sendable {
     /// Whether `eventLoop` has connections here (the loops of the group given at init).
     func serves(_ eventLoop: any EventLoop) -> Bool {
         pools[ObjectIdentifier(eventLoop)] != nil
+    }
+
+    /// Closes every idle connection, on every loop, and keeps none from now on: a connection
+    /// whose exchange ends later is closed then. Returns once the idle ones are closed. For
+    /// graceful shutdown, after the server stopped taking requests.
+    func closeIdleConnections() async {
+        for pool in pools.values {
+            let closing = pool.eventLoop.flatSubmit {
+                EventLoopFuture.andAllComplete(pool.value.closeAll(), on: pool.eventLoop)
+            }
+            try? await closing.get()
+        }
     }
 
     /// Sends the bodiless `request` to `upstream` over a connection of `eventLoop`, the caller's
@@ -107,6 +120,8 @@ final class UpstreamChannelPool: Sendable {
 /// One event loop's idle connections, per upstream. Used only on that loop.
 private final class LoopPool {
     private var idle: [UpstreamName: [UpstreamExchangeHandler]] = [:]
+    /// Set at shutdown: connections are closed instead of kept.
+    private var closed = false
 
     /// The most recently used idle connection that is still open.
     func takeIdle(_ upstream: UpstreamName) -> UpstreamExchangeHandler? {
@@ -117,10 +132,18 @@ private final class LoopPool {
     }
 
     func putIdle(_ handler: UpstreamExchangeHandler, for upstream: UpstreamName, keepingAtMost limit: Int) {
-        if idle[upstream, default: []].count < limit {
+        if !closed, idle[upstream, default: []].count < limit {
             idle[upstream, default: []].append(handler)
         } else {
             handler.close()
         }
+    }
+
+    /// Closes the idle connections and keeps none from now on; the futures complete as they close.
+    func closeAll() -> [EventLoopFuture<Void>] {
+        closed = true
+        let handlers = idle.values.flatMap { $0 }
+        idle.removeAll()
+        return handlers.map { $0.close() }
     }
 }

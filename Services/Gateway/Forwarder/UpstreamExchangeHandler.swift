@@ -136,9 +136,13 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         try? context?.channel.syncOptions?.setOption(.autoRead, value: reading)
     }
 
-    /// Closes the connection (the pool has enough idle ones).
-    func close() {
-        context?.close(promise: nil)
+    /// Closes the connection (the pool has enough idle ones, or is shutting down); the future
+    /// completes once it is closed.
+    @discardableResult
+    func close() -> EventLoopFuture<Void> {
+        guard let context else { return eventLoop.makeSucceededVoidFuture() }
+        context.close(promise: nil)
+        return context.channel.closeFuture
     }
 
     private func timedOut() {
