@@ -10,6 +10,11 @@ extension LiveServices {
     struct OrdersAPITests {
         static let mug = "0193a000-0000-7000-8000-000000000003"
 
+        /// A JSON value as text with sorted keys, for comparing decoded answers.
+        static func canonical(_ value: Any?) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: [value ?? NSNull()], options: [.sortedKeys]), as: UTF8.self)
+        }
+
         @Test("catalogue, placing with an idempotency key, reading, and every error as a problem naming its field")
         func placeAndRead() async throws {
             let core = try await UsersAndPayments.start()
@@ -67,6 +72,17 @@ extension LiveServices {
             let shown = try await orders.request("GET", "/api/v1/orders/\(id)", headers: ada.bearer)
             #expect(shown.status == 200)
             #expect(try shown.json()["id"] as? String == id)
+            // The answer to POST is the order as stored (lines by product id), as a read returns it.
+            let pair = #"{"items":[{"product_id":"0193a000-0000-7000-8000-000000000008","quantity":1},{"product_id":"\#(Self.mug)","quantity":2}]}"#
+            let placedPair = try await orders.request("POST", "/api/v1/orders", headers: ada.bearer.merging(["Idempotency-Key": UUID().uuidString]) { $1 }, json: pair)
+            #expect(placedPair.status == 202, "\(placedPair.text)")
+            let answered = try placedPair.json()
+            let pairID = try #require(answered["id"] as? String)
+            let read = try await orders.request("GET", "/api/v1/orders/\(pairID)", headers: ada.bearer).json()
+            #expect((answered["items"] as? [[String: Any]])?.compactMap { $0["product_id"] as? String } == [Self.mug, "0193a000-0000-7000-8000-000000000008"])
+            for field in ["id", "customer_id", "total", "items", "created_at"] {
+                #expect(try Self.canonical(answered[field]) == Self.canonical(read[field]), "\(field): \(answered) against \(read)")
+            }
             let hidden = try await orders.request("GET", "/api/v1/orders/\(id)", headers: bob.bearer)
             #expect(hidden.status == 404)
             #expect(try hidden.json()["type"] as? String == "/problems/not-found")
