@@ -31,7 +31,8 @@ struct SettingsTests {
 
     @Test("invalid values are rejected with the offending value", arguments: [
         ("HTTP_PORT", "abc"), ("HTTP_PORT", "0"), ("HTTP_PORT", "70000"), ("LOG_LEVEL", "loud"),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"), ("EVENT_LOOP_THREADS", "0"), ("EVENT_LOOP_THREADS", "65"),
+        ("EVENT_LOOP_THREADS", "two"),
     ])
     func invalid(_ variable: String, _ value: String) {
         do {
@@ -48,6 +49,8 @@ struct SettingsTests {
     func defaults() throws {
         let common = try ServiceSettings.read(service: "svc", defaultPort: 8082, from: settings())
         #expect(common == ServiceSettings(service: "svc", host: "127.0.0.1", port: 8082, logLevel: .info, tracing: .init(otlpEndpoint: nil)))
+        #expect(common.eventLoopThreads == nil, "NIO's default (one per core) unless set")
+        #expect(try ServiceSettings.read(service: "svc", defaultPort: 8082, from: settings(env: ["EVENT_LOOP_THREADS": "1"])).eventLoopThreads == 1)
     }
 
     @Test("DATABASE_URL parsing", arguments: [

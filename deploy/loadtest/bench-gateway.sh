@@ -5,8 +5,10 @@
 #   (a) users directly                          — the floor
 #   (b) through the gateway, auth + rate limit  — what clients get (limits so high it never rejects,
 #                                                 but every request still takes its Redis round trip)
-#   (c) through a second gateway process with GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off — bare proxying
+#   (c) through a gateway with GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off — bare proxying
 #   (d) through nginx (1 worker, upstream keepalive 64) — the reference proxy
+# Like nginx's one worker, (b) and (c) run one event loop each (EVENT_LOOP_THREADS=1); users, the
+# upstream, keeps one per core.
 # For each: max req/s = wrk closed loop (BENCH_CONNECTIONS connections, BENCH_SECONDS) after a 3 s
 # warm-up; then latency open-loop at a fixed rate of half of (b)'s max (deploy/loadtest/fixed_rate.py,
 # latency from the scheduled send time, so no coordinated omission). Both phases run BENCH_ROUNDS
@@ -19,7 +21,8 @@
 #
 # Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (15), BENCH_CONNECTIONS (32), BENCH_THREADS (2, wrk threads),
 #        BENCH_RATE_CONNECTIONS (64, fixed-rate connections), BENCH_RATE_PROCESSES (1),
-#        KAFKA_FETCH_WAIT_MAX_MS (1000 here: Kafka is idle in this benchmark; see gateway-variant.sh).
+#        KAFKA_FETCH_WAIT_MAX_MS (1000 here: Kafka is idle in this benchmark; see gateway-variant.sh),
+#        BENCH_GATEWAY_EVENT_LOOPS (1; 0 = one per core, the gateway's own default).
 # Uses a throwaway stack (Postgres, Redis, Tansu) and the release build; stops them afterwards.
 # Installs wrk and nginx-light (Debian packages) when missing.
 set -euo pipefail
@@ -32,6 +35,10 @@ CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
 RATE_CONNECTIONS="${BENCH_RATE_CONNECTIONS:-64}"
 RATE_PROCESSES="${BENCH_RATE_PROCESSES:-1}"
+GATEWAY_LOOPS="${BENCH_GATEWAY_EVENT_LOOPS:-1}"
+[[ "$GATEWAY_LOOPS" =~ ^[0-9]+$ ]] && [ "$GATEWAY_LOOPS" -le 64 ] \
+  || die "BENCH_GATEWAY_EVENT_LOOPS must be a whole number 0-64 (0 = one per core), not '$GATEWAY_LOOPS'"
+LOOP_SETTING=(); [ "$GATEWAY_LOOPS" -gt 0 ] && LOOP_SETTING=(EVENT_LOOP_THREADS="$GATEWAY_LOOPS")
 WARMUP_SECONDS=3
 HERE="$ORDERFLOW_ROOT/deploy/loadtest"
 ME_PATH="/api/v1/users/me"
@@ -62,15 +69,21 @@ NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
 throwaway_extra_cleanup() {
   stop_pidfile nginx "$STACK_DIR/pids/nginx.pid"
   stop_pidfile "gateway (bare)" "$STACK_DIR/pids/gateway-bare.pid"
+  stop_pidfile "gateway (measured)" "$STACK_DIR/pids/gateway-measured.pid"
 }
 source "$HERE/gateway-variant.sh"
 gateway_bench_environment
 throwaway_system bench-gateway release
 USERS_PORT="${USERS_URL##*:}"
 
-# (c): a second gateway, the first one's environment with authentication and rate limiting off.
+# (b) and (c): two more gateways with the first one's environment and the bench's event-loop
+# count, (c) with authentication and rate limiting off. (The first gateway, as `make run` starts
+# it, stays idle.)
+MEASURED_PORT="$(free_port)"
+start_gateway_variant measured "$MEASURED_PORT" ${LOOP_SETTING[@]+"${LOOP_SETTING[@]}"}
+MEASURED_URL="http://127.0.0.1:$MEASURED_PORT"
 BARE_PORT="$(free_port)"
-start_gateway_variant bare "$BARE_PORT" GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off
+start_gateway_variant bare "$BARE_PORT" GATEWAY_AUTH=off GATEWAY_RATE_LIMIT=off ${LOOP_SETTING[@]+"${LOOP_SETTING[@]}"}
 BARE_URL="http://127.0.0.1:$BARE_PORT"
 
 # (d): nginx in the foreground of a background job (daemon off), one worker, pooled upstream.
@@ -121,13 +134,13 @@ TOKEN="$(python3 "$HERE/customer.py" "$USERS_URL" --prefix bench)" || die "could
 
 NAMES=(a b c d)
 LABELS=("(a) users directly" "(b) gateway, auth + rate limit" "(c) gateway, auth + rate limit off" "(d) nginx")
-URLS=("$USERS_URL" "$GATEWAY_URL" "$BARE_URL" "$NGINX_URL")
+URLS=("$USERS_URL" "$MEASURED_URL" "$BARE_URL" "$NGINX_URL")
 for i in 0 1 2 3; do  # every path must answer the real request before anything is measured
   code="$(curl -s -o "$STACK_DIR/check.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "${URLS[$i]}$ME_PATH" || true)"
   [ "$code" = 200 ] || { cat "$STACK_DIR/check.json" >&2 2>/dev/null || true; die "${LABELS[$i]}: GET $ME_PATH answered ${code:-nothing}, not 200"; }
 done
 limiter_headers() { curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$1$ME_PATH" | grep -ci '^ratelimit-limit:' || true; }
-if [ "$(limiter_headers "$GATEWAY_URL")" -gt 0 ]; then log "(b) answers with RateLimit-* headers: its limiter runs"
+if [ "$(limiter_headers "$MEASURED_URL")" -gt 0 ]; then log "(b) answers with RateLimit-* headers: its limiter runs"
 else warn "(b) answered without RateLimit-* headers: is its rate limiter on (GATEWAY_RATE_LIMIT)?"; fi
 [ "$(limiter_headers "$BARE_URL")" -eq 0 ] || warn "(c) answered with RateLimit-* headers: its limiter should be off"
 
@@ -166,6 +179,7 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
+GATEWAY_LOOPS_LABEL="$([ "$GATEWAY_LOOPS" -gt 0 ] && echo "$GATEWAY_LOOPS" || echo "one per core")" \
 python3 - "$OUT" "$HALF" "$BENCH_SECONDS" "$CONNECTIONS" "$THREADS" "$RATE_CONNECTIONS" "$ROUNDS" "${LABELS[@]}" <<'PY'
 import os, statistics, sys
 out, half, seconds, conns, threads, rconns, rounds = sys.argv[1:8]
@@ -192,7 +206,8 @@ add50 = {n: med(v - a for v, a in zip(p50_rounds[n], p50_rounds["a"])) for n in 
 add99 = {n: med(v - a for v, a in zip(p99_rounds[n], p99_rounds["a"])) for n in names}
 print()
 print(f"Gateway benchmark — GET /api/v1/users/me with a bearer token; release build, one machine, same run "
-      f"(Kafka idle, consumers' fetch wait {os.environ.get('KAFKA_FETCH_WAIT_MAX_MS', '?')} ms)")
+      f"(Kafka idle, consumers' fetch wait {os.environ.get('KAFKA_FETCH_WAIT_MAX_MS', '?')} ms; "
+      f"gateway event loops: {os.environ.get('GATEWAY_LOOPS_LABEL', '?')}; nginx: 1 worker)")
 print(f"max: wrk {threads} threads × {conns} connections, {seconds} s closed loop after a 3 s warm-up; "
       f"latency: open loop at {half} req/s (half of (b)'s median max), {rconns} connections, from the scheduled send time; "
       f"medians of {rounds} interleaved rounds (vs (d) and the added latencies: paired within each round, then the median)")

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import NIOCore
 public import Logging
 
 /// The application type every OrderFlow service builds.
@@ -35,6 +36,8 @@ public enum ServiceMain {
         } catch {
             exit(configurationError: error, service: service)
         }
+        // Before anything touches the shared group, which is created on first use.
+        if let threads = common.eventLoopThreads { NIOSingletons.groupLoopCountSuggestion = threads }
         var logger = Logger(label: service)
         do {
             let tracingService = try Observability.bootstrap(service: service, logLevel: common.logLevel, tracing: common.tracing)

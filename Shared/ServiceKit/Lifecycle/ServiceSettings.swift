@@ -12,6 +12,9 @@ public struct ServiceSettings: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`.
     public var tracing: TracingSettings
+    /// `EVENT_LOOP_THREADS`: how many threads NIO's shared event-loop group runs (the HTTP
+    /// server, the HTTP and Redis clients); unset, one per core.
+    public var eventLoopThreads: Int?
     /// `--print-routes`: print every HTTP route as JSON and exit instead of serving (the
     /// OpenAPI drift test compares them with `openapi.yaml`).
     public var printRoutes = false
@@ -25,6 +28,9 @@ public struct ServiceSettings: Sendable, Equatable {
         "log.level", expecting: "one of trace, debug, info, notice, warning, error, critical"
     )
 
+    /// `EVENT_LOOP_THREADS`.
+    public static let eventLoopThreadsKey = SettingKey("event.loop.threads", expecting: "a whole number 1-64")
+
     /// Reads the common settings; `defaultPort` applies when `HTTP_PORT` is unset.
     public static func read(service: String, defaultPort: Int, from settings: Settings) throws(ConfigurationError) -> ServiceSettings {
         let host = settings.optionalString(hostKey) ?? "127.0.0.1"
@@ -32,7 +38,8 @@ public struct ServiceSettings: Sendable, Equatable {
         let level = try settings.optionalParsed(logLevelKey) { Logger.Level(rawValue: $0.lowercased()) } ?? .info
         return ServiceSettings(
             service: service, host: host, port: port, logLevel: level,
-            tracing: try TracingSettings.read(from: settings)
+            tracing: try TracingSettings.read(from: settings),
+            eventLoopThreads: try settings.optionalParsed(eventLoopThreadsKey) { Int($0).flatMap { (1...64).contains($0) ? $0 : nil } }
         )
     }
 }
