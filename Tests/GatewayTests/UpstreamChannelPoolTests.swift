@@ -22,6 +22,18 @@ struct UpstreamChannelPoolTests {
             connectTimeout: .seconds(5), maxIdlePerUpstream: 4, wholeBodyLimit: 1_024
         )
 
+        var failure: (any Error)?
+        do {
+            try await exercise(pool, on: loop, against: upstream)
+        } catch {
+            failure = error
+        }
+        try await upstream.stop()
+        try await loops.shutdownGracefully()
+        if let failure { throw failure }
+    }
+
+    private func exercise(_ pool: UpstreamChannelPool, on loop: any EventLoop, against upstream: CountingUpstream) async throws {
         for _ in 0..<2 {
             let reply = try await pool.exchange(request, with: .users, on: loop, deadline: .now() + .seconds(10)).get()
             #expect(reply.head.status == .ok)
@@ -37,9 +49,6 @@ struct UpstreamChannelPoolTests {
         #expect(late.head.status == .ok)
         #expect(upstream.counts.accepted == 2)
         try await Poll.until("the late connection is closed after its answer", deadline: .seconds(30)) { upstream.counts.open == 0 }
-
-        try await upstream.stop()
-        try await loops.shutdownGracefully()
     }
 }
 

@@ -62,10 +62,15 @@ extension LiveServices {
         func rejections() async throws {
             let fleet = try await SystemFleet.start()
             var ids: [String] = []
-            func expectRejected(_ customer: Customer, _ items: [(String, Int)], _ reason: String) async throws {
+            func expectRejected(_ customer: Customer, _ items: [(String, Int)], _ reason: String, inTheAnswer: Bool = false) async throws {
                 let before = try await fleet.stock(of: items[0].0)
-                let (_, id) = try await fleet.place(customer, items)
+                let (reply, id) = try await fleet.place(customer, items)
                 ids.append(id)
+                if inTheAnswer {
+                    // The stock step runs in the transaction that stores the order: the 202 already says so.
+                    let answered = try reply.json()
+                    #expect(answered["status"] as? String == "rejected" && answered["rejection_reason"] as? String == reason, "\(answered)")
+                }
                 let order = try await fleet.settled(id, for: customer)
                 #expect(order["status"] as? String == "rejected", "\(reason): \(order)")
                 let steps = try await fleet.timeline(id, for: customer)
@@ -75,7 +80,7 @@ extension LiveServices {
 
             let poor = try await fleet.newCustomer("Poor")
             _ = try await fleet.walletBalance(of: poor)
-            try await expectRejected(poor, [(SystemFleet.tastingBox, 6)], "out_of_stock")
+            try await expectRejected(poor, [(SystemFleet.tastingBox, 6)], "out_of_stock", inTheAnswer: true)
             try await expectRejected(poor, [(SystemFleet.ceremonySet, 1)], "insufficient_funds")
             #expect(try await fleet.walletBalance(of: poor) == 10_000)
 

@@ -39,6 +39,7 @@ GATEWAY_LOOPS="${BENCH_GATEWAY_EVENT_LOOPS:-1}"
 [[ "$GATEWAY_LOOPS" =~ ^[0-9]+$ ]] && [ "$GATEWAY_LOOPS" -le 64 ] \
   || die "BENCH_GATEWAY_EVENT_LOOPS must be a whole number 0-64 (0 = one per core), not '$GATEWAY_LOOPS'"
 LOOP_SETTING=(); [ "$GATEWAY_LOOPS" -gt 0 ] && LOOP_SETTING=(EVENT_LOOP_THREADS="$GATEWAY_LOOPS")
+unset EVENT_LOOP_THREADS  # users, and BENCH_GATEWAY_EVENT_LOOPS=0, mean NIO's default: one per core
 WARMUP_SECONDS=3
 HERE="$ORDERFLOW_ROOT/deploy/loadtest"
 ME_PATH="/api/v1/users/me"

@@ -57,10 +57,9 @@ extension OrdersAPI {
                                  detail: "All items of an order must be priced in one currency.")
         }
         let id = UUID.v7()
-        let stored = try await orders.insert(id: id, customerID: customerID, lines: lines, key: key, requestHash: fingerprint, on: connection)
-        guard let order = stored else { throw ProblemDetails(status: .notFound) }
-        let total = order.total.amountMinor
-        let currency = order.total.currency
+        try await orders.insert(id: id, customerID: customerID, lines: lines, key: key, requestHash: fingerprint, on: connection)
+        let total = lines.reduce(Int64(0)) { $0 + $1.0.unitPriceMinor * Int64($1.1) }
+        let currency = lines[0].0.currency
         try await orchestrator.outbox.append(
             OrderCreated(orderID: id, customerID: customerID,
                          items: lines.map { OrderLine(productID: $0.0.productID, quantity: $0.1, unitPrice: Money(amountMinor: $0.0.unitPriceMinor, currency: currency)) },
@@ -71,6 +70,7 @@ extension OrdersAPI {
             orderID: id, customerID: customerID, totalMinor: total, currency: currency,
             lines: lines.map { OrderSagaData.Line(productID: $0.0.productID, quantity: $0.1) }
         ), on: connection)
+        guard let order = try await orders.find(id, on: connection) else { throw ProblemDetails(status: .notFound) }
         return order
     }
 }

@@ -35,37 +35,20 @@ struct OrderStore: Sendable {
         return nil
     }
 
-    /// Stores a `pending` order and its lines in one statement, and returns it as ``find(_:on:)``
-    /// would read it back (lines by product id, timestamps from the database) without reading it.
-    func insert(id: UUID, customerID: UUID, lines: [(Price, Int)], key: String, requestHash: Data, on connection: PostgresConnection) async throws -> Order? {
+    /// Stores a `pending` order and its lines in one statement.
+    func insert(id: UUID, customerID: UUID, lines: [(Price, Int)], key: String, requestHash: Data, on connection: PostgresConnection) async throws {
         let total = lines.reduce(Int64(0)) { $0 + $1.0.unitPriceMinor * Int64($1.1) }
-        let currency = lines[0].0.currency
-        let rows = try await connection.query("""
+        try await connection.query("""
             WITH placed AS (
                 INSERT INTO orders.orders (id, customer_id, status, total_minor, currency, idempotency_key, request_hash)
-                VALUES (\(id), \(customerID), 'pending', \(total), \(currency), \(key), \(requestHash))
-                RETURNING id, created_at, updated_at
-            ), stored AS (
-                INSERT INTO orders.order_lines (order_id, product_id, quantity, unit_price_minor)
-                SELECT placed.id, line.product_id, line.quantity, line.unit_price_minor
-                FROM placed, unnest(\(lines.map(\.0.productID))::uuid[], \(lines.map(\.1))::integer[], \(lines.map(\.0.unitPriceMinor))::bigint[])
-                    AS line(product_id, quantity, unit_price_minor)
+                VALUES (\(id), \(customerID), 'pending', \(total), \(lines[0].0.currency), \(key), \(requestHash))
+                RETURNING id
             )
-            SELECT created_at, updated_at FROM placed
+            INSERT INTO orders.order_lines (order_id, product_id, quantity, unit_price_minor)
+            SELECT placed.id, line.product_id, line.quantity, line.unit_price_minor
+            FROM placed, unnest(\(lines.map(\.0.productID))::uuid[], \(lines.map(\.1))::integer[], \(lines.map(\.0.unitPriceMinor))::bigint[])
+                AS line(product_id, quantity, unit_price_minor)
             """, logger: logger)
-        for try await (created, updated) in rows.decode((Date, Date).self) {
-            // Postgres orders uuids byte by byte, as their lowercase text sorts.
-            let items = lines.map { price, quantity in
-                Order.Item(productID: price.productID.uuidString.lowercased(), quantity: quantity,
-                           unitPrice: Money(amountMinor: price.unitPriceMinor, currency: currency))
-            }.sorted { $0.productID < $1.productID }
-            return Order(
-                id: id.uuidString.lowercased(), customerID: customerID.uuidString.lowercased(), status: .pending,
-                total: Money(amountMinor: total, currency: currency), items: items, rejectionReason: nil, rejectionDetail: nil,
-                createdAt: created, updatedAt: updated
-            )
-        }
-        return nil
     }
 
     /// Moves the order from `from` to `to`; false when it was not in `from`.
