@@ -13,7 +13,7 @@ public struct ServiceSettings: Sendable, Equatable {
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`.
     public var tracing: TracingSettings
     /// `EVENT_LOOP_THREADS`: how many threads NIO's shared event-loop group runs (the HTTP
-    /// server, the HTTP and Redis clients); unset, one per core.
+    /// server; the Postgres, HTTP and Redis clients); unset, one per core the process may use.
     public var eventLoopThreads: Int?
     /// `--print-routes`: print every HTTP route as JSON and exit instead of serving (the
     /// OpenAPI drift test compares them with `openapi.yaml`).
