@@ -25,7 +25,7 @@ struct BenchSchema: Sendable {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await client.query("CREATE SCHEMA \(unescaped: bench.schema)", logger: logger)
-            _ = try await MigrationRunner(schema: bench.schema, migrations: [MessagingTables.migration(schema: bench.schema)])
+            _ = try await MigrationRunner(schema: bench.schema, migrations: MessagingTables.migrations(schema: bench.schema))
                 .run(on: client, logger: logger)
             try await KafkaAdmin(configuration: bench.kafka, logger: logger).createTopics([bench.topic], partitions: 6)
             do {

@@ -26,7 +26,7 @@ extension ServiceApplication {
         )
         let database = try ServiceDatabase(
             settings: databaseSettings, schema: schema, migrationsDirectory: migrationsDirectory,
-            additionalMigrations: [messaging.migration], logger: logger
+            additionalMigrations: messaging.migrations, logger: logger
         )
         let kafka = try KafkaMetadataCheck(settings: kafkaSettings)
         let parts = DataServiceParts(database: database, messaging: messaging)

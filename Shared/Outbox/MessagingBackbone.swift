@@ -8,7 +8,7 @@ public import ServiceKit
 /// ```swift
 /// let messaging = try MessagingBackbone(service: "users", schema: "users", settings: settings,
 ///                                       database: databaseSettings, kafka: kafkaSettings, logger: logger)
-/// let database = try ServiceDatabase(..., additionalMigrations: [messaging.migration], logger: logger)
+/// let database = try ServiceDatabase(..., additionalMigrations: messaging.migrations, logger: logger)
 /// var app = ServiceApplication.orderFlowService(common, database: database, checks: [...], logger: logger)
 /// app.addMessaging(messaging, logger: logger)
 /// ```
@@ -22,7 +22,7 @@ public struct MessagingBackbone: Sendable {
     /// Partitions and replication of the topics the service creates.
     public let topics: MessagingTopics
     /// The `outbox` and `processed_messages` tables, for ``ServiceDatabase``.
-    public let migration: Migration
+    public let migrations: [Migration]
     /// The group settings of the service's consumers (`KAFKA_SESSION_TIMEOUT_MS`,
     /// `KAFKA_MAX_POLL_INTERVAL_MS`) on top of ``kafka``.
     public let consumerKafka: KafkaConfiguration
@@ -56,7 +56,7 @@ public struct MessagingBackbone: Sendable {
         let fetchWait = try settings.optionalParsed(Self.fetchWaitKey) { Int($0).flatMap { (1...10_000).contains($0) ? $0 : nil } } ?? 10
         consumerKafka["fetch.wait.max.ms"] = String(fetchWait)
         self.consumerKafka = consumerKafka
-        self.migration = try MessagingTables.migration(schema: schema)
+        self.migrations = try MessagingTables.migrations(schema: schema)
         self.relay = try OutboxRelay(
             schema: schema, database: database.url, kafka: configuration,
             settings: try OutboxRelaySettings.read(from: settings), startGate: migrated, logger: logger

@@ -66,11 +66,17 @@ public struct Outbox: Sendable {
 
 extension Outbox {
     /// Publishes an appended message again, unchanged (same `ce_id`, so consumers' inboxes
-    /// recognise it): its row is marked unpublished and the relay picks it up on its next
-    /// poll. Returns false when the row is gone (pruned after the retention period).
+    /// recognise it): its row moves to a fresh id, unpublished, and the relay picks it up on its
+    /// next poll. (A fresh id, not `published_at = NULL` in place: the relay does not look
+    /// back below the ids it has settled.) Returns false when the row is gone (pruned after the
+    /// retention period).
     public func requeue(messageID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         let rows = try await connection.query("""
-            UPDATE \(unescaped: schema).outbox SET published_at = NULL WHERE message_id = \(messageID) RETURNING 1
+            WITH old AS (DELETE FROM \(unescaped: schema).outbox WHERE message_id = \(messageID)
+                         RETURNING message_id, topic, message_key, headers, payload)
+            INSERT INTO \(unescaped: schema).outbox (message_id, topic, message_key, headers, payload)
+            SELECT message_id, topic, message_key, headers, payload FROM old
+            RETURNING 1
             """, logger: logger)
         for try await _ in rows { return true }
         return false

@@ -37,7 +37,7 @@ enum OutboxTestKit {
             try await client.query("CREATE SCHEMA \(unescaped: name)", logger: logger)
             let schema = TestSchema(name: name, url: url, client: client)
             do {
-                let runner = try MigrationRunner(schema: name, migrations: [MessagingTables.migration(schema: name)])
+                let runner = try MigrationRunner(schema: name, migrations: MessagingTables.migrations(schema: name))
                 _ = try await runner.run(on: client, logger: logger)
                 try await client.query("CREATE TABLE \(unescaped: name).effects (handled bigserial, message_id uuid NOT NULL, note text NOT NULL)", logger: logger)
                 let result = try await body(schema)

@@ -65,6 +65,7 @@ struct PublishPipeline: Sendable {
         let clock = ContinuousClock()
         var nextMetrics = clock.now
         var nextPrune = clock.now
+        var floor = PublishFloor()
         while true {
             try Task.checkCancellation()
             while window.withLockedValue({ $0.batches }) >= Self.maximumInFlight {
@@ -75,7 +76,7 @@ struct PublishPipeline: Sendable {
                 try await Task.sleep(for: settings.failureBackoff)
             }
             if clock.now >= nextMetrics {
-                try await watch.guarding { try await refreshMetrics() }
+                try await watch.guarding { [above = floor.floor] in try await refreshMetrics(above: above) }
                 nextMetrics = clock.now + settings.metricsInterval
             }
             if clock.now >= nextPrune {
@@ -83,7 +84,11 @@ struct PublishPipeline: Sendable {
                 nextPrune = clock.now + settings.pruneInterval
             }
             let inFlight = window.withLockedValue { Array($0.ids) }
-            let rows = try await watch.guarding { try await fetchUnpublished(excluding: inFlight) }
+            let (horizon, rows) = try await watch.guarding { [above = floor.floor] in
+                try await fetchUnpublished(above: above, excluding: inFlight)
+            }
+            floor.observe(horizon)
+            floor.advance(lowestUnpublished: rows.first?.id, lowestInFlight: inFlight.min())
             if !rows.isEmpty {
                 window.withLockedValue { state in
                     state.ids.formUnion(rows.map(\.id))
@@ -144,28 +149,45 @@ struct PublishPipeline: Sendable {
         }
     }
 
-    private func fetchUnpublished(excluding inFlight: [Int64]) async throws -> [OutboxRow] {
+    /// The unpublished rows above `floor` (in id order, skipping those in flight), and in the
+    /// same statement, so from the same snapshot, the reading ``PublishFloor`` needs.
+    private func fetchUnpublished(above floor: Int64, excluding inFlight: [Int64]) async throws -> (OutboxHorizon, [OutboxRow]) {
         let rows = try await connection.query("""
-            SELECT id, message_id, topic, message_key, headers::text, payload
-            FROM \(unescaped: schema).outbox
-            WHERE published_at IS NULL AND id <> ALL(\(inFlight))
-            ORDER BY id LIMIT \(settings.batchSize)
+            SELECT pg_snapshot_xmin(h.snapshot)::text::int8, pg_snapshot_xmax(h.snapshot)::text::int8,
+                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM \(unescaped: schema).outbox_id_seq),
+                   o.id, o.message_id, o.topic, o.message_key, o.headers::text, o.payload
+            FROM (SELECT pg_current_snapshot() AS snapshot) h
+            LEFT JOIN LATERAL (
+                SELECT id, message_id, topic, message_key, headers, payload
+                FROM \(unescaped: schema).outbox
+                WHERE published_at IS NULL AND id > \(floor) AND id <> ALL(\(inFlight))
+                ORDER BY id LIMIT \(settings.batchSize)
+            ) o ON true
+            ORDER BY o.id
             """, logger: logger)
+        var horizon: OutboxHorizon?
         var result: [OutboxRow] = []
         result.reserveCapacity(settings.batchSize)
-        for try await (id, messageID, topic, key, headers, payload) in rows.decode((Int64, UUID, String, String?, String, ByteBuffer?).self) {
+        for try await (xmin, xmax, lastID, id, messageID, topic, key, headers, payload)
+            in rows.decode((Int64, Int64, Int64, Int64?, UUID?, String?, String?, String?, ByteBuffer?).self) {
+            if horizon == nil {
+                horizon = OutboxHorizon(oldestRunningTransaction: xmin, nextTransaction: xmax, lastAllocatedID: lastID)
+            }
+            guard let id, let messageID, let topic, let headers else { continue }
             result.append(OutboxRow(id: id, message: OutboxMessage(
                 id: messageID, topic: topic, key: key,
                 headers: try HeaderCoding.decode(headers), payload: payload.map { Array($0.readableBytesView) }
             )))
         }
-        return result
+        guard let horizon else { throw OutboxRelayError.fetchWithoutHorizon }
+        return (horizon, result)
     }
 
-    private func refreshMetrics() async throws {
+    /// Backlog and oldest age; rows at or below the floor are all published.
+    private func refreshMetrics(above floor: Int64) async throws {
         let rows = try await connection.query("""
             SELECT count(*), COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8
-            FROM \(unescaped: schema).outbox WHERE published_at IS NULL
+            FROM \(unescaped: schema).outbox WHERE published_at IS NULL AND id > \(floor)
             """, logger: logger)
         for try await (backlog, age) in rows.decode((Int64, Double).self) {
             metrics.backlog.record(backlog)

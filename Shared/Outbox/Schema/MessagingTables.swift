@@ -3,13 +3,18 @@ public import ServiceKit
 /// The tables every service's messaging needs, in its own schema: `outbox` (what the relay
 /// publishes) and `processed_messages` (the inbox that makes redelivery harmless).
 ///
-/// Shipped as migration version 1000 (`1000_messaging_backbone`); a service's own migrations
-/// use versions below 1000, and 1000–1099 are reserved for this module. The runner applies
-/// pending versions in order, so a service may add `0002_…` after 1000 was applied.
+/// Shipped as migrations 1000 (`1000_messaging_backbone`) and 1001 (`1001_outbox_publish_floor`);
+/// a service's own migrations use versions below 1000, and 1000–1099 are reserved for this
+/// module. The runner applies pending versions in order, so a service may add `0002_…` after
+/// 1000 was applied.
 public enum MessagingTables {
-    /// The migration for `schema` (a plain lower-case identifier, checked by ``MigrationRunner``).
-    public static func migration(schema: String) throws(MigrationError) -> Migration {
-        try Migration(fileName: "1000_messaging_backbone.sql", sql: sql(schema: schema))
+    /// The migrations for `schema` (a plain lower-case identifier, checked by ``MigrationRunner``),
+    /// in version order.
+    public static func migrations(schema: String) throws(MigrationError) -> [Migration] {
+        [
+            try Migration(fileName: "1000_messaging_backbone.sql", sql: sql(schema: schema)),
+            try Migration(fileName: "1001_outbox_publish_floor.sql", sql: publishFloorSQL(schema: schema)),
+        ]
     }
 
     /// The `LISTEN` channel the outbox trigger notifies on commit.
@@ -54,6 +59,24 @@ public enum MessagingTables {
             processed_at  timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (consumer, message_id)
         );
+        """
+    }
+
+    /// What lets the relay skip the published prefix of the outbox (``PublishFloor``): every
+    /// outbox id is drawn by a transaction that already holds a transaction id, so "every
+    /// transaction that was running when the sequence stood at N has ended" means "every row
+    /// with id ≤ N is committed or gone". `pg_current_xact_id()` assigns the id when the
+    /// transaction has none yet; `CASE` evaluates it before `nextval`. `CACHE 1` (the default,
+    /// pinned here) keeps the sequence's `last_value` equal to the last id handed out.
+    static func publishFloorSQL(schema s: String) -> String {
+        """
+        CREATE FUNCTION \(s).outbox_next_id() RETURNS bigint LANGUAGE sql VOLATILE AS $$
+            SELECT CASE WHEN pg_current_xact_id() IS NOT NULL THEN nextval('\(s).outbox_id_seq') END
+        $$;
+
+        ALTER SEQUENCE \(s).outbox_id_seq CACHE 1;
+
+        ALTER TABLE \(s).outbox ALTER COLUMN id SET DEFAULT \(s).outbox_next_id();
         """
     }
 }

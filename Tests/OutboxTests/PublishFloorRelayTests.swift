@@ -1,0 +1,103 @@
+import Contracts
+import Foundation
+import Kafka
+import KafkaTestSupport
+import NIOConcurrencyHelpers
+import Outbox
+import PostgresNIO
+import TestSupport
+import Testing
+
+/// The relay skips the published prefix of the outbox (its publish floor) on real Postgres and
+/// Tansu: a row that commits late below published rows, and a requeued row, still go out.
+@Suite("Outbox relay: publish floor")
+struct PublishFloorRelayTests {
+    @Test("a row drawn first but committed after later rows were published is still published")
+    func lateCommitBelowPublishedRows() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-late")
+            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
+                                        settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
+            let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-late-\(UUID().uuidString.prefix(8))",
+                                             topics: [topic], logger: OutboxTestKit.logger)
+            let late = try OutboxTestKit.event(note: "late")
+            let lateID = late.id.uuidString.lowercased()
+            let received = try await OutboxTestKit.running({ try await relay.run() }) {
+                let outbox = try schema.outbox
+                let appended = NIOLockedValueBox(false)
+                let (commit, release) = AsyncStream.makeStream(of: Void.self)
+                // Draws the lowest id of the test and holds its transaction open.
+                let straggler = Task {
+                    try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
+                        try await outbox.append(OutboxMessage(late, topic: topic), on: connection, logger: OutboxTestKit.logger)
+                        appended.withLockedValue { $0 = true }
+                        for await _ in commit { break }
+                    }
+                }
+                defer { release.finish() }
+                try await Poll.until("the straggler appended its row") { appended.withLockedValue { $0 } }
+                // Two rounds of later rows, each published before the next: the relay fetches
+                // and advances its floor several times while the straggler's id is still open.
+                for round in 0..<2 {
+                    try await schema.append(try (0..<10).map { OutboxMessage(try OutboxTestKit.event(note: "r\(round)-\($0)"), topic: topic) })
+                    try await Poll.until("round \(round) was published") {
+                        try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 10 * (round + 1)
+                    }
+                }
+                #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE message_id = '\(lateID)'") == 0,
+                        "the straggler's row is not visible before it commits")
+                release.yield()
+                try await straggler.value
+                try await Poll.until("the straggler's row was published") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
+                }
+                return try await OrderCheck.collect(consumer) { received in
+                    received.contains { $0.headers.text(for: "ce_id")?.lowercased() == lateID }
+                }
+            }
+            await consumer.close()
+            #expect(received.count == 21, "20 later rows, then the straggler")
+        }
+    }
+
+    @Test("a requeued message goes out again with the same ce_id after the floor has passed it")
+    func requeueBelowTheFloor() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-requeue")
+            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
+                                        settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
+            let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-requeue-\(UUID().uuidString.prefix(8))",
+                                             topics: [topic], logger: OutboxTestKit.logger)
+            let first = try OutboxTestKit.event(note: "first")
+            let firstID = first.id.uuidString.lowercased()
+            let outbox = try schema.outbox
+            let received = try await OutboxTestKit.running({ try await relay.run() }) {
+                try await schema.append([OutboxMessage(first, topic: topic)])
+                for round in 0..<2 {
+                    try await schema.append(try (0..<5).map { OutboxMessage(try OutboxTestKit.event(note: "r\(round)-\($0)"), topic: topic) })
+                    try await Poll.until("round \(round) was published") {
+                        try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 1 + 5 * (round + 1)
+                    }
+                }
+                let requeued = try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
+                    try await outbox.requeue(messageID: first.id, on: connection, logger: OutboxTestKit.logger)
+                }
+                #expect(requeued)
+                let unknown = try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
+                    try await outbox.requeue(messageID: UUID(), on: connection, logger: OutboxTestKit.logger)
+                }
+                #expect(!unknown, "requeue says when there is no such row")
+                try await Poll.until("the requeued row was published again") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
+                }
+                return try await OrderCheck.collect(consumer) { received in
+                    received.filter { $0.headers.text(for: "ce_id")?.lowercased() == firstID }.count == 2
+                }
+            }
+            await consumer.close()
+            #expect(received.count == 12, "the first message, ten others, the first again")
+            #expect(received.last?.headers.text(for: "ce_id")?.lowercased() == firstID)
+            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.outbox") == 11, "the row moved; it was not copied")
+        }
+    }
+}
