@@ -211,6 +211,44 @@ extension LiveServices {
             try await fleet.stop()
         }
 
+        @Test("event-loop path metrics: a GET counts in http_server_active_requests until its answer is written, and its duration runs to that moment")
+        func eventLoopPathMetrics() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let silent = try SilentListener()
+            defer { silent.close() }
+            let gateway = try await GatewayProcess.start(
+                users: fleet.users, payments: fleet.payments, ports: ["notifications": silent.port],
+                environment: ["GATEWAY_UPSTREAM_TIMEOUT_MS": "8000", "GATEWAY_RETRIES": "0"]
+            )
+            let customer = try await fleet.newCustomer("Measured", via: gateway)
+            @Sendable func scrape() async throws -> [Substring] {
+                try #require(await gateway.get("metrics")).body.split(separator: "\n")
+            }
+            @Sendable func activeGETs() async throws -> Double {
+                let line = try await scrape().first { $0.hasPrefix("http_server_active_requests{") && $0.contains(#"http_request_method="GET""#) }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            // The scrape is itself a GET in progress (on the router path); count from there.
+            let baseline = try await activeGETs()
+            let started = ContinuousClock.now
+            let waiting = Task { try await gateway.request("GET", "/api/v1/notifications", headers: customer.bearer) }
+            // The upstream never answers, so the GET stays in progress for the 8 s timeout.
+            try await Poll.until("the waiting GET counts as active") { try await activeGETs() == baseline + 1 }
+            let answer = try await waiting.value
+            let waited = ContinuousClock.now - started
+            #expect(answer.status == 504)
+            #expect(try await activeGETs() == baseline, "an answered GET is no longer active")
+            let lines = try await scrape()
+            let durations = lines.filter {
+                $0.hasPrefix("http_server_request_duration") && $0.contains("_sum{") && $0.contains(#"http_response_status_code="504""#)
+            }
+            let recorded = try #require(durations.first.flatMap { Double($0.split(separator: " ").last ?? "") },
+                                        "\(lines.filter { $0.contains("duration") }.prefix(8))")
+            #expect(recorded >= 7.5 && recorded <= Double(waited.components.seconds) + 1, "504 after \(waited), recorded \(recorded) s")
+            #expect(try await gateway.terminate() == 0)
+            try await fleet.stop()
+        }
+
         @Test("error shapes: 413 for an oversized body, 400 problem for malformed JSON, 404 problem for unknown routes, a 500 inside a service carries only the request id; the contract is served")
         func errorShapes() async throws {
             let fleet = try await UsersAndPayments.start()

@@ -29,8 +29,10 @@ struct FastForwarder: Sendable {
     }
 
     /// The answer to `head` (a request ``takes(_:)`` accepted), computed on `eventLoop`'s executor.
+    /// The answer carries its metrics ``ForwardedAnswer/measurement``: whoever writes it calls
+    /// `metrics.finish` once the last byte is out.
     func answer(_ head: HTTPRequest, clientAddress: String?, on eventLoop: any EventLoop) async -> ForwardedAnswer {
-        let started = ContinuousClock.now
+        var measurement = metrics.begin()
         var head = head
         let requestID = head.headerFields[.requestID].flatMap(RequestIDMiddleware.accepted) ?? UUID().uuidString.lowercased()
         head.headerFields[.requestID] = requestID
@@ -46,8 +48,9 @@ struct FastForwarder: Sendable {
         answer.head.headerFields[.date] = dates.now
         edge.finish(&answer.head.headerFields, requestOrigin: head.headerFields[.origin])
         if case .whole(let body) = answer.body { answer.head.headerFields[.contentLength] = String(body.readableBytes) }
-        let route = path == RouteTable.jwksPath ? RouteTable.jwksPath : "/api/v1/**"
-        metrics.record(route: route, status: answer.head.status, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+        measurement.route = path == RouteTable.jwksPath ? RouteTable.jwksPath : "/api/v1/**"
+        measurement.status = answer.head.status
+        answer.measurement = measurement
         return answer
     }
 
@@ -120,4 +123,6 @@ struct FastForwarder: Sendable {
 struct ForwardedAnswer: Sendable {
     var head: HTTPResponse
     var body: UpstreamReply.Body
+    /// Set by ``FastForwarder/answer(_:clientAddress:on:)``; finished when the answer is written.
+    var measurement: ForwardedRequestMetrics.Measurement?
 }

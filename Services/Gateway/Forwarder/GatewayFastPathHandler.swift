@@ -52,6 +52,8 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var stream: UpstreamBodyStream?
     private var task: Task<Void, Never>?
     private var executor: EventLoopExecutor?
+    /// The answer being written, for the metrics once its last byte is out.
+    private var measuring: ForwardedRequestMetrics.Measurement?
 
     init(forwarder: FastForwarder) {
         self.forwarder = forwarder
@@ -138,6 +140,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         task = nil
         stream?.cancel()
         stream = nil
+        finishMeasurement()
         held.removeAll()
         if let heldClose {
             self.heldClose = nil
@@ -187,8 +190,10 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func write(_ answer: ForwardedAnswer, context: ChannelHandlerContext) {
         task = nil
+        measuring = answer.measurement
         guard context.channel.isActive else {
             if case .streaming(let stream) = answer.body { stream.cancel() }
+            finishMeasurement()
             return
         }
         context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
@@ -211,6 +216,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
                 case .failed:
                     // The head is out, so the only honest signal left is cutting the response.
                     self.stream = nil
+                    self.finishMeasurement()
                     context.close(promise: nil)
                 }
             }
@@ -223,8 +229,16 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         finishAnswer(context: context)
     }
 
+    /// Records the written (or abandoned) answer's metrics, once.
+    private func finishMeasurement() {
+        guard let measurement = measuring else { return }
+        measuring = nil
+        forwarder.metrics.finish(measurement)
+    }
+
     /// The answer is written: honour a close asked for meanwhile, else replay what waited, in order.
     private func finishAnswer(context: ChannelHandlerContext) {
+        finishMeasurement()
         mode = .idle
         var replayedParts = false
         while let next = held.first {
