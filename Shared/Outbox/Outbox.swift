@@ -66,17 +66,23 @@ public struct Outbox: Sendable {
 
 extension Outbox {
     /// Publishes an appended message again, unchanged (same `ce_id`, so consumers' inboxes
-    /// recognise it): its row moves to a fresh id, unpublished, and the relay picks it up on its
-    /// next poll. (A fresh id, not `published_at = NULL` in place: the relay does not look
-    /// back below the ids it has settled.) Returns false when the row is gone (pruned after the
-    /// retention period).
+    /// recognise it). A published row moves to a fresh id, unpublished, and the relay picks it
+    /// up on its next poll; a row not yet published stays where it is (it goes out anyway, and
+    /// moving it would put it behind later messages of its key). A fresh id, not
+    /// `published_at = NULL` in place, because the relay does not look back below the ids it has
+    /// settled (ADR 0010). Returns false when the row is gone (pruned after the retention period).
+    ///
+    /// Requeue a message from the transaction that owns its aggregate's lock (a saga's retry
+    /// holds the saga row), so two requeues of one message never race.
     public func requeue(messageID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         let rows = try await connection.query("""
-            WITH old AS (DELETE FROM \(unescaped: schema).outbox WHERE message_id = \(messageID)
-                         RETURNING message_id, topic, message_key, headers, payload)
-            INSERT INTO \(unescaped: schema).outbox (message_id, topic, message_key, headers, payload)
-            SELECT message_id, topic, message_key, headers, payload FROM old
-            RETURNING 1
+            WITH old AS (DELETE FROM \(unescaped: schema).outbox WHERE message_id = \(messageID) AND published_at IS NOT NULL
+                         RETURNING message_id, topic, message_key, headers, payload),
+                 moved AS (INSERT INTO \(unescaped: schema).outbox (message_id, topic, message_key, headers, payload)
+                           SELECT message_id, topic, message_key, headers, payload FROM old RETURNING 1)
+            SELECT 1 FROM moved
+            UNION ALL
+            SELECT 1 FROM \(unescaped: schema).outbox WHERE message_id = \(messageID) AND published_at IS NULL
             """, logger: logger)
         for try await _ in rows { return true }
         return false

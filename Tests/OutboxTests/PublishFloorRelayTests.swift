@@ -60,6 +60,62 @@ struct PublishFloorRelayTests {
         }
     }
 
+    @Test("the only open transaction draws an id while the relay keeps fetching and nothing else commits; its row is published once it commits")
+    func lateCommitOnAQuietDatabase() async throws {
+        // (Run alone, this is the case where no other transaction id completes while the
+        // straggler is open, so a snapshot's xmax says nothing about it; other tests' commits in
+        // the same cluster can hide a wrong floor here, never fake a right one.)
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-quiet")
+            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
+                                        settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
+            let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-quiet-\(UUID().uuidString.prefix(8))",
+                                             topics: [topic], logger: OutboxTestKit.logger)
+            let late = try OutboxTestKit.event(note: "quiet")
+            let lateID = late.id.uuidString.lowercased()
+            let received = try await OutboxTestKit.running({ try await relay.run() }) {
+                try await Poll.until("the relay leads") { relay.isLeader }
+                let relayBackend = try await schema.count("""
+                    SELECT pid::int8 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                      AND ((classid::int8 << 32) | objid::int8) = hashtextextended('orderflow.outbox.$schema', 0)
+                    """)
+                let outbox = try schema.outbox
+                let appended = NIOLockedValueBox(false)
+                let (commit, release) = AsyncStream.makeStream(of: Void.self)
+                let straggler = Task {
+                    try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
+                        try await outbox.append(OutboxMessage(late, topic: topic), on: connection, logger: OutboxTestKit.logger)
+                        appended.withLockedValue { $0 = true }
+                        for await _ in commit { break }
+                    }
+                }
+                defer { release.finish() }
+                try await Poll.until("the straggler appended its row") { appended.withLockedValue { $0 } }
+                // Fetch statements the relay started after the id was drawn (their start times).
+                let drawnAt = try await schema.count("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8")
+                let fetches = NIOLockedValueBox(Set<Int>())
+                try await Poll.until("the relay fetched three times while the straggler was open") {
+                    let started = try await schema.count("""
+                        SELECT (extract(epoch FROM query_start) * 1000000)::int8 FROM pg_stat_activity
+                        WHERE pid = \(relayBackend) AND query LIKE '%pg_snapshot_xmin%'
+                        """)
+                    if started > drawnAt { fetches.withLockedValue { _ = $0.insert(started) } }
+                    return fetches.withLockedValue { $0.count } >= 3
+                }
+                release.yield()
+                try await straggler.value
+                try await Poll.until("the straggler's row was published") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 1
+                }
+                return try await OrderCheck.collect(consumer) { received in
+                    received.contains { $0.headers.text(for: "ce_id")?.lowercased() == lateID }
+                }
+            }
+            await consumer.close()
+            #expect(received.count == 1)
+        }
+    }
+
     @Test("a requeued message goes out again with the same ce_id after the floor has passed it")
     func requeueBelowTheFloor() async throws {
         try await OutboxTestKit.withSchema { schema in
@@ -90,14 +146,34 @@ struct PublishFloorRelayTests {
                 try await Poll.until("the requeued row was published again") {
                     try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
                 }
-                return try await OrderCheck.collect(consumer) { received in
+                let received = try await OrderCheck.collect(consumer) { received in
                     received.filter { $0.headers.text(for: "ce_id")?.lowercased() == firstID }.count == 2
                 }
+                // A row not yet published stays where it is (moving it would reorder its key).
+                let pending = try OutboxTestKit.event(note: "pending")
+                let kept = try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
+                    try await outbox.append(OutboxMessage(pending, topic: topic), on: connection, logger: OutboxTestKit.logger)
+                    let before = try await Self.rowID(of: pending.id, in: schema.name, on: connection)
+                    let requeued = try await outbox.requeue(messageID: pending.id, on: connection, logger: OutboxTestKit.logger)
+                    return (requeued, before, try await Self.rowID(of: pending.id, in: schema.name, on: connection))
+                }
+                #expect(kept.0, "an unpublished row counts as requeued")
+                #expect(kept.1 != nil && kept.1 == kept.2, "an unpublished row keeps its id: \(String(describing: kept.1)) → \(String(describing: kept.2))")
+                return received
             }
             await consumer.close()
             #expect(received.count == 12, "the first message, ten others, the first again")
             #expect(received.last?.headers.text(for: "ce_id")?.lowercased() == firstID)
-            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.outbox") == 11, "the row moved; it was not copied")
+            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.outbox") == 12, "the row moved, it was not copied; plus the pending one")
         }
+    }
+
+    /// The outbox row id of a message, read on `connection` (so inside its transaction).
+    private static func rowID(of messageID: UUID, in schema: String, on connection: PostgresConnection) async throws -> Int64? {
+        let rows = try await connection.query(
+            "SELECT id FROM \(unescaped: schema).outbox WHERE message_id = \(messageID)", logger: OutboxTestKit.logger
+        )
+        for try await id in rows.decode(Int64.self) { return id }
+        return nil
     }
 }

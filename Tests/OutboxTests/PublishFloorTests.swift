@@ -4,43 +4,64 @@ import Testing
 /// The relay's publish floor as a pure value: when ids settle, and what holds the floor back.
 @Suite("Publish floor")
 struct PublishFloorTests {
-    /// A reading: `xmin` oldest running transaction, `xmax` next transaction, `last` last id drawn.
-    private func horizon(xmin: Int64, xmax: Int64, last: Int64) -> OutboxHorizon {
-        OutboxHorizon(oldestRunningTransaction: xmin, nextTransaction: xmax, lastAllocatedID: last)
+    /// A fetch's reading: `xmin` oldest running transaction, `last` last id drawn.
+    private func horizon(xmin: Int64, last: Int64) -> OutboxHorizon {
+        OutboxHorizon(oldestRunningTransaction: xmin, lastAllocatedID: last)
     }
 
-    @Test("a reading settles only after a later snapshot witnessed it and its transactions ended")
+    @Test("a reading settles only once a transaction assigned after it was passed by a later snapshot's xmin")
     func settlesAfterWitnessAndEnd() {
         var floor = PublishFloor()
-        floor.observe(horizon(xmin: 100, xmax: 105, last: 40))   // ids ≤ 40 drawn; not witnessed yet
+        let first = floor.observe(horizon(xmin: 100, last: 40))   // ids ≤ 40 drawn
+        floor.observe(horizon(xmin: 200, last: 40))               // no witness yet: nothing settles, whatever xmin says
         #expect(floor.settled == 0)
-        floor.observe(horizon(xmin: 103, xmax: 110, last: 50))   // witnesses 40 with 110; 103 < 110
+        floor.witness(readingsThrough: first, transaction: 150)  // a mark's transaction, assigned after the reading
+        floor.observe(horizon(xmin: 150, last: 45))               // 150 itself may still be running
         #expect(floor.settled == 0)
-        floor.observe(horizon(xmin: 109, xmax: 112, last: 55))   // 109 < 110: transaction 109 may hold one of them
-        #expect(floor.settled == 0)
-        floor.observe(horizon(xmin: 110, xmax: 115, last: 60))   // all below 110 ended: 40 settles
+        floor.observe(horizon(xmin: 151, last: 45))               // every transaction up to 150 has ended
         #expect(floor.settled == 40)
-        floor.observe(horizon(xmin: 113, xmax: 116, last: 60))   // 50 (witness 112) settles; 55 (witness 115) not yet
-        #expect(floor.settled == 50)
-        floor.observe(horizon(xmin: 116, xmax: 116, last: 60))   // nothing running: 55 and 60 settle
-        #expect(floor.settled == 60)
     }
 
-    @Test("a quiet database (no transaction running) settles a reading at the next one")
-    func quietDatabase() {
+    @Test("a quiet database settles nothing without a witness: the open transaction that drew an id is never assumed ended")
+    func quietDatabaseNeedsAWitness() {
+        // Transaction 1000 drew id 100 and is still open; nothing else assigned a transaction
+        // id, so every snapshot shows xmin = xmax = 1000 and does not list it.
         var floor = PublishFloor()
-        floor.observe(horizon(xmin: 200, xmax: 200, last: 7))
-        floor.observe(horizon(xmin: 200, xmax: 200, last: 7))
-        #expect(floor.settled == 7)
+        for _ in 0..<10 {
+            floor.observe(horizon(xmin: 1_000, last: 100))
+            floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
+        }
+        #expect(floor.settled == 0 && floor.floor == 0)
+        // A mark after those readings gets 1001; 1000 stays the oldest running transaction.
+        floor.witness(readingsThrough: 10, transaction: 1_001)
+        floor.observe(horizon(xmin: 1_000, last: 100))
         floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
-        #expect(floor.floor == 7)
+        #expect(floor.floor == 0)
+        // Transaction 1000 ended (and 1001 did).
+        floor.observe(horizon(xmin: 1_002, last: 100))
+        floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
+        #expect(floor.settled == 100 && floor.floor == 100)
+    }
+
+    @Test("a witness covers the readings taken before it, not the ones after")
+    func witnessCoversEarlierReadingsOnly() {
+        var floor = PublishFloor()
+        let early = floor.observe(horizon(xmin: 10, last: 20))
+        floor.witness(readingsThrough: early, transaction: 30)
+        floor.observe(horizon(xmin: 10, last: 50))                // taken after the witness
+        floor.observe(horizon(xmin: 31, last: 50))
+        #expect(floor.settled == 20, "50 was read after transaction 30 was assigned: it needs a witness of its own")
+        floor.witness(readingsThrough: 3, transaction: 40)
+        floor.observe(horizon(xmin: 41, last: 50))
+        #expect(floor.settled == 50)
     }
 
     @Test("the floor stops below the lowest unpublished row and the lowest row in flight")
     func boundedByUnpublishedAndInFlight() {
         var floor = PublishFloor()
-        floor.observe(horizon(xmin: 10, xmax: 10, last: 100))
-        floor.observe(horizon(xmin: 10, xmax: 10, last: 100))
+        let reading = floor.observe(horizon(xmin: 10, last: 100))
+        floor.witness(readingsThrough: reading, transaction: 10)
+        floor.observe(horizon(xmin: 11, last: 100))
         #expect(floor.settled == 100)
         floor.advance(lowestUnpublished: 60, lowestInFlight: 80)
         #expect(floor.floor == 59)
@@ -48,41 +69,31 @@ struct PublishFloorTests {
         #expect(floor.floor == 74)
         floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
         #expect(floor.floor == 100)
-    }
-
-    @Test("the floor never goes down")
-    func monotonic() {
-        var floor = PublishFloor()
-        floor.observe(horizon(xmin: 10, xmax: 10, last: 100))
-        floor.observe(horizon(xmin: 10, xmax: 10, last: 100))
-        floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
-        #expect(floor.floor == 100)
         floor.advance(lowestUnpublished: 20, lowestInFlight: 5)
-        #expect(floor.floor == 100)
+        #expect(floor.floor == 100, "the floor never goes down")
     }
 
     @Test("a long transaction holds the floor back; readings stay bounded; it moves once the transaction ends")
     func longTransaction() {
         var floor = PublishFloor()
-        floor.observe(horizon(xmin: 50, xmax: 51, last: 10))      // transaction 50 is running and may hold an id ≤ 10
+        var transaction: Int64 = 60
         for step in 0..<(PublishFloor.maximumReadings * 2) {
-            let next = Int64(60 + step)
-            floor.observe(horizon(xmin: 50, xmax: next, last: Int64(11 + step)))
+            let reading = floor.observe(horizon(xmin: 50, last: Int64(10 + step)))  // transaction 50 stays open
+            floor.witness(readingsThrough: reading, transaction: transaction)
+            transaction += 1
             floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
         }
         #expect(floor.settled == 0 && floor.floor == 0)
         #expect(floor.pendingReadings <= PublishFloor.maximumReadings)
-        floor.observe(horizon(xmin: 10_000, xmax: 10_000, last: 20_000))  // transaction 50 ended, and all since
+        floor.observe(horizon(xmin: 10_000, last: 20_000))        // transaction 50 ended, and all since
         floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
         #expect(floor.settled > 10 && floor.floor == floor.settled)
-        floor.observe(horizon(xmin: 10_000, xmax: 10_000, last: 20_000))
-        #expect(floor.settled == 20_000)
     }
 
     @Test("repeated readings of the same last id are kept once")
     func idleReadingsCollapse() {
         var floor = PublishFloor()
-        for _ in 0..<100 { floor.observe(horizon(xmin: 5, xmax: 9, last: 3)) }
+        for _ in 0..<100 { floor.observe(horizon(xmin: 5, last: 3)) }
         #expect(floor.pendingReadings == 1)
         #expect(floor.settled == 0)
     }

@@ -40,6 +40,10 @@ struct PublishPipeline: Sendable {
         var ids: Set<Int64> = []
         var batches = 0
         var failed = false
+        /// The number of the last fetch's reading (``PublishFloor``).
+        var lastReading = 0
+        /// Transaction ids of marker statements, each assigned after the reading it names.
+        var witnesses: [(readingsThrough: Int, transaction: Int64)] = []
     }
 
     /// The longest any relay statement may run before the connection is dropped.
@@ -76,7 +80,7 @@ struct PublishPipeline: Sendable {
                 try await Task.sleep(for: settings.failureBackoff)
             }
             if clock.now >= nextMetrics {
-                try await watch.guarding { [above = floor.floor] in try await refreshMetrics(above: above) }
+                try await watch.guarding { try await refreshMetrics() }
                 nextMetrics = clock.now + settings.metricsInterval
             }
             if clock.now >= nextPrune {
@@ -87,7 +91,11 @@ struct PublishPipeline: Sendable {
             let (horizon, rows) = try await watch.guarding { [above = floor.floor] in
                 try await fetchUnpublished(above: above, excluding: inFlight)
             }
-            floor.observe(horizon)
+            for witness in window.withLockedValue({ state in defer { state.witnesses = [] }; return state.witnesses }) {
+                floor.witness(readingsThrough: witness.readingsThrough, transaction: witness.transaction)
+            }
+            let reading = floor.observe(horizon)
+            window.withLockedValue { $0.lastReading = reading }
             floor.advance(lowestUnpublished: rows.first?.id, lowestInFlight: inFlight.min())
             if !rows.isEmpty {
                 window.withLockedValue { state in
@@ -125,11 +133,13 @@ struct PublishPipeline: Sendable {
                 throw OutboxRelayError.crashed
             }
             if !delivered.isEmpty {
-                try await watch.guarding { [delivered] in
-                    try await connection.query(
-                        "UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(delivered))", logger: logger
-                    )
+                // Sent after the fetch that took `reading` ended (one connection, one statement at
+                // a time), so its transaction id witnesses that reading for the publish floor.
+                let reading = window.withLockedValue { $0.lastReading }
+                let transaction = try await watch.guarding { [delivered] in
+                    try await markPublished(delivered)
                 }
+                window.withLockedValue { $0.witnesses.append((reading, transaction)) }
                 metrics.published.increment(by: delivered.count)
             }
             metrics.batchSize.record(batch.rows.count)
@@ -149,11 +159,23 @@ struct PublishPipeline: Sendable {
         }
     }
 
+    /// Marks rows published; returns the statement's transaction id.
+    private func markPublished(_ ids: [Int64]) async throws -> Int64 {
+        let rows = try await connection.query("""
+            WITH marked AS (UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(ids)) RETURNING 1)
+            SELECT pg_current_xact_id()::text::int8, (SELECT count(*) FROM marked)
+            """, logger: logger)
+        var transaction: Int64?
+        for try await (id, _) in rows.decode((Int64, Int64).self) { transaction = id }
+        guard let transaction else { throw OutboxRelayError.missingRow }
+        return transaction
+    }
+
     /// The unpublished rows above `floor` (in id order, skipping those in flight), and in the
     /// same statement, so from the same snapshot, the reading ``PublishFloor`` needs.
     private func fetchUnpublished(above floor: Int64, excluding inFlight: [Int64]) async throws -> (OutboxHorizon, [OutboxRow]) {
         let rows = try await connection.query("""
-            SELECT pg_snapshot_xmin(h.snapshot)::text::int8, pg_snapshot_xmax(h.snapshot)::text::int8,
+            SELECT pg_snapshot_xmin(h.snapshot)::text::int8,
                    (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM \(unescaped: schema).outbox_id_seq),
                    o.id, o.message_id, o.topic, o.message_key, o.headers::text, o.payload
             FROM (SELECT pg_current_snapshot() AS snapshot) h
@@ -168,10 +190,10 @@ struct PublishPipeline: Sendable {
         var horizon: OutboxHorizon?
         var result: [OutboxRow] = []
         result.reserveCapacity(settings.batchSize)
-        for try await (xmin, xmax, lastID, id, messageID, topic, key, headers, payload)
-            in rows.decode((Int64, Int64, Int64, Int64?, UUID?, String?, String?, String?, ByteBuffer?).self) {
+        for try await (xmin, lastID, id, messageID, topic, key, headers, payload)
+            in rows.decode((Int64, Int64, Int64?, UUID?, String?, String?, String?, ByteBuffer?).self) {
             if horizon == nil {
-                horizon = OutboxHorizon(oldestRunningTransaction: xmin, nextTransaction: xmax, lastAllocatedID: lastID)
+                horizon = OutboxHorizon(oldestRunningTransaction: xmin, lastAllocatedID: lastID)
             }
             guard let id, let messageID, let topic, let headers else { continue }
             result.append(OutboxRow(id: id, message: OutboxMessage(
@@ -179,15 +201,15 @@ struct PublishPipeline: Sendable {
                 headers: try HeaderCoding.decode(headers), payload: payload.map { Array($0.readableBytesView) }
             )))
         }
-        guard let horizon else { throw OutboxRelayError.fetchWithoutHorizon }
+        guard let horizon else { throw OutboxRelayError.missingRow }
         return (horizon, result)
     }
 
-    /// Backlog and oldest age; rows at or below the floor are all published.
-    private func refreshMetrics(above floor: Int64) async throws {
+    /// Backlog and oldest age, over the whole table: a row left below the floor would show here.
+    private func refreshMetrics() async throws {
         let rows = try await connection.query("""
             SELECT count(*), COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8
-            FROM \(unescaped: schema).outbox WHERE published_at IS NULL AND id > \(floor)
+            FROM \(unescaped: schema).outbox WHERE published_at IS NULL
             """, logger: logger)
         for try await (backlog, age) in rows.decode((Int64, Double).self) {
             metrics.backlog.record(backlog)

@@ -16,6 +16,6 @@ public enum OutboxRelayError: Error, Sendable, Equatable {
     case notificationsEnded
     /// A statement ran far longer than any should; the connection was dropped.
     case statementStalled
-    /// The outbox fetch answered without its snapshot reading (it always returns one row).
-    case fetchWithoutHorizon
+    /// A relay statement that always returns one row returned none.
+    case missingRow
 }
