@@ -3,7 +3,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import NIOConcurrencyHelpers
-import Outbox
+@testable import Outbox
 import PostgresNIO
 import TestSupport
 import Testing
@@ -80,17 +80,19 @@ struct PublishFloorRelayTests {
                       AND ((classid::int8 << 32) | objid::int8) = hashtextextended('orderflow.outbox.$schema', 0)
                     """)
                 let outbox = try schema.outbox
-                let appended = NIOLockedValueBox(false)
+                let drawn = NIOLockedValueBox<Int64?>(nil)
                 let (commit, release) = AsyncStream.makeStream(of: Void.self)
                 let straggler = Task {
                     try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
                         try await outbox.append(OutboxMessage(late, topic: topic), on: connection, logger: OutboxTestKit.logger)
-                        appended.withLockedValue { $0 = true }
+                        let id = try await Self.rowID(of: late.id, in: schema.name, on: connection)
+                        drawn.withLockedValue { $0 = id ?? -1 }
                         for await _ in commit { break }
                     }
                 }
                 defer { release.finish() }
-                try await Poll.until("the straggler appended its row") { appended.withLockedValue { $0 } }
+                try await Poll.until("the straggler appended its row") { drawn.withLockedValue { $0 } != nil }
+                let lateRow = try #require(drawn.withLockedValue { $0 })
                 // Fetch statements the relay started after the id was drawn (their start times).
                 let drawnAt = try await schema.count("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8")
                 let fetches = NIOLockedValueBox(Set<Int>())
@@ -102,6 +104,7 @@ struct PublishFloorRelayTests {
                     if started > drawnAt { fetches.withLockedValue { _ = $0.insert(started) } }
                     return fetches.withLockedValue { $0.count } >= 3
                 }
+                #expect(relay.publishFloor < lateRow, "the floor passed an id whose transaction is still open")
                 release.yield()
                 try await straggler.value
                 try await Poll.until("the straggler's row was published") {
@@ -135,6 +138,8 @@ struct PublishFloorRelayTests {
                         try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 1 + 5 * (round + 1)
                     }
                 }
+                let firstRow = try await schema.count("SELECT id FROM $schema.outbox WHERE message_id = '\(firstID)'")
+                try await Poll.until("the floor passed the first row") { relay.publishFloor >= Int64(firstRow) }
                 let requeued = try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
                     try await outbox.requeue(messageID: first.id, on: connection, logger: OutboxTestKit.logger)
                 }

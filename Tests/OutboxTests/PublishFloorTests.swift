@@ -27,13 +27,14 @@ struct PublishFloorTests {
         // Transaction 1000 drew id 100 and is still open; nothing else assigned a transaction
         // id, so every snapshot shows xmin = xmax = 1000 and does not list it.
         var floor = PublishFloor()
+        var last = 0
         for _ in 0..<10 {
-            floor.observe(horizon(xmin: 1_000, last: 100))
+            last = floor.observe(horizon(xmin: 1_000, last: 100))
             floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
         }
         #expect(floor.settled == 0 && floor.floor == 0)
         // A mark after those readings gets 1001; 1000 stays the oldest running transaction.
-        floor.witness(readingsThrough: 10, transaction: 1_001)
+        floor.witness(readingsThrough: last, transaction: 1_001)
         floor.observe(horizon(xmin: 1_000, last: 100))
         floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
         #expect(floor.floor == 0)
@@ -49,9 +50,9 @@ struct PublishFloorTests {
         let early = floor.observe(horizon(xmin: 10, last: 20))
         floor.witness(readingsThrough: early, transaction: 30)
         floor.observe(horizon(xmin: 10, last: 50))                // taken after the witness
-        floor.observe(horizon(xmin: 31, last: 50))
+        let third = floor.observe(horizon(xmin: 31, last: 50))
         #expect(floor.settled == 20, "50 was read after transaction 30 was assigned: it needs a witness of its own")
-        floor.witness(readingsThrough: 3, transaction: 40)
+        floor.witness(readingsThrough: third, transaction: 40)
         floor.observe(horizon(xmin: 41, last: 50))
         #expect(floor.settled == 50)
     }
@@ -60,8 +61,8 @@ struct PublishFloorTests {
     func boundedByUnpublishedAndInFlight() {
         var floor = PublishFloor()
         let reading = floor.observe(horizon(xmin: 10, last: 100))
-        floor.witness(readingsThrough: reading, transaction: 10)
-        floor.observe(horizon(xmin: 11, last: 100))
+        floor.witness(readingsThrough: reading, transaction: 12)  // assigned after the reading: above its xmin
+        floor.observe(horizon(xmin: 13, last: 100))
         #expect(floor.settled == 100)
         floor.advance(lowestUnpublished: 60, lowestInFlight: 80)
         #expect(floor.floor == 59)
@@ -87,7 +88,8 @@ struct PublishFloorTests {
         #expect(floor.pendingReadings <= PublishFloor.maximumReadings)
         floor.observe(horizon(xmin: 10_000, last: 20_000))        // transaction 50 ended, and all since
         floor.advance(lowestUnpublished: nil, lowestInFlight: nil)
-        #expect(floor.settled > 10 && floor.floor == floor.settled)
+        // The kept readings (the first maximumReadings) settle; the dropped ones were newer.
+        #expect(floor.settled == Int64(10 + PublishFloor.maximumReadings - 1) && floor.floor == floor.settled)
     }
 
     @Test("repeated readings of the same last id are kept once")

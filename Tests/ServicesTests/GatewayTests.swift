@@ -228,8 +228,13 @@ extension LiveServices {
                 let line = try await scrape().first { $0.hasPrefix("http_server_active_requests{") && $0.contains(#"http_request_method="GET""#) }
                 return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
             }
+            @Sendable func fastPathServed() async throws -> Double {
+                let line = try await scrape().first { $0.hasPrefix("gateway_fast_path_requests_total ") }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            }
             // The scrape is itself a GET in progress (on the router path); count from there.
             let baseline = try await activeGETs()
+            let servedBefore = try await fastPathServed()
             let started = ContinuousClock.now
             let waiting = Task { try await gateway.request("GET", "/api/v1/notifications", headers: customer.bearer) }
             // The upstream never answers, so the GET stays in progress for the 8 s timeout.
@@ -237,6 +242,7 @@ extension LiveServices {
             let answer = try await waiting.value
             let waited = ContinuousClock.now - started
             #expect(answer.status == 504)
+            #expect(try await fastPathServed() == servedBefore + 1, "the GET took the event-loop path")
             #expect(try await activeGETs() == baseline, "an answered GET is no longer active")
             let lines = try await scrape()
             let durations = lines.filter {

@@ -38,6 +38,7 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let metrics: OutboxMetrics
     private let leading = NIOLockedValueBox(false)
+    private let floorReport = NIOLockedValueBox<Int64>(0)
     private let wake = WakeSignal()
 
     /// Creates a relay (it connects when run).
@@ -71,6 +72,10 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Whether this relay currently holds the leadership lock.
     public var isLeader: Bool { leading.withLockedValue { $0 } }
+
+    /// The publish floor of the current leadership term (0 before the first fetch of a term):
+    /// every outbox row at or below it is published or will never exist (ADR 0010).
+    var publishFloor: Int64 { floorReport.withLockedValue { $0 } }
 
     /// Campaigns for leadership and publishes while leader, until graceful shutdown or
     /// cancellation; then closes the producer.
@@ -148,7 +153,8 @@ public final class OutboxRelay: Service, Sendable {
                 group.addTask {
                     try await PublishPipeline(
                         connection: connection, schema: self.schema, producer: self.producer, settings: self.settings,
-                        fault: self.fault, onDelivered: self.onDelivered, wake: self.wake, metrics: self.metrics, logger: self.logger
+                        fault: self.fault, onDelivered: self.onDelivered, wake: self.wake, metrics: self.metrics,
+                        floorReport: self.floorReport, logger: self.logger
                     ).run()
                 }
                 defer { group.cancelAll() }

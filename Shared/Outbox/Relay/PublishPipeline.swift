@@ -29,6 +29,8 @@ struct PublishPipeline: Sendable {
     let onDelivered: (@Sendable ([UUID]) -> Void)?
     let wake: WakeSignal
     let metrics: OutboxMetrics
+    /// Where the term's floor is reported (``OutboxRelay/publishFloor``).
+    let floorReport: NIOLockedValueBox<Int64>
     let logger: Logger
 
     private struct Batch: Sendable {
@@ -70,6 +72,7 @@ struct PublishPipeline: Sendable {
         var nextMetrics = clock.now
         var nextPrune = clock.now
         var floor = PublishFloor()
+        floorReport.withLockedValue { $0 = floor.floor }
         while true {
             try Task.checkCancellation()
             while window.withLockedValue({ $0.batches }) >= Self.maximumInFlight {
@@ -97,6 +100,7 @@ struct PublishPipeline: Sendable {
             let reading = floor.observe(horizon)
             window.withLockedValue { $0.lastReading = reading }
             floor.advance(lowestUnpublished: rows.first?.id, lowestInFlight: inFlight.min())
+            floorReport.withLockedValue { [floor = floor.floor] in $0 = floor }
             if !rows.isEmpty {
                 window.withLockedValue { state in
                     state.ids.formUnion(rows.map(\.id))

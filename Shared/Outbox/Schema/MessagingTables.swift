@@ -63,11 +63,12 @@ public enum MessagingTables {
     }
 
     /// What lets the relay skip the published prefix of the outbox (``PublishFloor``): every
-    /// outbox id is drawn by a transaction that already holds a transaction id, so "every
-    /// transaction that was running when the sequence stood at N has ended" means "every row
-    /// with id ≤ N is committed or gone". `pg_current_xact_id()` assigns the id when the
-    /// transaction has none yet; `CASE` evaluates it before `nextval`. `CACHE 1` (the default,
-    /// pinned here) keeps the sequence's `last_value` equal to the last id handed out.
+    /// outbox id is drawn by a transaction that already holds a transaction id, so a transaction
+    /// id assigned after the sequence was read at N is above every transaction that drew an id
+    /// ≤ N, and once those have ended, ids ≤ N are committed or gone. `pg_current_xact_id()`
+    /// assigns the id when the transaction has none yet; `CASE` evaluates it before `nextval`.
+    /// `CACHE 1` (the default, pinned here) keeps the sequence's `last_value` equal to the last
+    /// id handed out. See ADR 0010.
     static func publishFloorSQL(schema s: String) -> String {
         """
         CREATE FUNCTION \(s).outbox_next_id() RETURNS bigint LANGUAGE sql VOLATILE AS $$
