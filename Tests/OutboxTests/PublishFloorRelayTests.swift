@@ -15,27 +15,13 @@ struct PublishFloorRelayTests {
     @Test("a row drawn first but committed after later rows were published is still published")
     func lateCommitBelowPublishedRows() async throws {
         try await OutboxTestKit.withSchema { schema in
-            let topic = try await OutboxTestKit.topic("relay-late")
-            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
-                                        settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
-            let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-late-\(UUID().uuidString.prefix(8))",
-                                             topics: [topic], logger: OutboxTestKit.logger)
+            let (topic, relay, consumer) = try await Self.relayAndConsumer(on: schema, named: "late")
             let late = try OutboxTestKit.event(note: "late")
             let lateID = late.id.uuidString.lowercased()
             let received = try await OutboxTestKit.running({ try await relay.run() }) {
-                let outbox = try schema.outbox
-                let appended = NIOLockedValueBox(false)
-                let (commit, release) = AsyncStream.makeStream(of: Void.self)
                 // Draws the lowest id of the test and holds its transaction open.
-                let straggler = Task {
-                    try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
-                        try await outbox.append(OutboxMessage(late, topic: topic), on: connection, logger: OutboxTestKit.logger)
-                        appended.withLockedValue { $0 = true }
-                        for await _ in commit { break }
-                    }
-                }
-                defer { release.finish() }
-                try await Poll.until("the straggler appended its row") { appended.withLockedValue { $0 } }
+                let straggler = try await HeldAppend.start(OutboxMessage(late, topic: topic), on: schema)
+                defer { straggler.abandon() }
                 // Two rounds of later rows, each published before the next: the relay fetches
                 // and advances its floor several times while the straggler's id is still open.
                 for round in 0..<2 {
@@ -46,8 +32,7 @@ struct PublishFloorRelayTests {
                 }
                 #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE message_id = '\(lateID)'") == 0,
                         "the straggler's row is not visible before it commits")
-                release.yield()
-                try await straggler.value
+                try await straggler.commit()
                 try await Poll.until("the straggler's row was published") {
                     try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
                 }
@@ -66,11 +51,7 @@ struct PublishFloorRelayTests {
         // straggler is open, so a snapshot's xmax says nothing about it; other tests' commits in
         // the same cluster can hide a wrong floor here, never fake a right one.)
         try await OutboxTestKit.withSchema { schema in
-            let topic = try await OutboxTestKit.topic("relay-quiet")
-            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
-                                        settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
-            let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-quiet-\(UUID().uuidString.prefix(8))",
-                                             topics: [topic], logger: OutboxTestKit.logger)
+            let (topic, relay, consumer) = try await Self.relayAndConsumer(on: schema, named: "quiet")
             let late = try OutboxTestKit.event(note: "quiet")
             let lateID = late.id.uuidString.lowercased()
             let received = try await OutboxTestKit.running({ try await relay.run() }) {
@@ -79,20 +60,8 @@ struct PublishFloorRelayTests {
                     SELECT pid::int8 FROM pg_locks WHERE locktype = 'advisory' AND granted
                       AND ((classid::int8 << 32) | objid::int8) = hashtextextended('orderflow.outbox.$schema', 0)
                     """)
-                let outbox = try schema.outbox
-                let drawn = NIOLockedValueBox<Int64?>(nil)
-                let (commit, release) = AsyncStream.makeStream(of: Void.self)
-                let straggler = Task {
-                    try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
-                        try await outbox.append(OutboxMessage(late, topic: topic), on: connection, logger: OutboxTestKit.logger)
-                        let id = try await Self.rowID(of: late.id, in: schema.name, on: connection)
-                        drawn.withLockedValue { $0 = id ?? -1 }
-                        for await _ in commit { break }
-                    }
-                }
-                defer { release.finish() }
-                try await Poll.until("the straggler appended its row") { drawn.withLockedValue { $0 } != nil }
-                let lateRow = try #require(drawn.withLockedValue { $0 })
+                let straggler = try await HeldAppend.start(OutboxMessage(late, topic: topic), on: schema)
+                defer { straggler.abandon() }
                 // Fetch statements the relay started after the id was drawn (their start times).
                 let drawnAt = try await schema.count("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8")
                 let fetches = NIOLockedValueBox(Set<Int>())
@@ -104,9 +73,8 @@ struct PublishFloorRelayTests {
                     if started > drawnAt { fetches.withLockedValue { _ = $0.insert(started) } }
                     return fetches.withLockedValue { $0.count } >= 3
                 }
-                #expect(relay.publishFloor < lateRow, "the floor passed an id whose transaction is still open")
-                release.yield()
-                try await straggler.value
+                #expect(relay.publishFloor < straggler.rowID, "the floor passed an id whose transaction is still open")
+                try await straggler.commit()
                 try await Poll.until("the straggler's row was published") {
                     try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 1
                 }
@@ -122,11 +90,7 @@ struct PublishFloorRelayTests {
     @Test("a requeued message goes out again with the same ce_id after the floor has passed it")
     func requeueBelowTheFloor() async throws {
         try await OutboxTestKit.withSchema { schema in
-            let topic = try await OutboxTestKit.topic("relay-requeue")
-            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
-                                        settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
-            let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-requeue-\(UUID().uuidString.prefix(8))",
-                                             topics: [topic], logger: OutboxTestKit.logger)
+            let (topic, relay, consumer) = try await Self.relayAndConsumer(on: schema, named: "requeue")
             let first = try OutboxTestKit.event(note: "first")
             let firstID = first.id.uuidString.lowercased()
             let outbox = try schema.outbox
@@ -174,11 +138,65 @@ struct PublishFloorRelayTests {
     }
 
     /// The outbox row id of a message, read on `connection` (so inside its transaction).
-    private static func rowID(of messageID: UUID, in schema: String, on connection: PostgresConnection) async throws -> Int64? {
+    static func rowID(of messageID: UUID, in schema: String, on connection: PostgresConnection) async throws -> Int64? {
         let rows = try await connection.query(
             "SELECT id FROM \(unescaped: schema).outbox WHERE message_id = \(messageID)", logger: OutboxTestKit.logger
         )
         for try await id in rows.decode(Int64.self) { return id }
         return nil
     }
+
+    /// A relay for `schema`, a fresh one-partition topic, and a consumer of it in a group of its own.
+    private static func relayAndConsumer(on schema: TestSchema, named name: String) async throws -> (String, OutboxRelay, KafkaConsumer) {
+        let topic = try await OutboxTestKit.topic("relay-\(name)")
+        let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
+                                    settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
+        let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-\(name)-\(UUID().uuidString.prefix(8))",
+                                         topics: [topic], logger: OutboxTestKit.logger)
+        return (topic, relay, consumer)
+    }
+}
+
+/// A transaction that appends one message and stays open until ``commit()``: the row's id is
+/// drawn, the row itself invisible to everyone else.
+private final class HeldAppend: Sendable {
+    let rowID: Int64
+    private let release: AsyncStream<Void>.Continuation
+    private let transaction: Task<Void, any Error>
+
+    private init(rowID: Int64, release: AsyncStream<Void>.Continuation, transaction: Task<Void, any Error>) {
+        self.rowID = rowID
+        self.release = release
+        self.transaction = transaction
+    }
+
+    static func start(_ message: OutboxMessage, on schema: TestSchema) async throws -> HeldAppend {
+        let outbox = try schema.outbox
+        let drawn = NIOLockedValueBox<Int64?>(nil)
+        let (commit, release) = AsyncStream.makeStream(of: Void.self)
+        let transaction = Task {
+            try await schema.client.withTransaction(logger: OutboxTestKit.logger) { connection in
+                try await outbox.append(message, on: connection, logger: OutboxTestKit.logger)
+                let id = try await PublishFloorRelayTests.rowID(of: message.id, in: schema.name, on: connection)
+                drawn.withLockedValue { $0 = id ?? -1 }
+                for await _ in commit { break }
+            }
+        }
+        do {
+            try await Poll.until("the held transaction appended its row") { drawn.withLockedValue { $0 } != nil }
+        } catch {
+            release.finish()
+            throw error
+        }
+        return HeldAppend(rowID: drawn.withLockedValue { $0 } ?? -1, release: release, transaction: transaction)
+    }
+
+    /// Commits the transaction.
+    func commit() async throws {
+        release.yield()
+        try await transaction.value
+    }
+
+    /// Lets the transaction end (commit) without waiting; for clean-up on failure.
+    func abandon() { release.finish() }
 }
