@@ -1,5 +1,5 @@
 /// One reading of the outbox taken by each fetch statement, from that statement's snapshot.
-struct OutboxHorizon: Sendable, Equatable {
+struct OutboxHorizon: Sendable {
     /// `pg_snapshot_xmin`: every transaction with a lower id had ended when the snapshot was
     /// taken. (Only a *lower* bound: transactions at or above the snapshot's `xmax`, which is
     /// one past the latest completed one, may still run unseen.)

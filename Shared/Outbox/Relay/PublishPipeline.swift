@@ -163,14 +163,15 @@ struct PublishPipeline: Sendable {
         }
     }
 
-    /// Marks rows published; returns the statement's transaction id.
+    /// Marks rows published; returns the statement's transaction id. (Postgres runs a
+    /// data-modifying `WITH` to completion whether or not the query reads it.)
     private func markPublished(_ ids: [Int64]) async throws -> Int64 {
         let rows = try await connection.query("""
-            WITH marked AS (UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(ids)) RETURNING 1)
-            SELECT pg_current_xact_id()::text::int8, (SELECT count(*) FROM marked)
+            WITH marked AS (UPDATE \(unescaped: schema).outbox SET published_at = now() WHERE id = ANY(\(ids)))
+            SELECT pg_current_xact_id()::text::int8
             """, logger: logger)
         var transaction: Int64?
-        for try await (id, _) in rows.decode((Int64, Int64).self) { transaction = id }
+        for try await id in rows.decode(Int64.self) { transaction = id }
         guard let transaction else { throw OutboxRelayError.missingRow }
         return transaction
     }
