@@ -35,3 +35,14 @@ enum GatewayProcess {
         return gateway
     }
 }
+
+extension ServiceProcess {
+    /// The sum of every sample on `/metrics` whose line starts with `prefix` and contains each
+    /// of `labels` (0 when none does).
+    func metric(_ prefix: String, labels: [String] = []) async throws -> Double {
+        let lines = try #require(await get("metrics"), "no /metrics answer").body.split(separator: "\n")
+        return lines.filter { line in line.hasPrefix(prefix) && labels.allSatisfy { line.contains($0) } }
+            .compactMap { Double($0.split(separator: " ").last ?? "") }
+            .reduce(0, +)
+    }
+}

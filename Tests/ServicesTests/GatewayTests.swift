@@ -221,20 +221,12 @@ extension LiveServices {
                 environment: ["GATEWAY_UPSTREAM_TIMEOUT_MS": "8000", "GATEWAY_RETRIES": "0"]
             )
             let customer = try await fleet.newCustomer("Measured", via: gateway)
-            @Sendable func scrape() async throws -> [Substring] {
-                try #require(await gateway.get("metrics")).body.split(separator: "\n")
-            }
             @Sendable func activeGETs() async throws -> Double {
-                let line = try await scrape().first { $0.hasPrefix("http_server_active_requests{") && $0.contains(#"http_request_method="GET""#) }
-                return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-            }
-            @Sendable func fastPathServed() async throws -> Double {
-                let line = try await scrape().first { $0.hasPrefix("gateway_fast_path_requests_total ") }
-                return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+                try await gateway.metric("http_server_active_requests{", labels: [#"http_request_method="GET""#])
             }
             // The scrape is itself a GET in progress (on the router path); count from there.
             let baseline = try await activeGETs()
-            let servedBefore = try await fastPathServed()
+            let servedBefore = try await gateway.metric("gateway_fast_path_requests_total ")
             let started = ContinuousClock.now
             let waiting = Task { try await gateway.request("GET", "/api/v1/notifications", headers: customer.bearer) }
             // The upstream never answers, so the GET stays in progress for the 8 s timeout.
@@ -242,15 +234,55 @@ extension LiveServices {
             let answer = try await waiting.value
             let waited = ContinuousClock.now - started
             #expect(answer.status == 504)
-            #expect(try await fastPathServed() == servedBefore + 1, "the GET took the event-loop path")
+            #expect(try await gateway.metric("gateway_fast_path_requests_total ") == servedBefore + 1, "the GET took the event-loop path")
             #expect(try await activeGETs() == baseline, "an answered GET is no longer active")
-            let lines = try await scrape()
-            let durations = lines.filter {
-                $0.hasPrefix("http_server_request_duration") && $0.contains("_sum{") && $0.contains(#"http_response_status_code="504""#)
-            }
-            let recorded = try #require(durations.first.flatMap { Double($0.split(separator: " ").last ?? "") },
-                                        "\(lines.filter { $0.contains("duration") }.prefix(8))")
+            let recorded = try await gateway.metric("http_server_request_duration_sum{", labels: [#"http_response_status_code="504""#])
             #expect(recorded >= 7.5 && recorded <= Double(waited.components.seconds) + 1, "504 after \(waited), recorded \(recorded) s")
+            #expect(try await gateway.terminate() == 0)
+            try await fleet.stop()
+        }
+
+        @Test("event-loop path, streamed answer: an answer without Content-Length reaches the client part by part while the upstream holds the rest; it stays active until its end, and its duration covers the hold")
+        func eventLoopPathStreamedAnswer() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let upstream = try HeldStreamUpstream(path: "/api/v1/notifications")
+            defer { upstream.release(); upstream.close() }
+            let gateway = try await GatewayProcess.start(
+                users: fleet.users, payments: fleet.payments, ports: ["notifications": upstream.port],
+                environment: ["GATEWAY_RETRIES": "0"]
+            )
+            let customer = try await fleet.newCustomer("Streamed", via: gateway)
+            @Sendable func activeGETs() async throws -> Double {
+                try await gateway.metric("http_server_active_requests{", labels: [#"http_request_method="GET""#])
+            }
+            @Sendable func durationOf200s() async throws -> Double {
+                try await gateway.metric("http_server_request_duration_sum{", labels: [#"http_response_status_code="200""#])
+            }
+            let baseline = try await activeGETs()
+            let servedBefore = try await gateway.metric("gateway_fast_path_requests_total ")
+            let durationBefore = try await durationOf200s()
+
+            let client = try RawHTTPConnection(port: gateway.port)
+            let token = try #require(customer.bearer["Authorization"])
+            try client.write("GET /api/v1/notifications HTTP/1.1\r\nHost: orderflow.test\r\nAuthorization: \(token)\r\n\r\n")
+            // The first part crosses the gateway while the upstream still holds the second.
+            let head = client.read { $0.contains(HeldStreamUpstream.firstPart) }
+            try #require(head.contains(HeldStreamUpstream.firstPart), "the first part did not arrive alone: \(head)")
+            #expect(head.hasPrefix("HTTP/1.1 200"))
+            #expect(head.lowercased().contains("transfer-encoding: chunked"), "\(head)")
+            #expect(!head.contains(HeldStreamUpstream.secondPart))
+            try await Poll.until("the streaming GET counts as active") { try await activeGETs() == baseline + 1 }
+
+            let hold = Duration.seconds(2)  // part of the scenario, not a wait for a condition
+            try await Task.sleep(for: hold)
+            upstream.release()
+            let rest = client.read { $0.hasSuffix("0\r\n\r\n") }
+            #expect(rest.contains(HeldStreamUpstream.secondPart) && rest.hasSuffix("0\r\n\r\n"), "\(rest)")
+            try await Poll.until("the streamed GET is no longer active") { try await activeGETs() == baseline }
+            // (Counted once its answer is written.)
+            #expect(try await gateway.metric("gateway_fast_path_requests_total ") == servedBefore + 1, "the GET took the event-loop path")
+            let recorded = try await durationOf200s() - durationBefore
+            #expect(recorded >= 2, "a streamed answer held for \(hold) recorded \(recorded) s")
             #expect(try await gateway.terminate() == 0)
             try await fleet.stop()
         }

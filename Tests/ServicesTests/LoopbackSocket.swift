@@ -20,3 +20,31 @@ func loopbackTCPSocket(port: Int) throws -> (descriptor: Int32, address: sockadd
     address.sin_port = UInt16(port).bigEndian
     return (descriptor, address)
 }
+
+/// A socket listening on a loopback port the kernel picked, and that port.
+func loopbackListener() throws -> (descriptor: Int32, port: Int) {
+    let endpoint = try loopbackTCPSocket(port: 0)
+    var address = endpoint.address
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(endpoint.descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0, listen(endpoint.descriptor, 64) == 0 else {
+        _ = closeDescriptor(endpoint.descriptor)
+        throw ListenerFailure()
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(endpoint.descriptor, $0, &length) }
+    }
+    return (endpoint.descriptor, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+struct ListenerFailure: Error {}
+
+func closeDescriptor(_ descriptor: Int32) -> Int32 {
+    #if canImport(Glibc)
+    Glibc.close(descriptor)
+    #else
+    Darwin.close(descriptor)
+    #endif
+}

@@ -51,11 +51,7 @@ final class RawHTTPConnection {
     }
 
     deinit {
-        #if canImport(Glibc)
-        _ = Glibc.close(descriptor)
-        #else
-        _ = Darwin.close(descriptor)
-        #endif
+        _ = closeDescriptor(descriptor)
     }
 }
 
