@@ -99,4 +99,18 @@ struct PublishFloorTests {
         #expect(floor.pendingReadings == 1)
         #expect(floor.settled == 0)
     }
+
+    @Test("only a witnessed reading asks for a reading of its own: an unwitnessed one cannot settle, a settled one is gone")
+    func awaitsSettlingOnlyWhenWitnessed() {
+        var floor = PublishFloor()
+        #expect(!floor.awaitsSettling)
+        let reading = floor.observe(horizon(xmin: 20, last: 7))
+        #expect(!floor.awaitsSettling, "no transaction after it yet")
+        floor.witness(readingsThrough: reading, transaction: 25)
+        #expect(floor.awaitsSettling)
+        floor.observe(horizon(xmin: 25, last: 7))                 // 25 may still run
+        #expect(floor.awaitsSettling)
+        floor.observe(horizon(xmin: 26, last: 7))
+        #expect(!floor.awaitsSettling && floor.settled == 7)
+    }
 }

@@ -1,4 +1,5 @@
-/// One reading of the outbox taken by each fetch statement, from that statement's snapshot.
+/// One reading of the outbox, from one statement's snapshot: a fetch that found rows, or a
+/// statement of its own just before a fetch (see `PublishPipeline`).
 struct OutboxHorizon: Sendable {
     /// `pg_snapshot_xmin`: every transaction with a lower id had ended when the snapshot was
     /// taken. (Only a *lower* bound: transactions at or above the snapshot's `xmax`, which is
@@ -49,6 +50,11 @@ struct PublishFloor: Sendable {
 
     /// Readings waiting to settle (for tests and the debugger).
     var pendingReadings: Int { readings.count }
+
+    /// Whether a witnessed reading waits for a later snapshot to settle it: then the next fetch
+    /// should bring a reading even if it finds nothing. (Readings settle oldest first, and a
+    /// witness covers every reading before it, so the oldest is witnessed if any is.)
+    var awaitsSettling: Bool { readings.first?.witness != nil }
 
     /// Takes one fetch's reading: settles the witnessed readings whose transactions have all
     /// ended, and keeps this one. Returns its number, for ``witness(readingsThrough:transaction:)``.

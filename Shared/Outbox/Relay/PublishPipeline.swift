@@ -91,14 +91,16 @@ struct PublishPipeline: Sendable {
                 nextPrune = clock.now + settings.pruneInterval
             }
             let inFlight = window.withLockedValue { Array($0.ids) }
-            let (horizon, rows) = try await watch.guarding { [above = floor.floor] in
-                try await fetchUnpublished(above: above, excluding: inFlight)
+            let (horizons, rows) = try await watch.guarding { [above = floor.floor, readFirst = floor.awaitsSettling] in
+                try await fetchUnpublished(above: above, excluding: inFlight, readingFirst: readFirst)
             }
             for witness in window.withLockedValue({ state in defer { state.witnesses = [] }; return state.witnesses }) {
                 floor.witness(readingsThrough: witness.readingsThrough, transaction: witness.transaction)
             }
-            let reading = floor.observe(horizon)
-            window.withLockedValue { $0.lastReading = reading }
+            for horizon in horizons {
+                let reading = floor.observe(horizon)
+                window.withLockedValue { $0.lastReading = reading }
+            }
             floor.advance(lowestUnpublished: rows.first?.id, lowestInFlight: inFlight.min())
             floorReport.withLockedValue { [floor = floor.floor] in $0 = floor }
             if !rows.isEmpty {
@@ -176,38 +178,47 @@ struct PublishPipeline: Sendable {
         return transaction
     }
 
-    /// The unpublished rows above `floor` (in id order, skipping those in flight), and in the
-    /// same statement, so from the same snapshot, the reading ``PublishFloor`` needs.
-    private func fetchUnpublished(above floor: Int64, excluding inFlight: [Int64]) async throws -> (OutboxHorizon, [OutboxRow]) {
+    /// The unpublished rows above `floor` (in id order, skipping those in flight), with the
+    /// readings ``PublishFloor`` needs, oldest first: one taken by a statement of its own before
+    /// the fetch when `readingFirst` (so witnessed readings settle even when nothing new is
+    /// published), and one on each fetched row from the fetch's own snapshot (none when it finds
+    /// nothing). Either is taken no later than the fetch's snapshot, so whatever it settles is
+    /// visible to the fetch. (The reading rides on the rows instead of joining the fetch to a
+    /// one-row snapshot query, whose plan took several times as long to build.)
+    private func fetchUnpublished(
+        above floor: Int64, excluding inFlight: [Int64], readingFirst: Bool
+    ) async throws -> ([OutboxHorizon], [OutboxRow]) {
+        let sequence = "\(schema).outbox_id_seq"
+        var horizons: [OutboxHorizon] = []
+        if readingFirst {
+            let rows = try await connection.query("""
+                SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8,
+                       (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM \(unescaped: sequence))
+                """, logger: logger)
+            for try await (xmin, lastID) in rows.decode((Int64, Int64).self) {
+                horizons.append(OutboxHorizon(oldestRunningTransaction: xmin, lastAllocatedID: lastID))
+            }
+            guard !horizons.isEmpty else { throw OutboxRelayError.missingRow }
+        }
         let rows = try await connection.query("""
-            SELECT pg_snapshot_xmin(h.snapshot)::text::int8,
-                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM \(unescaped: schema).outbox_id_seq),
-                   o.id, o.message_id, o.topic, o.message_key, o.headers::text, o.payload
-            FROM (SELECT pg_current_snapshot() AS snapshot) h
-            LEFT JOIN LATERAL (
-                SELECT id, message_id, topic, message_key, headers, payload
-                FROM \(unescaped: schema).outbox
-                WHERE published_at IS NULL AND id > \(floor) AND id <> ALL(\(inFlight))
-                ORDER BY id LIMIT \(settings.batchSize)
-            ) o ON true
-            ORDER BY o.id
+            SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8,
+                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM \(unescaped: sequence)),
+                   id, message_id, topic, message_key, headers::text, payload
+            FROM \(unescaped: schema).outbox
+            WHERE published_at IS NULL AND id > \(floor) AND id <> ALL(\(inFlight))
+            ORDER BY id LIMIT \(settings.batchSize)
             """, logger: logger)
-        var horizon: OutboxHorizon?
         var result: [OutboxRow] = []
         result.reserveCapacity(settings.batchSize)
         for try await (xmin, lastID, id, messageID, topic, key, headers, payload)
-            in rows.decode((Int64, Int64, Int64?, UUID?, String?, String?, String?, ByteBuffer?).self) {
-            if horizon == nil {
-                horizon = OutboxHorizon(oldestRunningTransaction: xmin, lastAllocatedID: lastID)
-            }
-            guard let id, let messageID, let topic, let headers else { continue }
+            in rows.decode((Int64, Int64, Int64, UUID, String, String?, String, ByteBuffer?).self) {
+            if result.isEmpty { horizons.append(OutboxHorizon(oldestRunningTransaction: xmin, lastAllocatedID: lastID)) }
             result.append(OutboxRow(id: id, message: OutboxMessage(
                 id: messageID, topic: topic, key: key,
                 headers: try HeaderCoding.decode(headers), payload: payload.map { Array($0.readableBytesView) }
             )))
         }
-        guard let horizon else { throw OutboxRelayError.missingRow }
-        return (horizon, result)
+        return (horizons, result)
     }
 
     /// Backlog and oldest age, over the whole table: a row left below the floor would show here.
