@@ -51,8 +51,8 @@ struct PublishFloor: Sendable {
     /// Readings waiting to settle (for tests and the debugger).
     var pendingReadings: Int { readings.count }
 
-    /// Whether a witnessed reading waits for a later snapshot to settle it: then the next fetch
-    /// should bring a reading even if it finds nothing. (Readings settle oldest first, and a
+    /// Whether a witnessed reading waits for a later snapshot to settle it: then, once fetches
+    /// find nothing (and so bring no reading), the relay takes a reading of its own. (Readings settle oldest first, and a
     /// witness covers every reading before it, so the oldest is witnessed if any is.)
     var awaitsSettling: Bool { readings.first?.witness != nil }
 

@@ -72,6 +72,7 @@ struct PublishPipeline: Sendable {
         var nextMetrics = clock.now
         var nextPrune = clock.now
         var floor = PublishFloor()
+        var lastFetchFoundNothing = false
         floorReport.withLockedValue { $0 = floor.floor }
         while true {
             try Task.checkCancellation()
@@ -91,9 +92,12 @@ struct PublishPipeline: Sendable {
                 nextPrune = clock.now + settings.pruneInterval
             }
             let inFlight = window.withLockedValue { Array($0.ids) }
-            let (horizons, rows) = try await watch.guarding { [above = floor.floor, readFirst = floor.awaitsSettling] in
+            // A fetch that finds rows brings a reading; after one that found none, a witnessed
+            // reading would wait for the next burst, so the fetch takes a reading first.
+            let (horizons, rows) = try await watch.guarding { [above = floor.floor, readFirst = lastFetchFoundNothing && floor.awaitsSettling] in
                 try await fetchUnpublished(above: above, excluding: inFlight, readingFirst: readFirst)
             }
+            lastFetchFoundNothing = rows.isEmpty
             for witness in window.withLockedValue({ state in defer { state.witnesses = [] }; return state.witnesses }) {
                 floor.witness(readingsThrough: witness.readingsThrough, transaction: witness.transaction)
             }
