@@ -45,11 +45,27 @@ struct PublishFloorRelayTests {
         }
     }
 
-    @Test("the only open transaction draws an id while the relay keeps fetching and nothing else commits; its row is published once it commits")
+    @Test("a lone batch, with nothing after it: the floor still passes it (readings of the relay's own settle the batch's)")
+    func floorPassesALoneBatch() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let (topic, relay, consumer) = try await Self.relayAndConsumer(on: schema, named: "lone")
+            try await OutboxTestKit.running({ try await relay.run() }) {
+                try await schema.append(try (0..<5).map { OutboxMessage(try OutboxTestKit.event(note: "lone-\($0)"), topic: topic) })
+                try await Poll.until("the batch was published") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 5
+                }
+                let last = try await schema.count("SELECT max(id) FROM $schema.outbox")
+                // Every later fetch finds nothing, so brings no reading of its own.
+                try await Poll.until("the floor passed the batch") { relay.publishFloor >= Int64(last) }
+            }
+            await consumer.close()
+        }
+    }
+
+    @Test("the only open transaction draws an id; a later row is published; nothing else commits while the relay keeps taking readings; the open row is not passed, and is published once it commits")
     func lateCommitOnAQuietDatabase() async throws {
-        // (Run alone, this is the case where no other transaction id completes while the
-        // straggler is open, so a snapshot's xmax says nothing about it; other tests' commits in
-        // the same cluster can hide a wrong floor here, never fake a right one.)
+        // (Run alone, no other transaction id completes while the straggler is open; other tests'
+        // commits in the same cluster can hide a wrong floor here, never fake a right one.)
         try await OutboxTestKit.withSchema { schema in
             let (topic, relay, consumer) = try await Self.relayAndConsumer(on: schema, named: "quiet")
             let late = try OutboxTestKit.event(note: "quiet")
@@ -62,28 +78,37 @@ struct PublishFloorRelayTests {
                     """)
                 let straggler = try await HeldAppend.start(OutboxMessage(late, topic: topic), on: schema)
                 defer { straggler.abandon() }
-                // Fetch statements the relay started after the id was drawn (their start times).
-                let drawnAt = try await schema.count("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8")
+                // A row drawn after the straggler's, committed and published: its reading (the last
+                // id drawn, above the straggler's) is witnessed by the mark and waits to settle.
+                try await schema.append([OutboxMessage(try OutboxTestKit.event(note: "after"), topic: topic)])
+                try await Poll.until("the later row was published") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 1
+                }
+                // Fetches the relay then makes, by their start times (the fetch is the last
+                // statement before the relay waits, so it is what pg_stat_activity shows). Each
+                // fetch after the first empty one takes a reading of its own first, since the later
+                // row's reading waits to settle: four fetches mean at least three such readings.
+                let publishedAt = try await schema.count("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8")
                 let fetches = NIOLockedValueBox(Set<Int>())
-                try await Poll.until("the relay fetched three times while the straggler was open") {
+                try await Poll.until("the relay fetched four times while the straggler was open") {
                     let started = try await schema.count("""
                         SELECT (extract(epoch FROM query_start) * 1000000)::int8 FROM pg_stat_activity
-                        WHERE pid = \(relayBackend) AND query LIKE '%pg_snapshot_xmin%'
+                        WHERE pid = \(relayBackend) AND query LIKE '%pg_snapshot_xmin%' AND query LIKE '%published_at IS NULL%'
                         """)
-                    if started > drawnAt { fetches.withLockedValue { _ = $0.insert(started) } }
-                    return fetches.withLockedValue { $0.count } >= 3
+                    if started > publishedAt { fetches.withLockedValue { _ = $0.insert(started) } }
+                    return fetches.withLockedValue { $0.count } >= 4
                 }
                 #expect(relay.publishFloor < straggler.rowID, "the floor passed an id whose transaction is still open")
                 try await straggler.commit()
                 try await Poll.until("the straggler's row was published") {
-                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 1
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 2
                 }
                 return try await OrderCheck.collect(consumer) { received in
                     received.contains { $0.headers.text(for: "ce_id")?.lowercased() == lateID }
                 }
             }
             await consumer.close()
-            #expect(received.count == 1)
+            #expect(received.count == 2)
         }
     }
 

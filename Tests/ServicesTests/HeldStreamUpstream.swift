@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 /// A loopback listener standing in for an upstream service, for the gateway's streamed answers:
 /// a GET for `path` is answered with a chunked body whose first part goes out at once and whose
 /// second part and end wait for ``release()``; any other request gets an empty 404. Connections
-/// stay open for more requests until the peer closes them.
+/// stay open for more requests until the peer closes them or ``close()`` cuts them.
 final class HeldStreamUpstream: Sendable {
     let port: Int
     let path: String
@@ -17,6 +17,8 @@ final class HeldStreamUpstream: Sendable {
     static let secondPart = #",{"part":"second"}]}"#
     private let listener: Int32
     private let released = NIOLockedValueBox(false)
+    /// Set by ``close()``; whether the listener is still open; the accepted connections still open.
+    private let lifecycle = NIOLockedValueBox((closing: false, listening: true, connections: Set<Int32>()))
 
     init(path: String) throws {
         (listener, port) = try loopbackListener()
@@ -29,22 +31,44 @@ final class HeldStreamUpstream: Sendable {
         released.withLockedValue { $0 = true }
     }
 
-    /// Stops accepting; connections already open end when their peers close them.
+    /// Stops accepting and cuts the open connections. Descriptors are shut down and closed only
+    /// under the lifecycle lock, so a number reused meanwhile by another socket is never touched.
     func close() {
-        _ = shutdown(listener, Int32(SHUT_RDWR))
-        _ = closeDescriptor(listener)
+        lifecycle.withLockedValue { state in
+            guard !state.closing else { return }
+            state.closing = true
+            if state.listening { _ = shutdown(listener, Int32(SHUT_RDWR)) }  // wakes a blocked accept()
+            for connection in state.connections { _ = shutdown(connection, Int32(SHUT_RDWR)) }
+        }
     }
 
     private func acceptLoop() {
+        defer {
+            lifecycle.withLockedValue { state in
+                state.listening = false
+                _ = closeDescriptor(listener)
+            }
+        }
         while true {
             let connection = accept(listener, nil, nil)
+            if connection < 0, errno == EINTR { continue }
             guard connection >= 0 else { return }
+            let admitted = lifecycle.withLockedValue { state in
+                if state.closing { _ = closeDescriptor(connection) } else { state.connections.insert(connection) }
+                return !state.closing
+            }
+            guard admitted else { return }
             Thread.detachNewThread { [self] in serve(connection) }
         }
     }
 
     private func serve(_ connection: Int32) {
-        defer { _ = closeDescriptor(connection) }
+        defer {
+            lifecycle.withLockedValue { state in
+                state.connections.remove(connection)
+                _ = closeDescriptor(connection)
+            }
+        }
         var pending = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4_096)
         while true {
@@ -62,7 +86,7 @@ final class HeldStreamUpstream: Sendable {
             }
             let start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
             guard write(start + Self.chunk(Self.firstPart), to: connection) else { return }
-            while !released.withLockedValue({ $0 }) { usleep(10_000) }
+            while !released.withLockedValue({ $0 }), !lifecycle.withLockedValue({ $0.closing }) { usleep(10_000) }
             guard write(Self.chunk(Self.secondPart) + "0\r\n\r\n", to: connection) else { return }
         }
     }

@@ -52,12 +52,13 @@ struct PublishFloor: Sendable {
     var pendingReadings: Int { readings.count }
 
     /// Whether a witnessed reading waits for a later snapshot to settle it: then, once fetches
-    /// find nothing (and so bring no reading), the relay takes a reading of its own. (Readings settle oldest first, and a
-    /// witness covers every reading before it, so the oldest is witnessed if any is.)
+    /// find nothing (and so bring no reading), the relay takes a reading of its own.
+    /// (Readings settle oldest first, and a witness covers every reading before it, so the
+    /// oldest is witnessed if any is.)
     var awaitsSettling: Bool { readings.first?.witness != nil }
 
-    /// Takes one fetch's reading: settles the witnessed readings whose transactions have all
-    /// ended, and keeps this one. Returns its number, for ``witness(readingsThrough:transaction:)``.
+    /// Takes a reading: settles the witnessed readings whose transactions have all ended, and
+    /// keeps this one. Returns its number, for ``witness(readingsThrough:transaction:)``.
     @discardableResult
     mutating func observe(_ horizon: OutboxHorizon) -> Int {
         while let first = readings.first, let witness = first.witness, witness < horizon.oldestRunningTransaction {

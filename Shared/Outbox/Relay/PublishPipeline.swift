@@ -94,13 +94,12 @@ struct PublishPipeline: Sendable {
             let inFlight = window.withLockedValue { Array($0.ids) }
             // A fetch that finds rows brings a reading; after one that found none, a witnessed
             // reading would wait for the next burst, so the fetch takes a reading first.
+            takeWitnesses(from: window, into: &floor)
             let (horizons, rows) = try await watch.guarding { [above = floor.floor, readFirst = lastFetchFoundNothing && floor.awaitsSettling] in
                 try await fetchUnpublished(above: above, excluding: inFlight, readingFirst: readFirst)
             }
             lastFetchFoundNothing = rows.isEmpty
-            for witness in window.withLockedValue({ state in defer { state.witnesses = [] }; return state.witnesses }) {
-                floor.witness(readingsThrough: witness.readingsThrough, transaction: witness.transaction)
-            }
+            takeWitnesses(from: window, into: &floor)
             for horizon in horizons {
                 let reading = floor.observe(horizon)
                 window.withLockedValue { $0.lastReading = reading }
@@ -117,6 +116,13 @@ struct PublishPipeline: Sendable {
             if rows.count < settings.batchSize {
                 await wake.wait(atMost: max(.zero, min(settings.pollInterval, nextMetrics - clock.now)))
             }
+        }
+    }
+
+    /// Hands the marker's witnesses to the floor.
+    private func takeWitnesses(from window: NIOLockedValueBox<Window>, into floor: inout PublishFloor) {
+        for witness in window.withLockedValue({ state in defer { state.witnesses = [] }; return state.witnesses }) {
+            floor.witness(readingsThrough: witness.readingsThrough, transaction: witness.transaction)
         }
     }
 
