@@ -64,8 +64,9 @@ struct PublishFloorRelayTests {
 
     @Test("the only open transaction draws an id; a later row is published; nothing else commits while the relay keeps taking readings; the open row is not passed, and is published once it commits")
     func lateCommitOnAQuietDatabase() async throws {
-        // (Run alone, no other transaction id completes while the straggler is open; other tests'
-        // commits in the same cluster can hide a wrong floor here, never fake a right one.)
+        // (Run alone, nothing commits after the later row's mark while the straggler is open;
+        // other tests' commits in the same cluster can hide a wrong floor here, never fake a
+        // right one.)
         try await OutboxTestKit.withSchema { schema in
             let (topic, relay, consumer) = try await Self.relayAndConsumer(on: schema, named: "quiet")
             let late = try OutboxTestKit.event(note: "quiet")

@@ -34,12 +34,21 @@ final class HeldStreamUpstream: Sendable {
     /// Stops accepting and cuts the open connections. Descriptors are shut down and closed only
     /// under the lifecycle lock, so a number reused meanwhile by another socket is never touched.
     func close() {
-        lifecycle.withLockedValue { state in
-            guard !state.closing else { return }
+        let wasOpen = lifecycle.withLockedValue { state in
+            guard !state.closing else { return false }
             state.closing = true
-            if state.listening { _ = shutdown(listener, Int32(SHUT_RDWR)) }  // wakes a blocked accept()
+            if state.listening { _ = shutdown(listener, Int32(SHUT_RDWR)) }  // wakes a blocked accept() on Linux
             for connection in state.connections { _ = shutdown(connection, Int32(SHUT_RDWR)) }
+            return true
         }
+        // Elsewhere (Darwin) shutting a listener down does not wake accept(); a connection does,
+        // and the loop, seeing `closing`, ends. (Refused where the listener is already gone.)
+        guard wasOpen, let waker = try? loopbackTCPSocket(port: port) else { return }
+        var address = waker.address
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(waker.descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        _ = closeDescriptor(waker.descriptor)
     }
 
     private func acceptLoop() {

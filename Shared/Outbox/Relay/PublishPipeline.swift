@@ -42,7 +42,7 @@ struct PublishPipeline: Sendable {
         var ids: Set<Int64> = []
         var batches = 0
         var failed = false
-        /// The number of the last fetch's reading (``PublishFloor``).
+        /// The number of the latest reading (``PublishFloor``).
         var lastReading = 0
         /// Transaction ids of marker statements, each assigned after the reading it names.
         var witnesses: [(readingsThrough: Int, transaction: Int64)] = []
@@ -194,7 +194,7 @@ struct PublishPipeline: Sendable {
     /// published), and one on each fetched row from the fetch's own snapshot (none when it finds
     /// nothing). Either is taken no later than the fetch's snapshot, so whatever it settles is
     /// visible to the fetch. (The reading rides on the rows instead of joining the fetch to a
-    /// one-row snapshot query, whose plan took several times as long to build.)
+    /// one-row snapshot query, whose plan took 2–3× as long to build on an idle connection.)
     private func fetchUnpublished(
         above floor: Int64, excluding inFlight: [Int64], readingFirst: Bool
     ) async throws -> ([OutboxHorizon], [OutboxRow]) {
