@@ -48,17 +48,17 @@ struct PublishFloorRelayTests {
     @Test("a lone batch, with nothing after it: the floor still passes it (readings of the relay's own settle the batch's)")
     func floorPassesALoneBatch() async throws {
         try await OutboxTestKit.withSchema { schema in
-            let (topic, relay, consumer) = try await Self.relayAndConsumer(on: schema, named: "lone")
+            let (topic, relay) = try await Self.relay(on: schema, named: "lone")
             try await OutboxTestKit.running({ try await relay.run() }) {
                 try await schema.append(try (0..<5).map { OutboxMessage(try OutboxTestKit.event(note: "lone-\($0)"), topic: topic) })
                 try await Poll.until("the batch was published") {
                     try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NOT NULL") == 5
                 }
                 let last = try await schema.count("SELECT max(id) FROM $schema.outbox")
-                // Every later fetch finds nothing, so brings no reading of its own.
+                // Every later fetch finds nothing and so carries no reading: only the relay's own
+                // readings can settle the batch's.
                 try await Poll.until("the floor passed the batch") { relay.publishFloor >= Int64(last) }
             }
-            await consumer.close()
         }
     }
 
@@ -172,11 +172,17 @@ struct PublishFloorRelayTests {
         return nil
     }
 
-    /// A relay for `schema`, a fresh one-partition topic, and a consumer of it in a group of its own.
-    private static func relayAndConsumer(on schema: TestSchema, named name: String) async throws -> (String, OutboxRelay, KafkaConsumer) {
+    /// A relay for `schema` and a fresh one-partition topic.
+    private static func relay(on schema: TestSchema, named name: String) async throws -> (String, OutboxRelay) {
         let topic = try await OutboxTestKit.topic("relay-\(name)")
         let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
                                     settings: OutboxTestKit.relaySettings, logger: OutboxTestKit.logger)
+        return (topic, relay)
+    }
+
+    /// ``relay(on:named:)``, and a consumer of the topic in a group of its own.
+    private static func relayAndConsumer(on schema: TestSchema, named name: String) async throws -> (String, OutboxRelay, KafkaConsumer) {
+        let (topic, relay) = try await relay(on: schema, named: name)
         let consumer = try KafkaConsumer(configuration: try OutboxTestKit.kafka(), groupID: "test-\(name)-\(UUID().uuidString.prefix(8))",
                                          topics: [topic], logger: OutboxTestKit.logger)
         return (topic, relay, consumer)

@@ -45,4 +45,9 @@ extension ServiceProcess {
             .compactMap { Double($0.split(separator: " ").last ?? "") }
             .reduce(0, +)
     }
+
+    /// GETs in progress (`http_server_active_requests`), the scrape itself included.
+    func activeGETs() async throws -> Double {
+        try await metric("http_server_active_requests{", labels: [#"http_request_method="GET""#])
+    }
 }

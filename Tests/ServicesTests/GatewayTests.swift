@@ -221,21 +221,18 @@ extension LiveServices {
                 environment: ["GATEWAY_UPSTREAM_TIMEOUT_MS": "8000", "GATEWAY_RETRIES": "0"]
             )
             let customer = try await fleet.newCustomer("Measured", via: gateway)
-            @Sendable func activeGETs() async throws -> Double {
-                try await gateway.metric("http_server_active_requests{", labels: [#"http_request_method="GET""#])
-            }
             // The scrape is itself a GET in progress (on the router path); count from there.
-            let baseline = try await activeGETs()
+            let baseline = try await gateway.activeGETs()
             let servedBefore = try await gateway.metric("gateway_fast_path_requests_total ")
             let started = ContinuousClock.now
             let waiting = Task { try await gateway.request("GET", "/api/v1/notifications", headers: customer.bearer) }
             // The upstream never answers, so the GET stays in progress for the 8 s timeout.
-            try await Poll.until("the waiting GET counts as active") { try await activeGETs() == baseline + 1 }
+            try await Poll.until("the waiting GET counts as active") { try await gateway.activeGETs() == baseline + 1 }
             let answer = try await waiting.value
             let waited = ContinuousClock.now - started
             #expect(answer.status == 504)
             #expect(try await gateway.metric("gateway_fast_path_requests_total ") == servedBefore + 1, "the GET took the event-loop path")
-            #expect(try await activeGETs() == baseline, "an answered GET is no longer active")
+            #expect(try await gateway.activeGETs() == baseline, "an answered GET is no longer active")
             let recorded = try await gateway.metric("http_server_request_duration_sum{", labels: [#"http_response_status_code="504""#])
             #expect(recorded >= 7.5 && recorded <= Double(waited.components.seconds) + 1, "504 after \(waited), recorded \(recorded) s")
             #expect(try await gateway.terminate() == 0)
@@ -252,13 +249,10 @@ extension LiveServices {
                 environment: ["GATEWAY_RETRIES": "0"]
             )
             let customer = try await fleet.newCustomer("Streamed", via: gateway)
-            @Sendable func activeGETs() async throws -> Double {
-                try await gateway.metric("http_server_active_requests{", labels: [#"http_request_method="GET""#])
-            }
             @Sendable func durationOf200s() async throws -> Double {
                 try await gateway.metric("http_server_request_duration_sum{", labels: [#"http_route="/api/v1/**""#, #"http_response_status_code="200""#])
             }
-            let baseline = try await activeGETs()
+            let baseline = try await gateway.activeGETs()
             let servedBefore = try await gateway.metric("gateway_fast_path_requests_total ")
             let durationBefore = try await durationOf200s()
 
@@ -271,14 +265,14 @@ extension LiveServices {
             try #require(head.contains(HeldStreamUpstream.firstPart), "the first part did not arrive before the end: \(head)")
             #expect(head.hasPrefix("HTTP/1.1 200"))
             #expect(head.lowercased().contains("transfer-encoding: chunked"), "\(head)")
-            try await Poll.until("the streaming GET counts as active") { try await activeGETs() == baseline + 1 }
+            try await Poll.until("the streaming GET counts as active") { try await gateway.activeGETs() == baseline + 1 }
 
             let hold = Duration.seconds(2)  // part of the scenario, not a wait for a condition
             try await Task.sleep(for: hold)
             upstream.release()
             let rest = client.read { $0.hasSuffix("0\r\n\r\n") }
             #expect(rest.contains(HeldStreamUpstream.secondPart) && rest.hasSuffix("0\r\n\r\n"), "\(rest)")
-            try await Poll.until("the streamed GET is no longer active") { try await activeGETs() == baseline }
+            try await Poll.until("the streamed GET is no longer active") { try await gateway.activeGETs() == baseline }
             // (Counted once its answer is written.)
             #expect(try await gateway.metric("gateway_fast_path_requests_total ") == servedBefore + 1, "the GET took the event-loop path")
             let elapsed = ContinuousClock.now - sent

@@ -41,14 +41,13 @@ final class HeldStreamUpstream: Sendable {
             for connection in state.connections { _ = shutdown(connection, Int32(SHUT_RDWR)) }
             return true
         }
-        // Elsewhere (Darwin) shutting a listener down does not wake accept(); a connection does,
-        // and the loop, seeing `closing`, ends. (Refused where the listener is already gone.)
-        guard wasOpen, let waker = try? loopbackTCPSocket(port: port) else { return }
-        var address = waker.address
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(waker.descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        _ = closeDescriptor(waker.descriptor)
+        #if canImport(Darwin)
+        // There, shutting a listener down does not wake accept(); a connection does, and the
+        // loop, seeing `closing`, ends.
+        if wasOpen, let waker = try? loopbackConnect(port: port) { _ = closeDescriptor(waker.descriptor) }
+        #else
+        _ = wasOpen
+        #endif
     }
 
     private func acceptLoop() {

@@ -21,6 +21,16 @@ func loopbackTCPSocket(port: Int) throws -> (descriptor: Int32, address: sockadd
     return (descriptor, address)
 }
 
+/// A new TCP socket, connected (when `connected`) to `port` on the IPv4 loopback address.
+func loopbackConnect(port: Int) throws -> (descriptor: Int32, connected: Bool) {
+    let endpoint = try loopbackTCPSocket(port: port)
+    var address = endpoint.address
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(endpoint.descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    return (endpoint.descriptor, result == 0)
+}
+
 /// A socket listening on a loopback port the kernel picked, and that port.
 func loopbackListener() throws -> (descriptor: Int32, port: Int) {
     let endpoint = try loopbackTCPSocket(port: 0)

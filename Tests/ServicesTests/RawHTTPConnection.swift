@@ -12,17 +12,12 @@ final class RawHTTPConnection {
     private var descriptor: Int32
 
     init(port: Int) throws {
-        let endpoint = try loopbackTCPSocket(port: port)
-        let descriptor = endpoint.descriptor
-        var address = endpoint.address
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let (descriptor, connected) = try loopbackConnect(port: port)
         // Reads give up after a second without data, so a test loops against its own deadline.
         var timeout = timeval(tv_sec: 1, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         self.descriptor = descriptor
-        try #require(connected == 0, "connect() to 127.0.0.1:\(port) failed")
+        try #require(connected, "connect() to 127.0.0.1:\(port) failed")
     }
 
     /// Writes `text` in one call.

@@ -198,22 +198,21 @@ struct PublishPipeline: Sendable {
     private func fetchUnpublished(
         above floor: Int64, excluding inFlight: [Int64], readingFirst: Bool
     ) async throws -> ([OutboxHorizon], [OutboxRow]) {
-        let sequence = "\(schema).outbox_id_seq"
+        // The reading: the snapshot's xmin, then (evaluated after the snapshot was taken) the last id drawn.
+        let reading = """
+            pg_snapshot_xmin(pg_current_snapshot())::text::int8,
+            (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM \(schema).outbox_id_seq)
+            """
         var horizons: [OutboxHorizon] = []
         if readingFirst {
-            let rows = try await connection.query("""
-                SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8,
-                       (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM \(unescaped: sequence))
-                """, logger: logger)
+            let rows = try await connection.query("SELECT \(unescaped: reading)", logger: logger)
             for try await (xmin, lastID) in rows.decode((Int64, Int64).self) {
                 horizons.append(OutboxHorizon(oldestRunningTransaction: xmin, lastAllocatedID: lastID))
             }
             guard !horizons.isEmpty else { throw OutboxRelayError.missingRow }
         }
         let rows = try await connection.query("""
-            SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8,
-                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM \(unescaped: sequence)),
-                   id, message_id, topic, message_key, headers::text, payload
+            SELECT \(unescaped: reading), id, message_id, topic, message_key, headers::text, payload
             FROM \(unescaped: schema).outbox
             WHERE published_at IS NULL AND id > \(floor) AND id <> ALL(\(inFlight))
             ORDER BY id LIMIT \(settings.batchSize)
