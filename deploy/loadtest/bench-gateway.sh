@@ -10,8 +10,11 @@
 # Like nginx's one worker, (b) and (c) run one event loop each (EVENT_LOOP_THREADS=1); users, the
 # upstream, keeps one per core.
 # For each: max req/s = wrk closed loop (BENCH_CONNECTIONS connections, BENCH_SECONDS) after a 3 s
-# warm-up; then latency open-loop at a fixed rate of half of (b)'s max (deploy/loadtest/fixed_rate.py,
-# latency from the scheduled send time, so no coordinated omission). Both phases run BENCH_ROUNDS
+# warm-up; then latency open-loop at a fixed rate of half of (b)'s max (latency from the scheduled
+# send time, so no coordinated omission). The open loop is deploy/loadtest/fixed_rate.c, compiled
+# here with cc (Linux; a few µs of CPU per request), or its Python twin fixed_rate.py (elsewhere, or
+# BENCH_LOAD_GENERATOR=python; ~0.6 ms of CPU per request, which on two cores competes with what
+# it measures, and ~0.7 ms of latency of its own). Both phases run BENCH_ROUNDS
 # rounds with the four configurations interleaved (a b c d a b c d …). Ratios and added latencies
 # are taken within each round (the configurations of one round share the machine's state) and the
 # median over rounds is printed, beside each configuration's median; single runs on a small
@@ -20,7 +23,8 @@
 # A benchmark, not a test: it exits 0 when a goal is missed, and says MISSED.
 #
 # Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (15), BENCH_CONNECTIONS (32), BENCH_THREADS (2, wrk threads),
-#        BENCH_RATE_CONNECTIONS (64, fixed-rate connections), BENCH_RATE_PROCESSES (1),
+#        BENCH_RATE_CONNECTIONS (64, fixed-rate connections), BENCH_LOAD_GENERATOR (c, or python),
+#        BENCH_RATE_PROCESSES (1; processes of the Python generator),
 #        KAFKA_FETCH_WAIT_MAX_MS (1000 here: Kafka is idle in this benchmark; see gateway-variant.sh),
 #        BENCH_GATEWAY_EVENT_LOOPS (1; 0 = one per core, the gateway's own default).
 # Uses a throwaway stack (Postgres, Redis, Tansu) and the release build; stops them afterwards.
@@ -35,6 +39,12 @@ CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
 RATE_CONNECTIONS="${BENCH_RATE_CONNECTIONS:-64}"
 RATE_PROCESSES="${BENCH_RATE_PROCESSES:-1}"
+LOAD_GENERATOR="${BENCH_LOAD_GENERATOR:-$(is_macos && echo python || echo c)}"
+case "$LOAD_GENERATOR" in
+  c) ! is_macos || die "BENCH_LOAD_GENERATOR=c needs Linux (epoll, timerfd); use python" ;;
+  python) ;;
+  *) die "BENCH_LOAD_GENERATOR must be c or python, not '$LOAD_GENERATOR'" ;;
+esac
 GATEWAY_LOOPS="${BENCH_GATEWAY_EVENT_LOOPS:-1}"
 [[ "$GATEWAY_LOOPS" =~ ^[0-9]+$ ]] && [ "$GATEWAY_LOOPS" -le 64 ] \
   || die "BENCH_GATEWAY_EVENT_LOOPS must be a whole number 0-64 (0 = one per core), not '$GATEWAY_LOOPS'"
@@ -147,6 +157,15 @@ else warn "(b) answered without RateLimit-* headers: is its rate limiter on (GAT
 
 OUT="$STACK_DIR/results"
 mkdir -p "$OUT"
+if [ "$LOAD_GENERATOR" = c ]; then
+  command -v cc >/dev/null 2>&1 || die "no C compiler (cc) for deploy/loadtest/fixed_rate.c: run deploy/local/setup.sh, or BENCH_LOAD_GENERATOR=python"
+  cc -O2 -o "$STACK_DIR/fixed_rate" "$HERE/fixed_rate.c" || die "deploy/loadtest/fixed_rate.c did not compile"
+  OPEN_LOOP=("$STACK_DIR/fixed_rate")
+  GENERATOR_LABEL="fixed_rate.c"
+else
+  OPEN_LOOP=(python3 "$HERE/fixed_rate.py" --processes "$RATE_PROCESSES")
+  GENERATOR_LABEL="fixed_rate.py, $RATE_PROCESSES process(es)"
+fi
 for r in $(seq 1 "$ROUNDS"); do
   for i in 0 1 2 3; do
     log "round $r/$ROUNDS, ${LABELS[$i]}: warm-up ${WARMUP_SECONDS}s, then wrk -t$THREADS -c$CONNECTIONS -d${BENCH_SECONDS}s"
@@ -174,13 +193,13 @@ for r in $(seq 1 "$ROUNDS"); do
   for i in 0 1 2 3; do
     log "round $r/$ROUNDS, ${LABELS[$i]}: open loop at $HALF req/s (half of (b)) for ${BENCH_SECONDS}s over $RATE_CONNECTIONS connections"
     f="$OUT/${NAMES[$i]}-rate-$r.txt"
-    python3 "$HERE/fixed_rate.py" "${URLS[$i]}$ME_PATH" --rate "$HALF" --seconds "$BENCH_SECONDS" \
-      --connections "$RATE_CONNECTIONS" --processes "$RATE_PROCESSES" --header "Authorization: Bearer $TOKEN" \
-      >"$f" 2>&1 || { cat "$f" >&2; die "fixed_rate.py failed on ${LABELS[$i]}"; }
+    "${OPEN_LOOP[@]}" "${URLS[$i]}$ME_PATH" --rate "$HALF" --seconds "$BENCH_SECONDS" \
+      --connections "$RATE_CONNECTIONS" --header "Authorization: Bearer $TOKEN" \
+      >"$f" 2>&1 || { cat "$f" >&2; die "the load generator ($GENERATOR_LABEL) failed on ${LABELS[$i]}"; }
   done
 done
 
-GATEWAY_LOOPS_LABEL="$([ "$GATEWAY_LOOPS" -gt 0 ] && echo "$GATEWAY_LOOPS" || echo "one per core")" \
+GENERATOR_LABEL="$GENERATOR_LABEL" GATEWAY_LOOPS_LABEL="$([ "$GATEWAY_LOOPS" -gt 0 ] && echo "$GATEWAY_LOOPS" || echo "one per core")" \
 python3 - "$OUT" "$HALF" "$BENCH_SECONDS" "$CONNECTIONS" "$THREADS" "$RATE_CONNECTIONS" "$ROUNDS" "${LABELS[@]}" <<'PY'
 import os, statistics, sys
 out, half, seconds, conns, threads, rconns, rounds = sys.argv[1:8]
@@ -210,7 +229,7 @@ print(f"Gateway benchmark — GET /api/v1/users/me with a bearer token; release 
       f"(Kafka idle, consumers' fetch wait {os.environ.get('KAFKA_FETCH_WAIT_MAX_MS', '?')} ms; "
       f"gateway event loops: {os.environ.get('GATEWAY_LOOPS_LABEL', '?')}; nginx: 1 worker)")
 print(f"max: wrk {threads} threads × {conns} connections, {seconds} s closed loop after a 3 s warm-up; "
-      f"latency: open loop at {half} req/s (half of (b)'s median max), {rconns} connections, from the scheduled send time; "
+      f"latency: open loop ({os.environ.get('GENERATOR_LABEL', '?')}) at {half} req/s (half of (b)'s median max), {rconns} connections, from the scheduled send time; "
       f"medians of {rounds} interleaved rounds (vs (d) and the added latencies: paired within each round, then the median)")
 print(f"{'config':<38}{'max req/s':>11}{'vs (d)':>8}{'p50 ms':>9}{'p99 ms':>9}{'+p50 vs (a)':>13}{'+p99 vs (a)':>13}{'non-2xx/err':>13}")
 notes = []
