@@ -10,13 +10,21 @@ import NIOConcurrencyHelpers
 /// a GET for `path` is answered with a chunked body whose first part goes out at once and whose
 /// second part and end wait for ``release()``; any other request gets an empty 404. Connections
 /// stay open for more requests until the peer closes them or ``close()`` cuts them.
+///
+/// For the load generator's tests two more paths answer at once: ``lengthPath`` with a
+/// `Content-Length` body sent in two writes, and ``closePath`` with a short body and
+/// `Connection: close`, after which the connection closes.
 final class HeldStreamUpstream: Sendable {
     let port: Int
     let path: String
     static let firstPart = #"{"items":[{"part":"first"}"#
     static let secondPart = #",{"part":"second"}]}"#
+    static let lengthPath = "/length"
+    static let lengthBody = String(repeating: "0123456789", count: 300)
+    static let closePath = "/close"
     private let listener: Int32
     private let released = NIOLockedValueBox(false)
+    private let heldCount = NIOLockedValueBox(0)
     /// Set by ``close()``; whether the listener is still open; the accepted connections still open.
     private let lifecycle = NIOLockedValueBox((closing: false, listening: true, connections: Set<Int32>()))
 
@@ -24,6 +32,11 @@ final class HeldStreamUpstream: Sendable {
         (listener, port) = try loopbackListener()
         self.path = path
         Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    /// How many GETs for `path` have arrived.
+    var heldRequests: Int {
+        heldCount.withLockedValue { $0 }
     }
 
     /// Lets every held answer (and every later one) send its second part and end.
@@ -88,10 +101,22 @@ final class HeldStreamUpstream: Sendable {
             }
             let head = String(decoding: pending[..<headEnd.lowerBound], as: UTF8.self)
             pending.removeSubrange(..<headEnd.upperBound)  // GETs carry no body
+            if head.hasPrefix("GET \(Self.lengthPath) ") {
+                let body = Array(Self.lengthBody.utf8)
+                // Two writes, so that the end of the body can arrive in a later read.
+                let start = "HTTP/1.1 200 OK\r\nContent-Length: \(body.count)\r\n\r\n" + String(decoding: body[..<1_000], as: UTF8.self)
+                guard write(start, to: connection), write(String(decoding: body[1_000...], as: UTF8.self), to: connection) else { return }
+                continue
+            }
+            if head.hasPrefix("GET \(Self.closePath) ") {
+                _ = write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", to: connection)
+                return  // the deferred cleanup closes the connection
+            }
             guard head.hasPrefix("GET \(path) ") || head.hasPrefix("GET \(path)?") else {
                 guard write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", to: connection) else { return }
                 continue
             }
+            heldCount.withLockedValue { $0 += 1 }
             let start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
             guard write(start + Self.chunk(Self.firstPart), to: connection) else { return }
             while !released.withLockedValue({ $0 }), !lifecycle.withLockedValue({ $0.closing }) { usleep(10_000) }

@@ -4,22 +4,26 @@ import Testing
 import TestSupport
 
 /// `deploy/loadtest/fixed_rate.c`, the open-loop generator of `make bench-gateway`, compiled with
-/// `cc` and run against a scripted loopback upstream: what it prints must match what was served.
+/// `cc` and run against a scripted loopback upstream (``HeldStreamUpstream``): what it prints must
+/// match what was served.
 @Suite struct LoadGeneratorTests {
-    @Test func answersAreCountedByTheirStatus() async throws {
-        let generator = try await Self.compiledGenerator()
+    @Test func answersAreFramedAndCountedByTheirStatus() async throws {
+        let generator = try await CompiledGenerator()
+        defer { generator.remove() }
         let upstream = try HeldStreamUpstream(path: "/stream")
         defer { upstream.close() }
-        upstream.release()  // every answer on /stream: 200, chunked in two parts and a trailer-less end
+        upstream.release()  // every answer on /stream: 200, chunked, in two parts
+        let base = "http://127.0.0.1:\(upstream.port)"
 
-        let streamed = try await Self.run(generator, "http://127.0.0.1:\(upstream.port)/stream", rate: 40, seconds: 1, connections: 4)
-        #expect(streamed["sent"] == "40")
-        #expect(streamed["completed"] == "40")
-        #expect(streamed["non2xx"] == "0")
-        #expect(streamed["errors"] == "0")
-
+        for path in ["/stream", HeldStreamUpstream.lengthPath, HeldStreamUpstream.closePath] {
+            let result = try await generator.run(base + path, rate: 40, seconds: 1, connections: 4)
+            #expect(result["sent"] == "40", "\(path)")
+            #expect(result["completed"] == "40", "\(path)")
+            #expect(result["non2xx"] == "0", "\(path)")
+            #expect(result["errors"] == "0", "\(path): connections the server closed are replaced, and nothing is lost")
+        }
         // Any other path: 404 with an empty Content-Length body.
-        let missing = try await Self.run(generator, "http://127.0.0.1:\(upstream.port)/missing", rate: 40, seconds: 1, connections: 4)
+        let missing = try await generator.run(base + "/missing", rate: 40, seconds: 1, connections: 4)
         #expect(missing["completed"] == "40")
         #expect(missing["non2xx"] == "40")
         #expect(missing["errors"] == "0")
@@ -29,38 +33,95 @@ import TestSupport
     /// one waits in the backlog for a free connection (open loop: the schedule does not stall),
     /// and all of them count as errors once the drain time is over.
     @Test func heldAnswersLeaveTheRestInTheBacklog() async throws {
-        let generator = try await Self.compiledGenerator()
+        let generator = try await CompiledGenerator()
+        defer { generator.remove() }
         let upstream = try HeldStreamUpstream(path: "/stream")
         defer {
             upstream.release()
             upstream.close()
         }
-        let held = try await Self.run(generator, "http://127.0.0.1:\(upstream.port)/stream", rate: 10, seconds: 1, connections: 2, drainSeconds: 1)
+        let held = try await generator.run("http://127.0.0.1:\(upstream.port)/stream", rate: 10, seconds: 1, connections: 2, drainSeconds: 1)
         #expect(held["sent"] == "2")
         #expect(held["completed"] == "0")
         #expect(held["max_backlog"] == "8")
         #expect(held["errors"] == "10")
     }
 
-    /// The generator, compiled once per test into a directory of its own.
-    static func compiledGenerator() async throws -> String {
+    /// Latency runs to an answer's last byte: answers whose first part comes at once and whose
+    /// end is held for half a second after the last request arrived take at least that long.
+    @Test func latencyRunsToTheLastByte() async throws {
+        let generator = try await CompiledGenerator()
+        defer { generator.remove() }
+        let upstream = try HeldStreamUpstream(path: "/stream")
+        defer {
+            upstream.release()
+            upstream.close()
+        }
+        async let result = generator.run("http://127.0.0.1:\(upstream.port)/stream", rate: 10, seconds: 1, connections: 20, drainSeconds: 60)
+        try await Poll.until("all ten requests reach the upstream") { upstream.heldRequests == 10 }
+        try await Task.sleep(for: .milliseconds(500))
+        upstream.release()
+        let answered = try await result
+        #expect(answered["completed"] == "10")
+        #expect(answered["max_backlog"] == "0")
+        let p50 = try #require(answered["p50_ms"].flatMap(Double.init))
+        #expect(p50 >= 500, "each answer waited at least the 500 ms hold after its request was sent")
+    }
+
+    /// Latency runs from each request's scheduled time, not from when a free connection sent it:
+    /// two connections, both held for 1.5 s after the second request arrived, so the eight
+    /// requests due meanwhile wait in the backlog and are answered at once when released, yet each
+    /// counts at least 1.6 s after the second request's slot minus its own (≥ 0.7 s).
+    @Test func latencyRunsFromTheScheduledTime() async throws {
+        let generator = try await CompiledGenerator()
+        defer { generator.remove() }
+        let upstream = try HeldStreamUpstream(path: "/stream")
+        defer {
+            upstream.release()
+            upstream.close()
+        }
+        async let result = generator.run("http://127.0.0.1:\(upstream.port)/stream", rate: 10, seconds: 1, connections: 2, drainSeconds: 60)
+        try await Poll.until("both connections carry a request") { upstream.heldRequests == 2 }
+        try await Task.sleep(for: .milliseconds(1_500))
+        upstream.release()
+        let answered = try await result
+        #expect(answered["completed"] == "10")
+        #expect(answered["max_backlog"] == "8")
+        let p50 = try #require(answered["p50_ms"].flatMap(Double.init))
+        #expect(p50 >= 700, "the backlogged requests count their wait for a connection")
+    }
+}
+
+/// The generator, compiled into a directory of its own.
+private struct CompiledGenerator {
+    let directory: String
+    var binary: String { directory + "/fixed_rate" }
+
+    init() async throws {
         let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderflow-fixed-rate-\(UUID().uuidString)").path
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderflow-fixed-rate-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let binary = directory + "/fixed_rate"
-        try await Script.run(["cc", "-O2", "-o", binary, root + "/deploy/loadtest/fixed_rate.c"])
-        return binary
+        let log = directory + "/cc.log"
+        do {
+            try await Script.run(["cc", "-O2", "-o", directory + "/fixed_rate", root + "/deploy/loadtest/fixed_rate.c"], outputFile: log, errorsToOutput: true)
+        } catch {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            remove()
+            throw Failure(description: "cc failed: \(output)")
+        }
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Runs the generator and returns the fields of its `RESULT` line.
-    static func run(
-        _ generator: String, _ url: String, rate: Int, seconds: Int, connections: Int, drainSeconds: Int = 10
-    ) async throws -> [String: String] {
-        let output = (generator as NSString).deletingLastPathComponent + "/result-\(UUID().uuidString).txt"
+    func run(_ url: String, rate: Int, seconds: Int, connections: Int, drainSeconds: Int = 10) async throws -> [String: String] {
+        let output = directory + "/result-\(UUID().uuidString).txt"
         try await Script.run(
-            [generator, url, "--rate", "\(rate)", "--seconds", "\(seconds)", "--connections", "\(connections)",
+            [binary, url, "--rate", "\(rate)", "--seconds", "\(seconds)", "--connections", "\(connections)",
              "--drain-seconds", "\(drainSeconds)", "--header", "Authorization: Bearer test"],
-            deadline: .seconds(60), outputFile: output
+            deadline: .seconds(120), outputFile: output, errorsToOutput: true
         )
         let text = try String(contentsOfFile: output, encoding: .utf8)
         let line = try #require(text.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }), "no RESULT line in: \(text)")
@@ -68,6 +129,10 @@ import TestSupport
             let parts = field.split(separator: "=", maxSplits: 1)
             return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
         }, uniquingKeysWith: { _, last in last })
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
     }
 }
 #endif

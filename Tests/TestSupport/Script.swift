@@ -16,13 +16,20 @@ public enum Script {
         public var description: String { "\(command.joined(separator: " ")) exited with \(status)" }
     }
 
-    /// Runs `arguments` to completion; standard output goes to `outputFile` when given.
-    public static func run(_ arguments: [String], deadline: Duration = .seconds(120), outputFile: String? = nil) async throws {
+    /// Runs `arguments` to completion; standard output goes to `outputFile` when given, and so
+    /// does standard error when `errorsToOutput` (otherwise it is discarded).
+    public static func run(
+        _ arguments: [String], deadline: Duration = .seconds(120), outputFile: String? = nil, errorsToOutput: Bool = false
+    ) async throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, outputFile ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if errorsToOutput {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
