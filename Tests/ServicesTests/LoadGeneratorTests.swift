@@ -33,14 +33,7 @@ import TestSupport
     /// one waits in the backlog for a free connection (open loop: the schedule does not stall),
     /// and all of them count as errors once the drain time is over.
     @Test func heldAnswersLeaveTheRestInTheBacklog() async throws {
-        let generator = try await CompiledGenerator()
-        defer { generator.remove() }
-        let upstream = try HeldStreamUpstream(path: "/stream")
-        defer {
-            upstream.release()
-            upstream.close()
-        }
-        let held = try await generator.run("http://127.0.0.1:\(upstream.port)/stream", rate: 10, seconds: 1, connections: 2, drainSeconds: 1)
+        let held = try await Self.runOnHeldStream(connections: 2, drainSeconds: 1) { _ in }
         #expect(held["sent"] == "2")
         #expect(held["completed"] == "0")
         #expect(held["max_backlog"] == "8")
@@ -50,18 +43,9 @@ import TestSupport
     /// Latency runs to an answer's last byte: answers whose first part comes at once and whose
     /// end is held for half a second after the last request arrived take at least that long.
     @Test func latencyRunsToTheLastByte() async throws {
-        let generator = try await CompiledGenerator()
-        defer { generator.remove() }
-        let upstream = try HeldStreamUpstream(path: "/stream")
-        defer {
-            upstream.release()
-            upstream.close()
+        let answered = try await Self.runOnHeldStream(connections: 20, drainSeconds: 60) { upstream in
+            try await Self.release(upstream, after: .milliseconds(500), once: 10)
         }
-        async let result = generator.run("http://127.0.0.1:\(upstream.port)/stream", rate: 10, seconds: 1, connections: 20, drainSeconds: 60)
-        try await Poll.until("all ten requests reach the upstream") { upstream.heldRequests == 10 }
-        try await Task.sleep(for: .milliseconds(500))
-        upstream.release()
-        let answered = try await result
         #expect(answered["completed"] == "10")
         #expect(answered["max_backlog"] == "0")
         let p50 = try #require(answered["p50_ms"].flatMap(Double.init))
@@ -73,6 +57,20 @@ import TestSupport
     /// requests due meanwhile wait in the backlog and are answered at once when released, yet each
     /// counts at least 1.6 s after the second request's slot minus its own (≥ 0.7 s).
     @Test func latencyRunsFromTheScheduledTime() async throws {
+        let answered = try await Self.runOnHeldStream(connections: 2, drainSeconds: 60) { upstream in
+            try await Self.release(upstream, after: .milliseconds(1_500), once: 2)
+        }
+        #expect(answered["completed"] == "10")
+        #expect(answered["max_backlog"] == "8")
+        let p50 = try #require(answered["p50_ms"].flatMap(Double.init))
+        #expect(p50 >= 700, "the backlogged requests count their wait for a connection")
+    }
+
+    /// Ten requests in one second over `connections` to a stream held until released (by
+    /// `meanwhile`, run beside the generator, or at the end); the generator's `RESULT`.
+    private static func runOnHeldStream(
+        connections: Int, drainSeconds: Int, meanwhile: @Sendable (HeldStreamUpstream) async throws -> Void
+    ) async throws -> [String: String] {
         let generator = try await CompiledGenerator()
         defer { generator.remove() }
         let upstream = try HeldStreamUpstream(path: "/stream")
@@ -80,15 +78,18 @@ import TestSupport
             upstream.release()
             upstream.close()
         }
-        async let result = generator.run("http://127.0.0.1:\(upstream.port)/stream", rate: 10, seconds: 1, connections: 2, drainSeconds: 60)
-        try await Poll.until("both connections carry a request") { upstream.heldRequests == 2 }
-        try await Task.sleep(for: .milliseconds(1_500))
+        async let result = generator.run(
+            "http://127.0.0.1:\(upstream.port)/stream", rate: 10, seconds: 1, connections: connections, drainSeconds: drainSeconds
+        )
+        try await meanwhile(upstream)
+        return try await result
+    }
+
+    /// Releases the held answers `hold` after `arrivals` requests have reached the upstream.
+    private static func release(_ upstream: HeldStreamUpstream, after hold: Duration, once arrivals: Int) async throws {
+        try await Poll.until("\(arrivals) requests reach the upstream") { upstream.heldRequests == arrivals }
+        try await Task.sleep(for: hold)
         upstream.release()
-        let answered = try await result
-        #expect(answered["completed"] == "10")
-        #expect(answered["max_backlog"] == "8")
-        let p50 = try #require(answered["p50_ms"].flatMap(Double.init))
-        #expect(p50 >= 700, "the backlogged requests count their wait for a connection")
     }
 }
 
