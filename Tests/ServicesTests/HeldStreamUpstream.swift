@@ -13,7 +13,7 @@ import NIOConcurrencyHelpers
 ///
 /// For the load generator's tests two more paths answer at once: ``lengthPath`` with a
 /// `Content-Length` body sent in two writes, and ``closePath`` with a short body and
-/// `Connection: close`, after which the connection closes.
+/// `Connection: close`, after which it waits (up to 2 s) for the client to close.
 final class HeldStreamUpstream: Sendable {
     let port: Int
     let path: String
@@ -109,7 +109,10 @@ final class HeldStreamUpstream: Sendable {
                 continue
             }
             if head.hasPrefix("GET \(Self.closePath) ") {
-                _ = write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", to: connection)
+                guard write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", to: connection) else { return }
+                // The close comes from the client, which was told to (or, if it ignored that, 2 s
+                // later): a request it still sends here is never answered.
+                awaitPeerClose(connection, atMostSeconds: 2)
                 return  // the deferred cleanup closes the connection
             }
             guard head.hasPrefix("GET \(path) ") || head.hasPrefix("GET \(path)?") else {
@@ -121,6 +124,19 @@ final class HeldStreamUpstream: Sendable {
             guard write(start + Self.chunk(Self.firstPart), to: connection) else { return }
             while !released.withLockedValue({ $0 }), !lifecycle.withLockedValue({ $0.closing }) { usleep(10_000) }
             guard write(Self.chunk(Self.secondPart) + "0\r\n\r\n", to: connection) else { return }
+        }
+    }
+
+    /// Reads and drops what `connection` sends until the peer closes it, `close()` cuts it, or
+    /// `atMostSeconds` pass.
+    private func awaitPeerClose(_ connection: Int32, atMostSeconds: Int) {
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        _ = setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let end = ContinuousClock.now + .seconds(atMostSeconds)
+        var scratch = [UInt8](repeating: 0, count: 4_096)
+        while ContinuousClock.now < end, !lifecycle.withLockedValue({ $0.closing }) {
+            let count = scratch.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) { return }
         }
     }
 

@@ -5,10 +5,11 @@ import TestSupport
 
 /// `deploy/loadtest/fixed_rate.c`, the open-loop generator of `make bench-gateway`, compiled with
 /// `cc` and run against a scripted loopback upstream (``HeldStreamUpstream``): what it prints must
-/// match what was served.
+/// match what was served. Its Python twin, `fixed_rate.py`, takes the framing test too.
 @Suite struct LoadGeneratorTests {
-    @Test func answersAreFramedAndCountedByTheirStatus() async throws {
-        let generator = try await CompiledGenerator()
+    @Test(arguments: [LoadGenerator.Kind.c, .python])
+    func answersAreFramedAndCountedByTheirStatus(_ kind: LoadGenerator.Kind) async throws {
+        let generator = try await LoadGenerator(kind)
         defer { generator.remove() }
         let upstream = try HeldStreamUpstream(path: "/stream")
         defer { upstream.close() }
@@ -20,8 +21,13 @@ import TestSupport
             #expect(result["sent"] == "40", "\(path)")
             #expect(result["completed"] == "40", "\(path)")
             #expect(result["non2xx"] == "0", "\(path)")
-            #expect(result["errors"] == "0", "\(path): connections the server closed are replaced, and nothing is lost")
+            #expect(result["errors"] == "0", "\(path): a connection the server closes takes no further request, and is replaced")
         }
+        // One connection, closed after every answer, at a rate that keeps requests waiting for it:
+        // each waits for the replacement, none is sent on the connection being closed.
+        let reconnecting = try await generator.run(base + HeldStreamUpstream.closePath, rate: 200, seconds: 1, connections: 1)
+        #expect(reconnecting["completed"] == "200")
+        #expect(reconnecting["errors"] == "0")
         // Any other path: 404 with an empty Content-Length body.
         let missing = try await generator.run(base + "/missing", rate: 40, seconds: 1, connections: 4)
         #expect(missing["completed"] == "40")
@@ -53,9 +59,10 @@ import TestSupport
     }
 
     /// Latency runs from each request's scheduled time, not from when a free connection sent it:
-    /// two connections, both held for 1.5 s after the second request arrived, so the eight
-    /// requests due meanwhile wait in the backlog and are answered at once when released, yet each
-    /// counts at least 1.6 s after the second request's slot minus its own (≥ 0.7 s).
+    /// two connections, both held until 1.5 s after the second request arrived, so the eight
+    /// requests due meanwhile wait in the backlog and are answered at once when released. Every
+    /// answer comes at least 1.6 s after the start and request i was due at i × 0.1 s (i < 10),
+    /// so every latency is at least 0.7 s.
     @Test func latencyRunsFromTheScheduledTime() async throws {
         let answered = try await Self.runOnHeldStream(connections: 2, drainSeconds: 60) { upstream in
             try await Self.release(upstream, after: .milliseconds(1_500), once: 2)
@@ -71,7 +78,7 @@ import TestSupport
     private static func runOnHeldStream(
         connections: Int, drainSeconds: Int, meanwhile: @Sendable (HeldStreamUpstream) async throws -> Void
     ) async throws -> [String: String] {
-        let generator = try await CompiledGenerator()
+        let generator = try await LoadGenerator(.c)
         defer { generator.remove() }
         let upstream = try HeldStreamUpstream(path: "/stream")
         defer {
@@ -93,22 +100,35 @@ import TestSupport
     }
 }
 
-/// The generator, compiled into a directory of its own.
-private struct CompiledGenerator {
-    let directory: String
-    var binary: String { directory + "/fixed_rate" }
+/// A generator ready to run, with a directory of its own for its binary and outputs.
+struct LoadGenerator: Sendable {
+    enum Kind: String, Sendable, CustomTestStringConvertible {
+        case c, python
+        var testDescription: String { rawValue }
+    }
 
-    init() async throws {
+    let directory: String
+    let command: [String]
+
+    /// Compiles `fixed_rate.c` (for `.c`) or points at `fixed_rate.py`.
+    init(_ kind: Kind) async throws {
         let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderflow-fixed-rate-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderflow-fixed-rate-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let log = directory + "/cc.log"
-        do {
-            try await Script.run(["cc", "-O2", "-o", directory + "/fixed_rate", root + "/deploy/loadtest/fixed_rate.c"], outputFile: log, errorsToOutput: true)
-        } catch {
-            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            remove()
-            throw Failure(description: "cc failed: \(output)")
+        self.directory = directory
+        switch kind {
+        case .python:
+            command = ["python3", root + "/deploy/loadtest/fixed_rate.py"]
+        case .c:
+            command = [directory + "/fixed_rate"]
+            let log = directory + "/cc.log"
+            do {
+                try await Script.run(["cc", "-O2", "-o", directory + "/fixed_rate", root + "/deploy/loadtest/fixed_rate.c"], outputFile: log, errorsToOutput: true)
+            } catch {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                try? FileManager.default.removeItem(atPath: directory)
+                throw Failure(description: "cc could not compile fixed_rate.c (\(error)): \(output)")
+            }
         }
     }
 
@@ -120,8 +140,8 @@ private struct CompiledGenerator {
     func run(_ url: String, rate: Int, seconds: Int, connections: Int, drainSeconds: Int = 10) async throws -> [String: String] {
         let output = directory + "/result-\(UUID().uuidString).txt"
         try await Script.run(
-            [binary, url, "--rate", "\(rate)", "--seconds", "\(seconds)", "--connections", "\(connections)",
-             "--drain-seconds", "\(drainSeconds)", "--header", "Authorization: Bearer test"],
+            command + [url, "--rate", "\(rate)", "--seconds", "\(seconds)", "--connections", "\(connections)",
+                       "--drain-seconds", "\(drainSeconds)", "--header", "Authorization: Bearer test"],
             deadline: .seconds(120), outputFile: output, errorsToOutput: true
         )
         let text = try String(contentsOfFile: output, encoding: .utf8)

@@ -39,11 +39,15 @@ public enum Script {
         let clock = ContinuousClock()
         let end = clock.now + deadline
         while waitpid(pid, &status, WNOHANG) != pid {
-            guard clock.now < end else {
+            do {
+                guard clock.now < end else { throw Poll.TimedOut(what: "\(arguments.joined(separator: " ")) finishes") }
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                // Timed out, or the waiting task was cancelled: the child goes too, and is reaped.
                 kill(pid, SIGKILL)
-                throw Poll.TimedOut(what: "\(arguments.joined(separator: " ")) finishes")
+                _ = waitpid(pid, &status, 0)
+                throw error
             }
-            try await Task.sleep(for: .milliseconds(100))
         }
         let exitCode = (status >> 8) & 0xff
         guard status & 0x7f == 0, exitCode == 0 else { throw Failed(command: arguments, status: exitCode) }

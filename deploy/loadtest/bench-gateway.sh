@@ -44,9 +44,11 @@ case "$LOAD_GENERATOR" in
   c)
     [ "$(uname -s)" = Linux ] || die "BENCH_LOAD_GENERATOR=c needs Linux (epoll, timerfd); use python"
     [ "$RATE_PROCESSES" = 1 ] || warn "BENCH_RATE_PROCESSES=$RATE_PROCESSES is for the Python generator; the C one runs as one process"
-    command -v cc >/dev/null 2>&1 || die "no C compiler (cc) for deploy/loadtest/fixed_rate.c: run deploy/local/setup.sh, or BENCH_LOAD_GENERATOR=python"
+    # cc comes with build-essential (deploy/local/setup.sh, which runs later), clang with Swift.
+    C_COMPILER="$(command -v cc || command -v clang || true)"
+    [ -n "$C_COMPILER" ] || die "no C compiler (cc or clang) for deploy/loadtest/fixed_rate.c: run deploy/local/setup.sh, or BENCH_LOAD_GENERATOR=python"
     mkdir -p "$ORDERFLOW_ROOT/.deps/bin"
-    cc -O2 -o "$ORDERFLOW_ROOT/.deps/bin/fixed_rate" "$ORDERFLOW_ROOT/deploy/loadtest/fixed_rate.c" \
+    "$C_COMPILER" -O2 -o "$ORDERFLOW_ROOT/.deps/bin/fixed_rate" "$ORDERFLOW_ROOT/deploy/loadtest/fixed_rate.c" \
       || die "deploy/loadtest/fixed_rate.c did not compile"
     OPEN_LOOP=("$ORDERFLOW_ROOT/.deps/bin/fixed_rate")
     GENERATOR_LABEL="fixed_rate.c"
