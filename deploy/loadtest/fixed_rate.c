@@ -100,8 +100,7 @@ static int connect_one(Conn *c) {
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) { close(fd); return -1; }
     c->fd = fd;
     c->busy = 0;
-    c->len = 0;
-    c->body = BODY_UNKNOWN;
+    c->len = 0;  /* (send_on sets the rest per request) */
     return 0;
 }
 
@@ -159,7 +158,7 @@ static void drop(Conn *c) {
 /* Case-insensitive search for a header name at a line start within the head. */
 static const char *header_value(const char *head, size_t head_len, const char *name) {
     size_t name_len = strlen(name);
-    for (const char *p = head; p && p < head + head_len; ) {
+    for (const char *p = head; p < head + head_len; ) {
         const char *line = p;
         const char *end = memmem(line, head + head_len - line, "\r\n", 2);
         if (!end) end = head + head_len;
