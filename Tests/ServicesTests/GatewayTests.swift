@@ -32,6 +32,10 @@ extension LiveServices {
             #expect(revoked.text.contains("revoked"), "\(revoked.text)")
             // Refused by the gateway itself (only it sets this realm), not by users behind it.
             #expect(revoked.header("WWW-Authenticate") == #"Bearer realm="orderflow""#)
+            // Its bucket had tokens to spare, so the read went upstream before its decision (ADR
+            // 0011): the veto still won and the upstream's answer was thrown away.
+            #expect(try await gateway.metric("gateway_speculative_reads_total", labels: [#"decision="refused""#]) == 1)
+            #expect(try await gateway.metric("gateway_speculative_reads_total", labels: [#"decision="allowed""#]) >= 1)
             #expect(await gateway.get("metrics")?.body.contains("gateway_auth_failures_total") == true)
 
             // Readiness names every upstream; orders and notifications are not running here.
@@ -55,6 +59,7 @@ extension LiveServices {
                 "RATE_LIMIT_WRITE_BURST": "1000", "RATE_LIMIT_WRITE_PER_SECOND": "1000",
             ])
             let customer = try await fleet.newCustomer("Hasty", via: gateway)
+            let upstreamReadsBefore = try await fleet.users.metric("hb_requests{", labels: [#""/api/v1/users/me""#])
             var remaining: [String] = []
             var limited: ServiceProcess.Reply?
             for _ in 0..<10 {
@@ -73,6 +78,37 @@ extension LiveServices {
             #expect(refusal.header("RateLimit-Remaining") == "0" && refusal.header("RateLimit-Limit") == "3")
             let retryAfter = try #require(refusal.header("Retry-After").flatMap(Int.init))
             #expect((1...3).contains(retryAfter))
+            // Reads the forecast knew to be covered went upstream before their decision; the
+            // refused one did not: users saw exactly the admitted reads.
+            #expect(try await gateway.metric("gateway_speculative_reads_total", labels: [#"decision="allowed""#]) >= 1)
+            let upstreamReads = try await fleet.users.metric("hb_requests{", labels: [#""/api/v1/users/me""#]) - upstreamReadsBefore
+            #expect(upstreamReads == Double(remaining.count), "users answered \(upstreamReads) reads for \(remaining.count) admitted")
+
+            // Another gateway spends the same bucket, which this one cannot see: its next read
+            // goes first on a stale forecast, and Redis's refusal still wins (429, upstream answer
+            // thrown away). A refill between the two would admit it, so try a few times.
+            let twin = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments, environment: [
+                "RATE_LIMIT_READ_BURST": "3", "RATE_LIMIT_READ_PER_SECOND": "1",
+                "RATE_LIMIT_WRITE_BURST": "1000", "RATE_LIMIT_WRITE_PER_SECOND": "1000",
+            ])
+            let reader = try await fleet.newCustomer("Twinned", via: twin)
+            var staleRefusal: ServiceProcess.Reply?
+            for _ in 0..<5 where staleRefusal == nil {
+                try await Poll.until("the twin's read leaves a token in the bucket", deadline: .seconds(30)) {
+                    let reply = try await twin.request("GET", "/api/v1/users/me", headers: reader.bearer)
+                    return reply.status == 200 && (reply.header("RateLimit-Remaining").flatMap(Int.init) ?? 0) >= 1
+                }
+                // The twin now forecasts a token or more; the first gateway empties the bucket.
+                for _ in 0..<10 where try await gateway.request("GET", "/api/v1/users/me", headers: reader.bearer).status != 429 {}
+                let refusedBefore = try await twin.metric("gateway_speculative_reads_total", labels: [#"decision="refused""#])
+                let reply = try await twin.request("GET", "/api/v1/users/me", headers: reader.bearer)
+                let refusedAfter = try await twin.metric("gateway_speculative_reads_total", labels: [#"decision="refused""#])
+                if reply.status == 429, refusedAfter == refusedBefore + 1 { staleRefusal = reply }
+            }
+            let stale = try #require(staleRefusal, "the twin's read after the bucket was emptied elsewhere was never refused")
+            #expect(stale.header("RateLimit-Remaining") == "0" && stale.header("Retry-After") != nil)
+            #expect(try stale.json()["type"] as? String == "/problems/rate-limited")
+            #expect(try await twin.terminate() == 0)
 
             // Writes spend from their own bucket; anonymous callers from their address's.
             #expect(try await gateway.request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(customer.email)","password":"\#(customer.password)"}"#).status == 200)

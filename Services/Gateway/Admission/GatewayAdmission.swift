@@ -11,6 +11,10 @@ import ServiceKit
 /// ``VerifiedTokenCache``; uncached tokens spend from a per-address verification bucket first), then — in one Redis round trip — refuses a revoked token and spends
 /// from the caller's token bucket (per user, or per client address when anonymous, separately for
 /// reads and writes). If Redis cannot answer, the request passes and a metric counts it.
+///
+/// The event-loop path may send a read upstream while that round trip is on the way, when the
+/// ``SharedAdmissionForecast`` says the caller's bucket has a token to spare (``mayGoFirst(_:)``,
+/// ADR 0011); the decision still wins.
 struct GatewayAdmission: Sendable {
     /// A request that may proceed.
     struct Admitted: Sendable {
@@ -31,6 +35,8 @@ struct GatewayAdmission: Sendable {
     let redis: RedisClient?
     let readBucket: TokenBucket?
     let writeBucket: TokenBucket?
+    /// What reads may do before their decision; nil when speculative reads are off.
+    let forecast: SharedAdmissionForecast?
     let logger: Logger
 
     private let decisions: [RateLimitClass: (allowed: Counter, limited: Counter)] = Dictionary(
@@ -42,7 +48,12 @@ struct GatewayAdmission: Sendable {
         }
     )
     private let redisFailures = Counter(label: "gateway_rate_limit_failures_total")
+    private let speculativeAdmitted = Counter(label: "gateway_speculative_reads_total", dimensions: [("decision", "allowed")])
+    private let speculativeRefused = Counter(label: "gateway_speculative_reads_total", dimensions: [("decision", "refused")])
     private let authFailures = Counter(label: "gateway_auth_failures_total")
+
+    /// Buckets the forecast remembers at most.
+    static let forecastCapacity = 10_000
 
     init(verifier: TokenVerifier?, cacheCapacity: Int, redis: RedisClient?, settings: GatewaySettings, logger: Logger) {
         self.verifier = verifier
@@ -50,39 +61,87 @@ struct GatewayAdmission: Sendable {
         self.redis = redis
         self.readBucket = settings.rateLimitEnabled ? TokenBucket(capacity: settings.readLimit.burst, refillPerSecond: settings.readLimit.perSecond) : nil
         self.writeBucket = settings.rateLimitEnabled ? TokenBucket(capacity: settings.writeLimit.burst, refillPerSecond: settings.writeLimit.perSecond) : nil
+        self.forecast = settings.rateLimitEnabled && settings.speculativeReads ? SharedAdmissionForecast(capacity: Self.forecastCapacity) : nil
         self.logger = logger
     }
 
-    /// Admits or refuses `request` for `route`.
+    /// A request whose caller is known (its token verified) and whose Redis decision is still to
+    /// come: ``identify(_:route:clientAddress:)`` makes it, ``decide(_:speculated:)`` settles it.
+    struct Pending: Sendable {
+        /// Who is calling, when a valid token came with the request.
+        var identity: Identity?
+        /// The bucket the request spends from; nil when rate limiting is off.
+        fileprivate var bucketKey: String?
+        fileprivate var rateClass: RateLimitClass
+        /// The revocation key of the token; nil when the request carries none.
+        fileprivate var vetoKey: String?
+    }
+
+    /// Admits or refuses `request` for `route`: ``identify(_:route:clientAddress:)``, then
+    /// ``decide(_:speculated:)``.
     func admit(_ request: Request, route: RouteTable.Route, clientAddress: String?) async throws(Refused) -> Admitted {
-        let now = Date()
-        let identity = try await authenticate(request, route: route, clientAddress: clientAddress, now: now)
+        try await decide(try await identify(request, route: route, clientAddress: clientAddress), speculated: false)
+    }
+
+    /// Verifies the caller's token (refusing a missing or invalid one) and names the bucket the
+    /// request spends from.
+    func identify(_ request: Request, route: RouteTable.Route, clientAddress: String?) async throws(Refused) -> Pending {
+        let identity = try await authenticate(request, route: route, clientAddress: clientAddress, now: Date())
         let bucket = route.rateClass == .read ? readBucket : writeBucket
-        let vetoKey = identity.map { RedisRevocationList.key($0.tokenID) }
-        guard let redis, bucket != nil || vetoKey != nil else { return Admitted(identity: identity, rateLimitHeaders: [:]) }
-        guard let bucket else {
+        let subject = identity.map { "user:\($0.userID.uuidString.lowercased())" } ?? "ip:\(clientAddress ?? "unknown")"
+        return Pending(
+            identity: identity,
+            bucketKey: bucket == nil ? nil : "orderflow:ratelimit:\(route.rateClass.rawValue):\(subject)",
+            rateClass: route.rateClass,
+            vetoKey: identity.map { RedisRevocationList.key($0.tokenID) }
+        )
+    }
+
+    /// Whether `pending`, a read, may go upstream while its decision is on the way (ADR 0011):
+    /// when speculative reads are on and the ``SharedAdmissionForecast`` says the caller's bucket
+    /// has a token to spare. After a yes, the caller must ``decide(_:speculated:)`` with
+    /// `speculated: true` and throw the upstream's answer away if that refuses.
+    func mayGoFirst(_ pending: Pending) -> Bool {
+        guard let forecast, pending.rateClass == .read, let bucketKey = pending.bucketKey else { return false }
+        return forecast.speculate(on: bucketKey)
+    }
+
+    /// The Redis decision for `pending`: one round trip refuses a revoked token and spends from the
+    /// bucket. If Redis cannot answer, the request passes and a metric counts it.
+    func decide(_ pending: Pending, speculated: Bool) async throws(Refused) -> Admitted {
+        let identity = pending.identity
+        let bucket = pending.rateClass == .read ? readBucket : writeBucket
+        guard let redis, bucket != nil || pending.vetoKey != nil else { return Admitted(identity: identity, rateLimitHeaders: [:]) }
+        guard let bucket, let key = pending.bucketKey else {
             // Authentication without rate limiting: the revocation check alone.
-            if let vetoKey, await exists(vetoKey, in: redis) { throw refusal(.revoked) }
+            if let vetoKey = pending.vetoKey, await exists(vetoKey, in: redis) { throw refusal(.revoked) }
             return Admitted(identity: identity, rateLimitHeaders: [:])
         }
-        let subject = identity.map { "user:\($0.userID.uuidString.lowercased())" } ?? "ip:\(clientAddress ?? "unknown")"
-        let key = "orderflow:ratelimit:\(route.rateClass.rawValue):\(subject)"
         let decision: TokenBucket.Decision
         do {
-            decision = try await bucket.take(key: key, nowMs: Int64(now.timeIntervalSince1970 * 1_000), vetoKey: vetoKey, using: redis)
+            decision = try await bucket.take(key: key, nowMs: Int64(Date().timeIntervalSince1970 * 1_000), vetoKey: pending.vetoKey, using: redis)
         } catch {
+            remember(pending, remaining: nil, speculated: speculated)
             redisFailures.increment()
             logger.warning("rate limiter unavailable; request admitted", metadata: ["error": "\(error)"])
             return Admitted(identity: identity, rateLimitHeaders: [:])
         }
+        remember(pending, remaining: decision.remaining, speculated: speculated)
+        if speculated { (decision.allowed ? speculativeAdmitted : speculativeRefused).increment() }
         if decision.vetoed { throw refusal(.revoked) }
-        let counters = decisions[route.rateClass]
+        let counters = decisions[pending.rateClass]
         guard decision.allowed else {
             counters?.limited.increment()
-            throw Self.rateLimited(bucket, decision, what: "\(route.rateClass.rawValue) rate limit")
+            throw Self.rateLimited(bucket, decision, what: "\(pending.rateClass.rawValue) rate limit")
         }
         counters?.allowed.increment()
         return Admitted(identity: identity, rateLimitHeaders: Self.headers(bucket, decision))
+    }
+
+    /// Tells the forecast what a read's decision said of its bucket.
+    private func remember(_ pending: Pending, remaining: Int?, speculated: Bool) {
+        guard let forecast, pending.rateClass == .read, let key = pending.bucketKey else { return }
+        forecast.settle(key, remaining: remaining, speculated: speculated)
     }
 
     /// `RateLimit-*` headers for a decision.

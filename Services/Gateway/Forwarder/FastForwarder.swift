@@ -11,6 +11,8 @@ import ServiceKit
 /// (token, revocation, rate limit), the resilience rules of ``UpstreamAttempts``, the upstream's
 /// answer with `RateLimit-*` headers, and the edge's CORS and security headers. Only the
 /// transport differs: ``UpstreamChannelPool``'s connections on the caller's event loop. See ADR 0009.
+/// One thing it adds: a read whose bucket surely has a token goes upstream while its Redis
+/// decision is on the way (``GatewayAdmission/mayGoFirst(_:)``, ADR 0011).
 struct FastForwarder: Sendable {
     let routes: GatewayRoutes
     let attempts: UpstreamAttempts
@@ -58,40 +60,84 @@ struct FastForwarder: Sendable {
         _ head: HTTPRequest, route: RouteTable.Route, requestID: String, clientAddress: String?, on eventLoop: any EventLoop
     ) async -> ForwardedAnswer {
         let path = FastPathEligibility.pathWithoutQuery(head.path ?? "/")
-        let admitted: GatewayAdmission.Admitted
+        let admission = routes.admission
+        let pending: GatewayAdmission.Pending
         do {
-            admitted = try await routes.admission.admit(Request(head: head, body: .init(buffer: ByteBuffer())), route: route, clientAddress: clientAddress)
+            pending = try await admission.identify(Request(head: head, body: .init(buffer: ByteBuffer())), route: route, clientAddress: clientAddress)
         } catch {
             return Self.problem(error.problem, headers: error.headers, path: path, requestID: requestID)
         }
         let outbound = HTTPRequest(
             method: .get, scheme: nil, authority: authorities[route.upstream], path: head.path,
             headerFields: GatewayRoutes.upstreamHeaders(
-                from: head.headerFields, requestID: requestID, identity: admitted.identity,
+                from: head.headerFields, requestID: requestID, identity: pending.identity,
                 clientAddress: clientAddress, tracingEnabled: false
             )
         )
+        let admitted: GatewayAdmission.Admitted
+        let reply: Result<UpstreamReply, ProxyFailure>
+        if admission.mayGoFirst(pending) {
+            // Speculative read (ADR 0011): the upstream exchange and the Redis decision overlap.
+            async let decision = Self.decision(pending, by: admission)
+            let speculativeReply = await exchange(outbound, route: route, on: eventLoop)
+            switch await decision {
+            case .success(let allowed):
+                admitted = allowed
+                reply = speculativeReply
+            case .failure(let refused):
+                if case .success(let unwanted) = speculativeReply { Self.discard(unwanted) }
+                return Self.problem(refused.problem, headers: refused.headers, path: path, requestID: requestID)
+            }
+        } else {
+            do {
+                admitted = try await admission.decide(pending, speculated: false)
+            } catch {
+                return Self.problem(error.problem, headers: error.headers, path: path, requestID: requestID)
+            }
+            reply = await exchange(outbound, route: route, on: eventLoop)
+        }
+        switch reply {
+        case .success(let reply):
+            var fields = ForwardedHeaders.clientResponse(from: reply.head.headerFields)
+            fields.append(contentsOf: admitted.rateLimitHeaders)
+            return ForwardedAnswer(head: HTTPResponse(status: reply.head.status, headerFields: fields), body: reply.body)
+        case .failure(let error):
+            var extra = admitted.rateLimitHeaders
+            if let seconds = error.retryAfterSeconds { extra[.retryAfter] = String(seconds) }
+            return Self.problem(error.problem(area: route.label), headers: extra, path: path, requestID: requestID)
+        }
+    }
+
+    /// A speculative read's decision, as a value (`async let` does not carry typed throws).
+    private static func decision(_ pending: GatewayAdmission.Pending, by admission: GatewayAdmission) async -> Result<GatewayAdmission.Admitted, GatewayAdmission.Refused> {
         do {
-            let reply = try await attempts.withSlot(route.upstream) { upstreamGuard throws(ProxyFailure) in
+            return .success(try await admission.decide(pending, speculated: true))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The upstream's reply to `outbound` under the resilience rules of ``UpstreamAttempts``.
+    private func exchange(_ outbound: HTTPRequest, route: RouteTable.Route, on eventLoop: any EventLoop) async -> Result<UpstreamReply, ProxyFailure> {
+        do {
+            return .success(try await attempts.withSlot(route.upstream) { upstreamGuard throws(ProxyFailure) in
                 try await attempts.run(
                     .get, via: upstreamGuard,
                     send: { deadline throws(UpstreamAttemptFailure) in
                         try await send(outbound, to: route.upstream, on: eventLoop, deadline: deadline)
                     },
                     status: { $0.head.status.code },
-                    discard: { reply in
-                        if case .streaming(let stream) = reply.body { stream.eventLoop.execute { stream.cancel() } }
-                    }
+                    discard: Self.discard
                 )
-            }
-            var fields = ForwardedHeaders.clientResponse(from: reply.head.headerFields)
-            fields.append(contentsOf: admitted.rateLimitHeaders)
-            return ForwardedAnswer(head: HTTPResponse(status: reply.head.status, headerFields: fields), body: reply.body)
+            })
         } catch {
-            var extra = admitted.rateLimitHeaders
-            if let seconds = error.retryAfterSeconds { extra[.retryAfter] = String(seconds) }
-            return Self.problem(error.problem(area: route.label), headers: extra, path: path, requestID: requestID)
+            return .failure(error)
         }
+    }
+
+    /// Lets go of a reply nobody will read: a streamed body is cancelled on its loop.
+    private static func discard(_ reply: UpstreamReply) {
+        if case .streaming(let stream) = reply.body { stream.eventLoop.execute { stream.cancel() } }
     }
 
     private func send(

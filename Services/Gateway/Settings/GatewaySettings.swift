@@ -15,6 +15,7 @@ import ServiceKit
 /// | `GATEWAY_VERIFIED_TOKEN_CACHE_SIZE` | 10000 | verified tokens kept until they expire |
 /// | `GATEWAY_EVENT_LOOP_AFFINITY` | `off` | `on` serves each connection entirely on its event loop (``EventLoopPinnedChannel``; more throughput, worse tail, see ADR 0008) |
 /// | `GATEWAY_FAST_PATH` | `on` | answer plain GETs on the event loop that read them, without Hummingbird's router or async-http-client (``FastForwarder``, ADR 0009); off while tracing is on |
+/// | `GATEWAY_SPECULATIVE_READS` | `on` | on the event-loop path, a read whose caller's bucket surely has a token goes upstream while its Redis decision is on the way; a refusal still wins and the upstream's answer is thrown away (``AdmissionForecast``, ADR 0011) |
 /// Plus the per-upstream knobs of ``UpstreamPolicy``.
 struct GatewaySettings: Sendable {
     var upstreams: [UpstreamName: URL]
@@ -27,6 +28,7 @@ struct GatewaySettings: Sendable {
     var verifiedTokenCacheSize: Int
     var eventLoopAffinity: Bool
     var fastPath: Bool
+    var speculativeReads: Bool
     var policy: UpstreamPolicy
 
     static let authKey = SettingKey("gateway.auth", expecting: "on or off")
@@ -40,6 +42,7 @@ struct GatewaySettings: Sendable {
     static let tokenCacheKey = SettingKey("gateway.verified.token.cache.size", expecting: "an entry count, 0-10000000")
     static let affinityKey = SettingKey("gateway.event.loop.affinity", expecting: "on or off")
     static let fastPathKey = SettingKey("gateway.fast.path", expecting: "on or off")
+    static let speculativeReadsKey = SettingKey("gateway.speculative.reads", expecting: "on or off")
 
     static func upstreamKey(_ upstream: UpstreamName) -> SettingKey {
         SettingKey("gateway.\(upstream.rawValue).url", expecting: "the \(upstream.rawValue) service's base URL, for example http://127.0.0.1:8081")
@@ -69,6 +72,7 @@ struct GatewaySettings: Sendable {
             verifiedTokenCacheSize: try settings.count(tokenCacheKey, in: 0...10_000_000) ?? 10_000,
             eventLoopAffinity: try settings.switch(affinityKey, default: false),
             fastPath: try settings.switch(fastPathKey, default: true),
+            speculativeReads: try settings.switch(speculativeReadsKey, default: true),
             policy: try UpstreamPolicy.read(from: settings)
         )
     }
