@@ -28,11 +28,12 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     )
     let attempts = UpstreamAttempts(policy: gateway.policy, logger: logger)
     let proxy = UpstreamProxy(client: client, upstreams: gateway.upstreams, attempts: attempts)
+    let tracing = common.tracing.otlpEndpoint != nil
     let admission = GatewayAdmission(
         verifier: verifier, cacheCapacity: gateway.verifiedTokenCacheSize,
-        redis: gateway.authEnabled || gateway.rateLimitEnabled ? redis : nil, settings: gateway, logger: logger
+        redis: gateway.authEnabled || gateway.rateLimitEnabled ? redis : nil, settings: gateway,
+        speculativeReads: gateway.speculativeReads && gateway.fastPath && !tracing, logger: logger
     )
-    let tracing = common.tracing.otlpEndpoint != nil
     let routes = GatewayRoutes(admission: admission, proxy: proxy, maxBodyBytes: gateway.maxBodyBytes, tracingEnabled: tracing)
     let edge = GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins)
     var http1 = HTTP1Channel.Configuration()

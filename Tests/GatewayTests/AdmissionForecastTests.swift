@@ -3,92 +3,111 @@ import Testing
 
 @Suite("Admission forecast")
 struct AdmissionForecastTests {
-    @Test("a bucket never decided waits for its decision; after one, reads go first while the known tokens cover them")
+    typealias Turn = AdmissionForecast.Turn
+
+    /// Registers `count` reads of `bucket`, returning their turns in order.
+    static func register(_ count: Int, of bucket: String, in forecast: inout AdmissionForecast) -> [Turn] {
+        (0..<count).map { _ in forecast.register(bucket) }
+    }
+
+    @Test("a bucket never decided makes its reads wait; after a decision, reads go first while the known tokens cover every pending read")
     func speculatesWithinKnownTokens() {
         var forecast = AdmissionForecast(capacity: 10)
-        let went1 = forecast.speculate(on: "alice")
-        #expect(!went1, "nothing known yet")
-        forecast.settle("alice", remaining: 3, speculated: false)
-        let went2 = forecast.speculate(on: "alice")
-        #expect(went2)
-        let went3 = forecast.speculate(on: "alice")
-        #expect(went3)
-        let went4 = forecast.speculate(on: "alice")
-        #expect(went4)
-        let went5 = forecast.speculate(on: "alice")
-        #expect(!went5, "three in flight spend the three known tokens")
-        #expect(forecast.entries["alice"] == .init(remaining: 3, inFlight: 3))
-        let went6 = forecast.speculate(on: "bob")
-        #expect(!went6, "buckets are separate")
+        let first = Self.register(2, of: "alice", in: &forecast)
+        #expect(first == [.waits, .waits], "nothing known yet")
+        // Their decisions come back, in Redis's order: each remaining counts its own token.
+        forecast.settle("alice", remaining: 4, turn: .waits)
+        #expect(forecast.entries["alice"] == .init(remaining: 4, pending: 1))
+        forecast.settle("alice", remaining: 3, turn: .waits)
+        let next = Self.register(4, of: "alice", in: &forecast)
+        #expect(next == [.mayGoFirst, .mayGoFirst, .mayGoFirst, .waits], "three pending reads spend the three known tokens")
+        let other = forecast.register("bob")
+        #expect(other == .waits, "buckets are separate")
 
-        // The decisions come back: each one's remaining already counts its own token.
-        forecast.settle("alice", remaining: 2, speculated: true)
-        #expect(forecast.entries["alice"] == .init(remaining: 2, inFlight: 2))
-        let went7 = forecast.speculate(on: "alice")
-        #expect(!went7, "the two still in flight spend the two left")
-        forecast.settle("alice", remaining: 1, speculated: true)
-        forecast.settle("alice", remaining: 0, speculated: true)
-        #expect(forecast.entries["alice"] == .init(remaining: 0, inFlight: 0))
-        let went8 = forecast.speculate(on: "alice")
-        #expect(!went8, "an empty bucket waits for its decision")
+        forecast.settle("alice", remaining: 2, turn: .mayGoFirst)
+        #expect(forecast.entries["alice"] == .init(remaining: 2, pending: 3))
+        let meanwhile = forecast.register("alice")
+        #expect(meanwhile == .waits, "the three still pending spend the two left and more")
+        for (remaining, turn) in [(1, Turn.mayGoFirst), (0, .mayGoFirst), (0, .waits), (0, .waits)] {
+            forecast.settle("alice", remaining: remaining, turn: turn)
+        }
+        #expect(forecast.entries["alice"] == .init(remaining: 0, pending: 0))
+        let empty = forecast.register("alice")
+        #expect(empty == .waits, "an empty bucket waits for its decision")
         // A refill shows in the next (waited-for) decision, and reads go first again.
-        forecast.settle("alice", remaining: 5, speculated: false)
-        let went9 = forecast.speculate(on: "alice")
-        #expect(went9)
+        forecast.settle("alice", remaining: 5, turn: .waits)
+        let refilled = forecast.register("alice")
+        #expect(refilled == .mayGoFirst)
     }
 
-    @Test("without a decision (Redis unreachable) nothing is known: reads wait; speculations in flight still settle")
+    @Test("a read waiting for its decision counts against the spare tokens, so a read behind it does not go first on its token")
+    func waitingReadsCount() {
+        var forecast = AdmissionForecast(capacity: 10)
+        _ = forecast.register("alice")
+        forecast.settle("alice", remaining: 1, turn: .waits)
+        let turns = Self.register(2, of: "alice", in: &forecast)
+        #expect(turns == [.mayGoFirst, .waits])
+    }
+
+    @Test("without a decision (Redis unreachable) nothing is known: reads wait until a decision says otherwise")
     func unknownAfterFailure() {
         var forecast = AdmissionForecast(capacity: 10)
-        forecast.settle("alice", remaining: 5, speculated: false)
-        let went10 = forecast.speculate(on: "alice")
-        #expect(went10)
-        let went11 = forecast.speculate(on: "alice")
-        #expect(went11)
-        forecast.settle("alice", remaining: nil, speculated: true)
-        #expect(forecast.entries["alice"] == .init(remaining: 0, inFlight: 1))
-        let went12 = forecast.speculate(on: "alice")
-        #expect(!went12)
-        forecast.settle("alice", remaining: nil, speculated: true)
-        #expect(forecast.entries["alice"] == nil)
-        forecast.settle("bob", remaining: nil, speculated: false)
-        #expect(forecast.entries.isEmpty)
+        _ = forecast.register("alice")
+        forecast.settle("alice", remaining: 5, turn: .waits)
+        let turns = Self.register(2, of: "alice", in: &forecast)
+        #expect(turns == [.mayGoFirst, .mayGoFirst])
+        forecast.settle("alice", remaining: nil, turn: .mayGoFirst)
+        #expect(forecast.entries["alice"] == .init(remaining: 0, pending: 1))
+        let blind = forecast.register("alice")
+        #expect(blind == .waits)
+        forecast.settle("alice", remaining: nil, turn: .mayGoFirst)
+        forecast.settle("alice", remaining: 4, turn: .waits)
+        let seeing = forecast.register("alice")
+        #expect(seeing == .mayGoFirst)
     }
 
-    @Test("it remembers at most its capacity; full, it drops the buckets with nothing in flight")
+    @Test("it remembers at most its capacity; full, it forgets the buckets with nothing pending, and an unregistered read settles nothing")
     func bounded() {
         var forecast = AdmissionForecast(capacity: 2)
-        forecast.settle("a", remaining: 9, speculated: false)
-        forecast.settle("b", remaining: 9, speculated: false)
-        let went13 = forecast.speculate(on: "a")
-        #expect(went13)
-        forecast.settle("c", remaining: 9, speculated: false)
-        #expect(Set(forecast.entries.keys) == ["a", "c"], "b had nothing in flight; a keeps its speculation")
-        let went14 = forecast.speculate(on: "c")
-        #expect(went14)
-        forecast.settle("d", remaining: 9, speculated: false)
-        #expect(Set(forecast.entries.keys) == ["a", "c"], "both in flight: d is not remembered, its reads wait")
-        let went15 = forecast.speculate(on: "d")
-        #expect(!went15)
-        forecast.settle("a", remaining: 8, speculated: true)
-        forecast.settle("c", remaining: 8, speculated: true)
-        for index in 0..<20 { forecast.settle("k\(index)", remaining: 1, speculated: false) }
+        for bucket in ["a", "b"] {
+            _ = forecast.register(bucket)
+            forecast.settle(bucket, remaining: 9, turn: .waits)
+        }
+        let a = forecast.register("a")
+        #expect(a == .mayGoFirst)
+        let c = forecast.register("c")
+        #expect(c == .waits)
+        #expect(Set(forecast.entries.keys) == ["a", "c"], "b had nothing pending; a and c keep their reads")
+        let d = forecast.register("d")
+        #expect(d == .untracked, "both pending: d is not remembered, its read waits")
+        forecast.settle("d", remaining: 9, turn: .untracked)
+        #expect(forecast.entries["d"] == nil)
+        // An untracked read's decision leaves a later registration of the same bucket alone.
+        forecast.settle("a", remaining: 8, turn: .mayGoFirst)
+        let d2 = forecast.register("d")
+        #expect(d2 == .waits)
+        forecast.settle("d", remaining: 7, turn: .untracked)
+        #expect(forecast.entries["d"] == .init(remaining: 0, pending: 1))
+        for index in 0..<20 {
+            _ = forecast.register("k\(index)")
+            forecast.settle("k\(index)", remaining: 1, turn: .waits)
+        }
         #expect(forecast.entries.count <= 2)
 
         var off = AdmissionForecast(capacity: 0)
-        off.settle("a", remaining: 9, speculated: false)
-        let went16 = off.speculate(on: "a")
-        #expect(!went16)
+        let none = off.register("a")
+        #expect(none == .untracked && off.entries.isEmpty)
     }
 
     @Test("the shared forecast lets exactly the known tokens go first across concurrent callers")
     func sharedAcrossTasks() async {
         let forecast = SharedAdmissionForecast(capacity: 10)
-        forecast.settle("alice", remaining: 50, speculated: false)
+        _ = forecast.register("alice")
+        forecast.settle("alice", remaining: 51, turn: .waits)
         let granted = await withTaskGroup(of: Bool.self) { group in
-            for _ in 0..<200 { group.addTask { forecast.speculate(on: "alice") } }
+            for _ in 0..<200 { group.addTask { forecast.register("alice") == .mayGoFirst } }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
-        #expect(granted == 50)
+        #expect(granted == 51)
     }
 }

@@ -99,7 +99,10 @@ extension LiveServices {
                     return reply.status == 200 && (reply.header("RateLimit-Remaining").flatMap(Int.init) ?? 0) >= 1
                 }
                 // The twin now forecasts a token or more; the first gateway empties the bucket.
-                for _ in 0..<10 where try await gateway.request("GET", "/api/v1/users/me", headers: reader.bearer).status != 429 {}
+                var emptied = false
+                for _ in 0..<10 where !emptied {
+                    emptied = try await gateway.request("GET", "/api/v1/users/me", headers: reader.bearer).status == 429
+                }
                 let refusedBefore = try await twin.metric("gateway_speculative_reads_total", labels: [#"decision="refused""#])
                 let reply = try await twin.request("GET", "/api/v1/users/me", headers: reader.bearer)
                 let refusedAfter = try await twin.metric("gateway_speculative_reads_total", labels: [#"decision="refused""#])
@@ -175,6 +178,24 @@ extension LiveServices {
             #expect(!slow.text.contains("127.0.0.1") && !slow.text.contains(String(silent.port)), "no internal address: \(slow.text)")
             #expect(waited >= .milliseconds(900), "answered before the 1 s timeout: \(waited)")
             #expect(waited < .seconds(15), "a timed-out upstream must not hold the client (generous bound): \(waited)")
+
+            // A read that goes upstream before its decision (ADR 0011) and is refused gets its
+            // refusal at once, not when the upstream answers: here the upstream never does, and the
+            // gateway would wait 20 s for it.
+            let patient = try await GatewayProcess.start(
+                users: fleet.users, payments: fleet.payments, ports: ["notifications": silent.port],
+                environment: ["GATEWAY_UPSTREAM_TIMEOUT_MS": "20000", "GATEWAY_RETRIES": "0"]
+            )
+            let leaving = try await fleet.newCustomer("Leaving", via: patient)
+            _ = try await fleet.walletBalance(of: leaving, via: patient)  // a decided read: the bucket is known to have room
+            #expect(try await fleet.users.request("POST", "/api/v1/auth/logout", headers: leaving.bearer).status == 204)
+            let askedAt = ContinuousClock.now
+            let refused = try await patient.request("GET", "/api/v1/notifications", headers: leaving.bearer)
+            let refusedAfter = ContinuousClock.now - askedAt
+            #expect(refused.status == 401 && refused.header("WWW-Authenticate") == #"Bearer realm="orderflow""#, "\(refused.status) \(refused.text)")
+            #expect(try await patient.metric("gateway_speculative_reads_total", labels: [#"decision="refused""#]) == 1, "the read went first")
+            #expect(refusedAfter < .seconds(10), "the refusal waited for the silent upstream: \(refusedAfter)")
+            #expect(try await patient.terminate() == 0)
 
             try await fleet.payments.crash()
             let seen = NIOLockedValueBox<[String]>([])

@@ -13,8 +13,8 @@ import ServiceKit
 /// reads and writes). If Redis cannot answer, the request passes and a metric counts it.
 ///
 /// The event-loop path may send a read upstream while that round trip is on the way, when the
-/// ``SharedAdmissionForecast`` says the caller's bucket has a token to spare (``mayGoFirst(_:)``,
-/// ADR 0011); the decision still wins.
+/// ``SharedAdmissionForecast`` says the caller's bucket has a token to spare
+/// (``Pending/mayGoFirst``, ADR 0011); the decision still wins.
 struct GatewayAdmission: Sendable {
     /// A request that may proceed.
     struct Admitted: Sendable {
@@ -35,7 +35,7 @@ struct GatewayAdmission: Sendable {
     let redis: RedisClient?
     let readBucket: TokenBucket?
     let writeBucket: TokenBucket?
-    /// What reads may do before their decision; nil when speculative reads are off.
+    /// Which reads may go upstream before their decision; nil when speculative reads are off.
     let forecast: SharedAdmissionForecast?
     let logger: Logger
 
@@ -55,18 +55,20 @@ struct GatewayAdmission: Sendable {
     /// Buckets the forecast remembers at most.
     static let forecastCapacity = 10_000
 
-    init(verifier: TokenVerifier?, cacheCapacity: Int, redis: RedisClient?, settings: GatewaySettings, logger: Logger) {
+    /// `speculativeReads` creates the forecast (only worth it where the event-loop path runs).
+    init(verifier: TokenVerifier?, cacheCapacity: Int, redis: RedisClient?, settings: GatewaySettings, speculativeReads: Bool, logger: Logger) {
         self.verifier = verifier
         self.cache = VerifiedTokenCache(capacity: cacheCapacity)
         self.redis = redis
         self.readBucket = settings.rateLimitEnabled ? TokenBucket(capacity: settings.readLimit.burst, refillPerSecond: settings.readLimit.perSecond) : nil
         self.writeBucket = settings.rateLimitEnabled ? TokenBucket(capacity: settings.writeLimit.burst, refillPerSecond: settings.writeLimit.perSecond) : nil
-        self.forecast = settings.rateLimitEnabled && settings.speculativeReads ? SharedAdmissionForecast(capacity: Self.forecastCapacity) : nil
+        self.forecast = settings.rateLimitEnabled && speculativeReads ? SharedAdmissionForecast(capacity: Self.forecastCapacity) : nil
         self.logger = logger
     }
 
     /// A request whose caller is known (its token verified) and whose Redis decision is still to
-    /// come: ``identify(_:route:clientAddress:)`` makes it, ``decide(_:speculated:)`` settles it.
+    /// come: ``identify(_:route:clientAddress:)`` makes it, ``decide(_:speculated:)`` settles it
+    /// (every `Pending` must be decided: a read is registered with the forecast until then).
     struct Pending: Sendable {
         /// Who is calling, when a valid token came with the request.
         var identity: Identity?
@@ -75,6 +77,14 @@ struct GatewayAdmission: Sendable {
         fileprivate var rateClass: RateLimitClass
         /// The revocation key of the token; nil when the request carries none.
         fileprivate var vetoKey: String?
+        /// How the forecast registered the request (``AdmissionForecast/Turn/untracked`` when it did not).
+        fileprivate var turn: AdmissionForecast.Turn
+
+        /// Whether the request, a read, may go upstream while its decision is on the way (ADR
+        /// 0011): the forecast says its bucket has a token to spare. Who sends it first must
+        /// ``decide(_:speculated:)`` with `speculated: true` and throw the upstream's answer away
+        /// if that refuses.
+        var mayGoFirst: Bool { turn == .mayGoFirst }
     }
 
     /// Admits or refuses `request` for `route`: ``identify(_:route:clientAddress:)``, then
@@ -83,27 +93,19 @@ struct GatewayAdmission: Sendable {
         try await decide(try await identify(request, route: route, clientAddress: clientAddress), speculated: false)
     }
 
-    /// Verifies the caller's token (refusing a missing or invalid one) and names the bucket the
-    /// request spends from.
+    /// Verifies the caller's token (refusing a missing or invalid one), names the bucket the
+    /// request spends from, and registers a read with the forecast until its decision.
     func identify(_ request: Request, route: RouteTable.Route, clientAddress: String?) async throws(Refused) -> Pending {
         let identity = try await authenticate(request, route: route, clientAddress: clientAddress, now: Date())
         let bucket = route.rateClass == .read ? readBucket : writeBucket
         let subject = identity.map { "user:\($0.userID.uuidString.lowercased())" } ?? "ip:\(clientAddress ?? "unknown")"
+        let bucketKey = bucket == nil ? nil : "orderflow:ratelimit:\(route.rateClass.rawValue):\(subject)"
+        var turn = AdmissionForecast.Turn.untracked
+        if let forecast, route.rateClass == .read, let bucketKey { turn = forecast.register(bucketKey) }
         return Pending(
-            identity: identity,
-            bucketKey: bucket == nil ? nil : "orderflow:ratelimit:\(route.rateClass.rawValue):\(subject)",
-            rateClass: route.rateClass,
-            vetoKey: identity.map { RedisRevocationList.key($0.tokenID) }
+            identity: identity, bucketKey: bucketKey, rateClass: route.rateClass,
+            vetoKey: identity.map { RedisRevocationList.key($0.tokenID) }, turn: turn
         )
-    }
-
-    /// Whether `pending`, a read, may go upstream while its decision is on the way (ADR 0011):
-    /// when speculative reads are on and the ``SharedAdmissionForecast`` says the caller's bucket
-    /// has a token to spare. After a yes, the caller must ``decide(_:speculated:)`` with
-    /// `speculated: true` and throw the upstream's answer away if that refuses.
-    func mayGoFirst(_ pending: Pending) -> Bool {
-        guard let forecast, pending.rateClass == .read, let bucketKey = pending.bucketKey else { return false }
-        return forecast.speculate(on: bucketKey)
     }
 
     /// The Redis decision for `pending`: one round trip refuses a revoked token and spends from the
@@ -111,9 +113,13 @@ struct GatewayAdmission: Sendable {
     func decide(_ pending: Pending, speculated: Bool) async throws(Refused) -> Admitted {
         let identity = pending.identity
         let bucket = pending.rateClass == .read ? readBucket : writeBucket
-        guard let redis, bucket != nil || pending.vetoKey != nil else { return Admitted(identity: identity, rateLimitHeaders: [:]) }
+        guard let redis, bucket != nil || pending.vetoKey != nil else {
+            remember(pending, remaining: nil)  // (nothing is registered without Redis and a bucket; kept for the invariant)
+            return Admitted(identity: identity, rateLimitHeaders: [:])
+        }
         guard let bucket, let key = pending.bucketKey else {
             // Authentication without rate limiting: the revocation check alone.
+            remember(pending, remaining: nil)
             if let vetoKey = pending.vetoKey, await exists(vetoKey, in: redis) { throw refusal(.revoked) }
             return Admitted(identity: identity, rateLimitHeaders: [:])
         }
@@ -121,12 +127,13 @@ struct GatewayAdmission: Sendable {
         do {
             decision = try await bucket.take(key: key, nowMs: Int64(Date().timeIntervalSince1970 * 1_000), vetoKey: pending.vetoKey, using: redis)
         } catch {
-            remember(pending, remaining: nil, speculated: speculated)
+            remember(pending, remaining: nil)
+            if speculated { speculativeAdmitted.increment() }
             redisFailures.increment()
             logger.warning("rate limiter unavailable; request admitted", metadata: ["error": "\(error)"])
             return Admitted(identity: identity, rateLimitHeaders: [:])
         }
-        remember(pending, remaining: decision.remaining, speculated: speculated)
+        remember(pending, remaining: decision.remaining)
         if speculated { (decision.allowed ? speculativeAdmitted : speculativeRefused).increment() }
         if decision.vetoed { throw refusal(.revoked) }
         let counters = decisions[pending.rateClass]
@@ -138,10 +145,10 @@ struct GatewayAdmission: Sendable {
         return Admitted(identity: identity, rateLimitHeaders: Self.headers(bucket, decision))
     }
 
-    /// Tells the forecast what a read's decision said of its bucket.
-    private func remember(_ pending: Pending, remaining: Int?, speculated: Bool) {
-        guard let forecast, pending.rateClass == .read, let key = pending.bucketKey else { return }
-        forecast.settle(key, remaining: remaining, speculated: speculated)
+    /// Tells the forecast what a registered read's decision said of its bucket.
+    private func remember(_ pending: Pending, remaining: Int?) {
+        guard let forecast, let key = pending.bucketKey else { return }
+        forecast.settle(key, remaining: remaining, turn: pending.turn)
     }
 
     /// `RateLimit-*` headers for a decision.

@@ -12,7 +12,7 @@ import ServiceKit
 /// answer with `RateLimit-*` headers, and the edge's CORS and security headers. Only the
 /// transport differs: ``UpstreamChannelPool``'s connections on the caller's event loop. See ADR 0009.
 /// One thing it adds: a read whose bucket surely has a token goes upstream while its Redis
-/// decision is on the way (``GatewayAdmission/mayGoFirst(_:)``, ADR 0011).
+/// decision is on the way (``GatewayAdmission/Pending/mayGoFirst``, ADR 0011).
 struct FastForwarder: Sendable {
     let routes: GatewayRoutes
     let attempts: UpstreamAttempts
@@ -76,18 +76,20 @@ struct FastForwarder: Sendable {
         )
         let admitted: GatewayAdmission.Admitted
         let reply: Result<UpstreamReply, ProxyFailure>
-        if admission.mayGoFirst(pending) {
-            // Speculative read (ADR 0011): the upstream exchange and the Redis decision overlap.
-            async let decision = Self.decision(pending, by: admission)
-            let speculativeReply = await exchange(outbound, route: route, on: eventLoop)
-            switch await decision {
-            case .success(let allowed):
-                admitted = allowed
-                reply = speculativeReply
-            case .failure(let refused):
-                if case .success(let unwanted) = speculativeReply { Self.discard(unwanted) }
-                return Self.problem(refused.problem, headers: refused.headers, path: path, requestID: requestID)
+        if pending.mayGoFirst {
+            // Speculative read (ADR 0011): the upstream exchange runs beside the Redis decision,
+            // on this event loop. A refusal answers at once; the exchange's answer is thrown away.
+            let executor = EventLoopExecutor(eventLoop)
+            let upstream = Task(executorPreference: executor) { await exchange(outbound, route: route, on: eventLoop) }
+            do {
+                admitted = try await admission.decide(pending, speculated: true)
+            } catch {
+                Task(executorPreference: executor) {
+                    if case .success(let unwanted) = await upstream.value { Self.discard(unwanted) }
+                }
+                return Self.problem(error.problem, headers: error.headers, path: path, requestID: requestID)
             }
+            reply = await withTaskCancellationHandler { await upstream.value } onCancel: { upstream.cancel() }
         } else {
             do {
                 admitted = try await admission.decide(pending, speculated: false)
@@ -105,15 +107,6 @@ struct FastForwarder: Sendable {
             var extra = admitted.rateLimitHeaders
             if let seconds = error.retryAfterSeconds { extra[.retryAfter] = String(seconds) }
             return Self.problem(error.problem(area: route.label), headers: extra, path: path, requestID: requestID)
-        }
-    }
-
-    /// A speculative read's decision, as a value (`async let` does not carry typed throws).
-    private static func decision(_ pending: GatewayAdmission.Pending, by admission: GatewayAdmission) async -> Result<GatewayAdmission.Admitted, GatewayAdmission.Refused> {
-        do {
-            return .success(try await admission.decide(pending, speculated: true))
-        } catch {
-            return .failure(error)
         }
     }
 
