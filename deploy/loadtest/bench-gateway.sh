@@ -257,7 +257,7 @@ print("per round, p99 ms:      " + "   ".join(f"({n}) " + " / ".join(f"{v:.1f}" 
 ratio = vs_d["b"]
 added_p99 = add99["b"]
 print()
-print(f"(b)/(d) = {ratio:.2f} (median of the rounds' ratios; goal >= 0.8)  {'met' if ratio >= 0.8 else 'MISSED'}")
+print(f"(b)/(d) = {ratio:.3f} (median of the rounds' ratios; goal >= 0.8)  {'met' if ratio >= 0.8 else 'MISSED'}")
 print(f"added p99 (b)-(a) = {added_p99:.3f} ms (median of the rounds' differences; goal <= 1 ms)  {'met' if added_p99 <= 1.0 else 'MISSED'}")
 for note in notes:
     print("note:", note)

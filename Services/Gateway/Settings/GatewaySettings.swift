@@ -15,7 +15,7 @@ import ServiceKit
 /// | `GATEWAY_VERIFIED_TOKEN_CACHE_SIZE` | 10000 | verified tokens kept until they expire |
 /// | `GATEWAY_EVENT_LOOP_AFFINITY` | `off` | `on` serves each connection entirely on its event loop (``EventLoopPinnedChannel``; more throughput, worse tail, see ADR 0008) |
 /// | `GATEWAY_FAST_PATH` | `on` | answer plain GETs on the event loop that read them, without Hummingbird's router or async-http-client (``FastForwarder``, ADR 0009); off while tracing is on |
-/// | `GATEWAY_SPECULATIVE_READS` | `on` | on the event-loop path, a read whose caller's bucket surely has a token goes upstream while its Redis decision is on the way; a refusal still wins and the upstream's answer is thrown away (``AdmissionForecast``, ADR 0011) |
+/// | `GATEWAY_SPECULATIVE_READS` | `on` | on the event-loop path, a read whose caller's bucket surely has a token goes upstream while its Redis decision is on the way; a refusal still wins, at once, and the upstream's answer is thrown away (``AdmissionForecast``, ADR 0011); no effect where that path is off (`GATEWAY_FAST_PATH=off`, tracing on) |
 /// Plus the per-upstream knobs of ``UpstreamPolicy``.
 struct GatewaySettings: Sendable {
     var upstreams: [UpstreamName: URL]
