@@ -43,10 +43,13 @@ struct AdmissionForecastTests {
     @Test("a read waiting for its decision counts against the spare tokens, so a read behind it does not go first on its token")
     func waitingReadsCount() {
         var forecast = AdmissionForecast(capacity: 10)
-        _ = forecast.register("alice")
-        forecast.settle("alice", remaining: 1, turn: .waits)
-        let turns = Self.register(2, of: "alice", in: &forecast)
-        #expect(turns == [.mayGoFirst, .waits])
+        _ = forecast.register("alice")  // x: the first, waits
+        let behind = forecast.register("alice")  // a: waits too, its decision after x's
+        #expect(behind == .waits)
+        forecast.settle("alice", remaining: 1, turn: .waits)  // x's decision: one token left, which a will take
+        let next = forecast.register("alice")
+        #expect(next == .waits, "a's pending decision spends the one token reported")
+        #expect(forecast.entries["alice"] == .init(remaining: 1, pending: 2))
     }
 
     @Test("without a decision (Redis unreachable) nothing is known: reads wait until a decision says otherwise")
@@ -88,11 +91,17 @@ struct AdmissionForecastTests {
         #expect(d2 == .waits)
         forecast.settle("d", remaining: 7, turn: .untracked)
         #expect(forecast.entries["d"] == .init(remaining: 0, pending: 1))
+        // With nothing pending, a stream of new buckets keeps the forecast within its capacity,
+        // and each newcomer is remembered.
+        forecast.settle("c", remaining: 9, turn: .waits)
+        forecast.settle("d", remaining: 7, turn: .waits)
         for index in 0..<20 {
-            _ = forecast.register("k\(index)")
-            forecast.settle("k\(index)", remaining: 1, turn: .waits)
+            let turn = forecast.register("k\(index)")
+            #expect(turn == .waits)
+            forecast.settle("k\(index)", remaining: 1, turn: turn)
+            #expect(forecast.entries.count <= 2)
         }
-        #expect(forecast.entries.count <= 2)
+        #expect(forecast.entries["k19"] == .init(remaining: 1, pending: 0))
 
         var off = AdmissionForecast(capacity: 0)
         let none = off.register("a")

@@ -84,6 +84,7 @@ struct FastForwarder: Sendable {
             do {
                 admitted = try await admission.decide(pending, speculated: true)
             } catch {
+                upstream.cancel()  // no retries for an answer nobody wants
                 Task(executorPreference: executor) {
                     if case .success(let unwanted) = await upstream.value { Self.discard(unwanted) }
                 }
