@@ -10,6 +10,12 @@ struct AdmissionForecastTests {
         (0..<count).map { _ in forecast.register(bucket) }
     }
 
+    /// Makes `bucket` known with `remaining` tokens: one read registered, and its decision.
+    static func know(_ bucket: String, remaining: Int, in forecast: inout AdmissionForecast) {
+        _ = forecast.register(bucket)
+        forecast.settle(bucket, remaining: remaining, turn: .waits)
+    }
+
     @Test("a bucket never decided makes its reads wait; after a decision, reads go first while the known tokens cover every pending read")
     func speculatesWithinKnownTokens() {
         var forecast = AdmissionForecast(capacity: 10)
@@ -55,8 +61,7 @@ struct AdmissionForecastTests {
     @Test("without a decision (Redis unreachable) nothing is known: reads wait until a decision says otherwise")
     func unknownAfterFailure() {
         var forecast = AdmissionForecast(capacity: 10)
-        _ = forecast.register("alice")
-        forecast.settle("alice", remaining: 5, turn: .waits)
+        Self.know("alice", remaining: 5, in: &forecast)
         let turns = Self.register(2, of: "alice", in: &forecast)
         #expect(turns == [.mayGoFirst, .mayGoFirst])
         forecast.settle("alice", remaining: nil, turn: .mayGoFirst)
@@ -72,10 +77,7 @@ struct AdmissionForecastTests {
     @Test("it remembers at most its capacity; full, it forgets the buckets with nothing pending, and an unregistered read settles nothing")
     func bounded() {
         var forecast = AdmissionForecast(capacity: 2)
-        for bucket in ["a", "b"] {
-            _ = forecast.register(bucket)
-            forecast.settle(bucket, remaining: 9, turn: .waits)
-        }
+        for bucket in ["a", "b"] { Self.know(bucket, remaining: 9, in: &forecast) }
         let a = forecast.register("a")
         #expect(a == .mayGoFirst)
         let c = forecast.register("c")
@@ -97,7 +99,7 @@ struct AdmissionForecastTests {
         forecast.settle("d", remaining: 7, turn: .waits)
         for index in 0..<20 {
             let turn = forecast.register("k\(index)")
-            #expect(turn == .waits)
+            #expect(turn == .waits, "a newcomer finds room")
             forecast.settle("k\(index)", remaining: 1, turn: turn)
             #expect(forecast.entries.count <= 2)
         }

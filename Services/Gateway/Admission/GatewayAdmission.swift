@@ -111,15 +111,15 @@ struct GatewayAdmission: Sendable {
     /// The Redis decision for `pending`: one round trip refuses a revoked token and spends from the
     /// bucket. If Redis cannot answer, the request passes and a metric counts it.
     func decide(_ pending: Pending, speculated: Bool) async throws(Refused) -> Admitted {
+        // Whatever happens below settles the read's registration with the forecast: with the
+        // tokens Redis reported, or with nothing known.
+        var reported: Int?
+        defer { remember(pending, remaining: reported) }
         let identity = pending.identity
         let bucket = pending.rateClass == .read ? readBucket : writeBucket
-        guard let redis, bucket != nil || pending.vetoKey != nil else {
-            remember(pending, remaining: nil)  // (nothing is registered without Redis and a bucket; kept for the invariant)
-            return Admitted(identity: identity, rateLimitHeaders: [:])
-        }
+        guard let redis, bucket != nil || pending.vetoKey != nil else { return Admitted(identity: identity, rateLimitHeaders: [:]) }
         guard let bucket, let key = pending.bucketKey else {
             // Authentication without rate limiting: the revocation check alone.
-            remember(pending, remaining: nil)
             if let vetoKey = pending.vetoKey, await exists(vetoKey, in: redis) { throw refusal(.revoked) }
             return Admitted(identity: identity, rateLimitHeaders: [:])
         }
@@ -127,13 +127,12 @@ struct GatewayAdmission: Sendable {
         do {
             decision = try await bucket.take(key: key, nowMs: Int64(Date().timeIntervalSince1970 * 1_000), vetoKey: pending.vetoKey, using: redis)
         } catch {
-            remember(pending, remaining: nil)
             if speculated { speculativeAdmitted.increment() }
             redisFailures.increment()
             logger.warning("rate limiter unavailable; request admitted", metadata: ["error": "\(error)"])
             return Admitted(identity: identity, rateLimitHeaders: [:])
         }
-        remember(pending, remaining: decision.remaining)
+        reported = decision.remaining
         if speculated { (decision.allowed ? speculativeAdmitted : speculativeRefused).increment() }
         if decision.vetoed { throw refusal(.revoked) }
         let counters = decisions[pending.rateClass]

@@ -30,10 +30,11 @@ struct FastForwarder: Sendable {
         FastPathEligibility.accepts(head, table: routes.table)
     }
 
-    /// The answer to `head` (a request ``takes(_:)`` accepted), computed on `eventLoop`'s executor.
+    /// The answer to `head` (a request ``takes(_:)`` accepted), computed on `executor`, the
+    /// client connection's event loop.
     /// The answer carries its metrics ``ForwardedAnswer/measurement``: whoever writes it calls
     /// `metrics.finish` once the last byte is out.
-    func answer(_ head: HTTPRequest, clientAddress: String?, on eventLoop: any EventLoop) async -> ForwardedAnswer {
+    func answer(_ head: HTTPRequest, clientAddress: String?, on executor: EventLoopExecutor) async -> ForwardedAnswer {
         var measurement = metrics.begin()
         var head = head
         let requestID = head.headerFields[.requestID].flatMap(RequestIDMiddleware.accepted) ?? UUID().uuidString.lowercased()
@@ -41,7 +42,7 @@ struct FastForwarder: Sendable {
         let path = FastPathEligibility.pathWithoutQuery(head.path ?? "/")
         var answer: ForwardedAnswer
         if let route = routes.table.route(method: .get, path: path) {
-            answer = await forward(head, route: route, requestID: requestID, clientAddress: clientAddress, on: eventLoop)
+            answer = await forward(head, route: route, requestID: requestID, clientAddress: clientAddress, on: executor)
         } else {
             answer = Self.problem(ProblemDetails(status: .notFound, detail: "No API operation lives at this path."), path: path, requestID: requestID)
         }
@@ -57,8 +58,9 @@ struct FastForwarder: Sendable {
     }
 
     private func forward(
-        _ head: HTTPRequest, route: RouteTable.Route, requestID: String, clientAddress: String?, on eventLoop: any EventLoop
+        _ head: HTTPRequest, route: RouteTable.Route, requestID: String, clientAddress: String?, on executor: EventLoopExecutor
     ) async -> ForwardedAnswer {
+        let eventLoop = executor.eventLoop
         let path = FastPathEligibility.pathWithoutQuery(head.path ?? "/")
         let admission = routes.admission
         let pending: GatewayAdmission.Pending
@@ -79,7 +81,6 @@ struct FastForwarder: Sendable {
         if pending.mayGoFirst {
             // Speculative read (ADR 0011): the upstream exchange runs beside the Redis decision,
             // on this event loop. A refusal answers at once; the exchange's answer is thrown away.
-            let executor = EventLoopExecutor(eventLoop)
             let upstream = Task(executorPreference: executor) { await exchange(outbound, route: route, on: eventLoop) }
             do {
                 admitted = try await admission.decide(pending, speculated: true)

@@ -183,7 +183,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         let clientAddress = context.channel.remoteAddress?.ipAddress
         let forwarder = self.forwarder
         task = Task(executorPreference: executor) {
-            let answer = await forwarder.answer(head, clientAddress: clientAddress, on: eventLoop)
+            let answer = await forwarder.answer(head, clientAddress: clientAddress, on: executor)
             eventLoop.execute { bound.value.handler.write(answer, context: bound.value.context) }
         }
     }
