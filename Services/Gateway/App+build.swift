@@ -74,7 +74,8 @@ func fastPathPool(_ gateway: GatewaySettings) -> UpstreamChannelPool {
         targets: gateway.upstreams.compactMapValues { url in url.host.map { .init(host: $0, port: url.port ?? 80) } },
         connectTimeout: gateway.policy.connectTimeout,
         maxIdlePerUpstream: gateway.policy.concurrency,
-        wholeBodyLimit: UpstreamProxy.wholeBodyLimit
+        wholeBodyLimit: UpstreamProxy.wholeBodyLimit,
+        bodyIdleTimeout: gateway.policy.requestTimeout
     )
 }
 

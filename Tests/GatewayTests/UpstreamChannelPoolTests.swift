@@ -19,7 +19,7 @@ struct UpstreamChannelPoolTests {
         let loop = loops.next()
         let pool = UpstreamChannelPool(
             group: loops, targets: [.users: .init(host: "127.0.0.1", port: upstream.port)],
-            connectTimeout: .seconds(5), maxIdlePerUpstream: 4, wholeBodyLimit: 1_024
+            connectTimeout: .seconds(5), maxIdlePerUpstream: 4, wholeBodyLimit: 1_024, bodyIdleTimeout: .seconds(10)
         )
 
         var failure: (any Error)?

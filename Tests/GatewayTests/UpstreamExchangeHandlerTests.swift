@@ -10,9 +10,9 @@ import Testing
 struct UpstreamExchangeHandlerTests {
     let request = HTTPRequest(method: .get, scheme: nil, authority: "users:8081", path: "/api/v1/users/me")
 
-    func connected(limit: Int = 1_024) throws -> (EmbeddedChannel, UpstreamExchangeHandler) {
+    func connected(limit: Int = 1_024, idle: TimeAmount = .seconds(10)) throws -> (EmbeddedChannel, UpstreamExchangeHandler) {
         let channel = EmbeddedChannel()
-        let handler = UpstreamExchangeHandler(wholeBodyLimit: limit, eventLoop: channel.eventLoop)
+        let handler = UpstreamExchangeHandler(wholeBodyLimit: limit, bodyIdleTimeout: idle, eventLoop: channel.eventLoop)
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8081)).wait()
         return (channel, handler)
@@ -83,6 +83,95 @@ struct UpstreamExchangeHandlerTests {
         slow.embeddedEventLoop.advanceTime(to: deadline + .seconds(1))
         try #require(!slow.isActive, "the timeout closes the connection (else the wait below would block)")
         #expect(throws: UpstreamExchangeError.timeout) { try late.wait() }
+    }
+
+    @Test("a small body that stalls after its head fails at the exchange's deadline, not before; the connection closes")
+    func stalledWholeBody() throws {
+        let (channel, handler) = try connected()
+        let start = channel.embeddedEventLoop.now
+        let reply = handler.send(request, deadline: start + .seconds(5))
+        try channel.writeInbound(head([.contentLength: "10"]))
+        try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "half")))
+        channel.embeddedEventLoop.advanceTime(to: start + .seconds(4))
+        try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "mo")))
+        #expect(channel.isActive, "still within the deadline")
+        channel.embeddedEventLoop.advanceTime(to: start + .seconds(6))
+        try #require(!channel.isActive, "the deadline closes the connection (else the wait below would block)")
+        #expect(throws: UpstreamExchangeError.timeout) { try reply.wait() }
+
+        // One that ends in time is not cut afterwards, and the connection stays for the next.
+        let (prompt, promptHandler) = try connected()
+        let answered = promptHandler.send(request, deadline: prompt.embeddedEventLoop.now + .seconds(5))
+        try prompt.writeInbound(head([.contentLength: "2"]))
+        try prompt.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "ok")))
+        try prompt.writeInbound(HTTPResponsePart.end(nil))
+        _ = try answered.wait()
+        prompt.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(prompt.isActive && promptHandler.isIdle)
+    }
+
+    /// Collects what a stream hands its client side, as text.
+    func recording(_ stream: UpstreamBodyStream) -> NIOLoopBoundBox<[String]> {
+        let events = NIOLoopBoundBox<[String]>([], eventLoop: stream.eventLoop)
+        stream.attach { event in
+            switch event {
+            case .body(let part): events.value.append(String(buffer: part))
+            case .end: events.value.append("end")
+            case .failed: events.value.append("failed")
+            }
+        }
+        return events
+    }
+
+    @Test("a streamed body may take long but not fall silent: each part restarts the idle timeout, silence past it fails the stream and closes the connection")
+    func silentStream() throws {
+        let (channel, handler) = try connected(idle: .seconds(3))
+        let loop = channel.embeddedEventLoop
+        let reply = handler.send(request, deadline: loop.now + .seconds(5))
+        try channel.writeInbound(head([.contentType: "application/json"]))
+        guard case .streaming(let stream) = try reply.wait().body else { Issue.record("not streamed"); return }
+        let events = recording(stream)
+        // Ten parts two seconds apart: twenty seconds in all, never three silent.
+        for index in 0..<10 {
+            loop.advanceTime(by: .seconds(2))
+            try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "\(index)")))
+        }
+        #expect(channel.isActive && events.value.count == 10 && !events.value.contains("failed"))
+        loop.advanceTime(by: .milliseconds(2_900))
+        #expect(channel.isActive, "not yet three seconds silent")
+        loop.advanceTime(by: .milliseconds(200))
+        #expect(events.value.last == "failed" && !channel.isActive)
+    }
+
+    @Test("an event stream has no idle limit: it may stay quiet as long as its upstream keeps it open")
+    func quietEventStream() throws {
+        let (channel, handler) = try connected(idle: .seconds(3))
+        let reply = handler.send(request, deadline: channel.embeddedEventLoop.now + .seconds(5))
+        try channel.writeInbound(head([.contentType: "text/event-stream; charset=utf-8"]))
+        guard case .streaming(let stream) = try reply.wait().body else { Issue.record("not streamed"); return }
+        let events = recording(stream)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(600))
+        try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: ": heartbeat\n\n")))
+        #expect(channel.isActive && events.value == [": heartbeat\n\n"])
+    }
+
+    @Test("time the client's backpressure paused reading does not count as the upstream's silence")
+    func pausedStream() throws {
+        let (channel, handler) = try connected(idle: .seconds(3))
+        let loop = channel.embeddedEventLoop
+        let reply = handler.send(request, deadline: loop.now + .seconds(5))
+        try channel.writeInbound(head([.contentType: "application/json"]))
+        guard case .streaming(let stream) = try reply.wait().body else { Issue.record("not streamed"); return }
+        let events = recording(stream)
+        loop.advanceTime(by: .seconds(2))
+        stream.wantsMore(false)
+        loop.advanceTime(by: .seconds(30))
+        #expect(channel.isActive && events.value.isEmpty, "paused by the client, not silent")
+        stream.wantsMore(true)
+        loop.advanceTime(by: .milliseconds(2_900))
+        #expect(channel.isActive, "the quiet period restarted when reading resumed")
+        loop.advanceTime(by: .milliseconds(200))
+        #expect(events.value == ["failed"] && !channel.isActive)
     }
 
     @Test("Connection: close on the answer means the connection is not offered back")

@@ -11,6 +11,9 @@ import NIOConcurrencyHelpers
 /// second part and end wait for ``release()``; any other request gets an empty 404. Connections
 /// stay open for more requests until the peer closes them or ``close()`` cuts them.
 ///
+/// A GET for `path?` ``stalledQuery`` gets the head and the first bytes of a small `Content-Length`
+/// body (``stalledBody``), and the rest only at ``release()``: an upstream that stalls mid-answer.
+///
 /// For the load generator's tests two more paths answer at once: ``lengthPath`` with a
 /// `Content-Length` body sent in two writes, and ``closePath`` with a short body and
 /// `Connection: close`, after which it waits (up to 2 s) for the client to close.
@@ -22,6 +25,8 @@ final class HeldStreamUpstream: Sendable {
     static let lengthPath = "/length"
     static let lengthBody = String(repeating: "0123456789", count: 300)
     static let closePath = "/close"
+    static let stalledQuery = "stalled"
+    static let stalledBody = #"{"items":[],"note":"this answer stalls after its first bytes"}"#
     private let listener: Int32
     private let released = NIOLockedValueBox(false)
     private let heldCount = NIOLockedValueBox(0)
@@ -114,6 +119,14 @@ final class HeldStreamUpstream: Sendable {
                 // later): a request it still sends here is never answered.
                 awaitPeerClose(connection, atMostSeconds: 2)
                 return  // the deferred cleanup closes the connection
+            }
+            if head.hasPrefix("GET \(path)?\(Self.stalledQuery) ") {
+                let body = Self.stalledBody
+                let start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+                guard write(start + body.prefix(10), to: connection) else { return }
+                while !released.withLockedValue({ $0 }), !lifecycle.withLockedValue({ $0.closing }) { usleep(10_000) }
+                guard write(String(body.dropFirst(10)), to: connection) else { return }
+                continue
             }
             guard head.hasPrefix("GET \(path) ") || head.hasPrefix("GET \(path)?") else {
                 guard write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", to: connection) else { return }

@@ -25,10 +25,13 @@ final class UpstreamChannelPool: Sendable {
     private let connectTimeout: TimeAmount
     private let maxIdlePerUpstream: Int
     private let wholeBodyLimit: Int
+    private let bodyIdleTimeout: TimeAmount
 
+    /// `bodyIdleTimeout`: how long a streamed body may stay silent while the client takes more
+    /// (see ``UpstreamExchangeHandler``).
     init(
         group: any EventLoopGroup, targets: [UpstreamName: Target], connectTimeout: Duration,
-        maxIdlePerUpstream: Int, wholeBodyLimit: Int
+        maxIdlePerUpstream: Int, wholeBodyLimit: Int, bodyIdleTimeout: Duration
     ) {
         var pools: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>] = [:]
         for loop in group.makeIterator() {
@@ -39,6 +42,7 @@ final class UpstreamChannelPool: Sendable {
         self.connectTimeout = .nanoseconds(connectTimeout.nanoseconds)
         self.maxIdlePerUpstream = maxIdlePerUpstream
         self.wholeBodyLimit = wholeBodyLimit
+        self.bodyIdleTimeout = .nanoseconds(bodyIdleTimeout.nanoseconds)
     }
 
     /// Whether `eventLoop` has connections here (the loops of the group given at init).
@@ -84,6 +88,7 @@ final class UpstreamChannelPool: Sendable {
     ) -> EventLoopFuture<UpstreamReply> {
         let eventLoop = pool.eventLoop
         let wholeBodyLimit = self.wholeBodyLimit
+        let bodyIdleTimeout = self.bodyIdleTimeout
         let maxIdle = maxIdlePerUpstream
         // Connecting counts against the request's deadline too.
         let connectTimeout = min(self.connectTimeout, deadline - NIODeadline.now())
@@ -95,7 +100,7 @@ final class UpstreamChannelPool: Sendable {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPClientCodec())
                     try channel.pipeline.syncOperations.addHandler(
-                        UpstreamExchangeHandler(wholeBodyLimit: wholeBodyLimit, eventLoop: channel.eventLoop)
+                        UpstreamExchangeHandler(wholeBodyLimit: wholeBodyLimit, bodyIdleTimeout: bodyIdleTimeout, eventLoop: channel.eventLoop)
                     )
                 }
             }

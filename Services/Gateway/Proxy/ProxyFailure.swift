@@ -7,7 +7,7 @@ enum ProxyFailure: Error, Sendable, Equatable {
     case saturated
     /// The upstream's circuit breaker is open; a trial is allowed after `retryAfter`.
     case breakerOpen(retryAfter: Duration)
-    /// No response head arrived within the request timeout.
+    /// No response head, or not the whole of a small body, within the request timeout.
     case timeout
     /// The upstream could not be reached (refused, reset, connect timeout).
     case unreachable

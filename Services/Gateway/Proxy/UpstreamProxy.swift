@@ -45,6 +45,8 @@ struct UpstreamProxy: Sendable {
         for field in headers { outbound.headers.add(name: field.name.rawName, value: field.value) }
         if let body { outbound.body = .bytes(body) }
 
+        // The upstream timeout also bounds a small body's arrival (an upstream may stall after its head).
+        let deadline = NIODeadline.now() + Self.timeAmount(attempts.policy.requestTimeout)
         return try await attempts.withSlot(upstream) { upstreamGuard throws(ProxyFailure) in
             let response = try await attempts.run(
                 request.method, via: upstreamGuard,
@@ -52,7 +54,7 @@ struct UpstreamProxy: Sendable {
                 status: { Int($0.status.code) },
                 discard: { _ = try? await $0.body.collect(upTo: Self.wholeBodyLimit) }
             )
-            return try await relay(response)
+            return try await relay(response, wholeBy: deadline)
         }
     }
 
@@ -66,7 +68,9 @@ struct UpstreamProxy: Sendable {
         }
     }
 
-    private func relay(_ upstream: HTTPClientResponse) async throws(ProxyFailure) -> Response {
+    /// The client's answer: a small body collected whole by `deadline` (→ `.timeout` if not),
+    /// anything else streamed.
+    private func relay(_ upstream: HTTPClientResponse, wholeBy deadline: NIODeadline) async throws(ProxyFailure) -> Response {
         var headers = HTTPFields()
         headers.reserveCapacity(upstream.headers.count + 8)
         var contentLength: Int?
@@ -78,12 +82,8 @@ struct UpstreamProxy: Sendable {
         headers = ForwardedHeaders.clientResponse(from: headers)
         let status = HTTPResponse.Status(code: Int(upstream.status.code))
         if let contentLength, contentLength <= Self.wholeBodyLimit {
-            do {
-                let body = try await upstream.body.collect(upTo: Self.wholeBodyLimit)
-                return Response(status: status, headers: headers, body: .init(byteBuffer: body))
-            } catch {
-                throw .badResponse
-            }
+            let body = try await Self.collect(upstream.body, by: deadline)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: body))
         }
         // An event stream (SSE) ends on graceful shutdown, so open streams never hold up SIGTERM
         // (clients reconnect with Last-Event-ID); any other body is relayed to its end.
@@ -91,6 +91,27 @@ struct UpstreamProxy: Sendable {
             return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body.cancelOnGracefulShutdown()))
         }
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body))
+    }
+
+    /// `body` whole, racing `deadline`: when the deadline comes first, collecting is cancelled
+    /// (async-http-client then drops the connection) and the answer is a timeout.
+    private static func collect(_ body: HTTPClientResponse.Body, by deadline: NIODeadline) async throws(ProxyFailure) -> ByteBuffer {
+        let whole: ByteBuffer?
+        do {
+            whole = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await body.collect(upTo: wholeBodyLimit) }
+                group.addTask {
+                    try await Task.sleep(for: .nanoseconds((deadline - NIODeadline.now()).nanoseconds))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+        } catch {
+            throw .badResponse
+        }
+        guard let whole else { throw .timeout }
+        return whole
     }
 
     static func isPoolExhausted(_ error: any Error) -> Bool {

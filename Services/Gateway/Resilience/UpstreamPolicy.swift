@@ -6,7 +6,7 @@ import ServiceKit
 /// | variable | default |
 /// |---|---|
 /// | `GATEWAY_CONNECT_TIMEOUT_MS` | 1000 |
-/// | `GATEWAY_UPSTREAM_TIMEOUT_MS` (until the response head arrives) | 10000 |
+/// | `GATEWAY_UPSTREAM_TIMEOUT_MS` (until the response head, and a small body's end, arrive; on the event-loop path also a streamed body's longest silence) | 10000 |
 /// | `GATEWAY_RETRIES` (idempotent methods only) | 2 |
 /// | `GATEWAY_UPSTREAM_CONCURRENCY` (in-flight requests per upstream) | 512 |
 /// | `GATEWAY_BREAKER_FAILURES` (consecutive failures that open it) | 5 |
