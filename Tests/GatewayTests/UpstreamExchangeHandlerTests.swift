@@ -174,6 +174,36 @@ struct UpstreamExchangeHandlerTests {
         #expect(events.value == ["failed"] && !channel.isActive)
     }
 
+    @Test("a connection reused after a paused streamed answer carries the next exchange unharmed by the old stream's idle check")
+    func reuseAfterStream() throws {
+        let (channel, handler) = try connected(idle: .seconds(3))
+        let loop = channel.embeddedEventLoop
+        var offered = 0
+        handler.onReusable = { offered += 1 }
+        let first = handler.send(request, deadline: loop.now + .seconds(5))
+        try channel.writeInbound(head([.contentType: "application/json"]))
+        guard case .streaming(let stream) = try first.wait().body else { Issue.record("not streamed"); return }
+        let events = recording(stream)
+        stream.wantsMore(false)
+        try channel.writeInbound(HTTPResponsePart.end(nil))
+        #expect(events.value == ["end"] && offered == 1 && handler.isIdle)
+        _ = try channel.readOutbound(as: HTTPRequestPart.self)
+        _ = try channel.readOutbound(as: HTTPRequestPart.self)
+
+        // The next exchange streams too and keeps sending parts; the first one's checks are gone.
+        let second = handler.send(request, deadline: loop.now + .seconds(5))
+        try channel.writeInbound(head([.contentType: "application/json"]))
+        guard case .streaming(let next) = try second.wait().body else { Issue.record("not streamed"); return }
+        let nextEvents = recording(next)
+        for _ in 0..<5 {
+            loop.advanceTime(by: .seconds(2))
+            try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "x")))
+        }
+        #expect(channel.isActive && nextEvents.value.count == 5, "reading resumed with the new exchange; its parts keep it alive")
+        loop.advanceTime(by: .seconds(4))
+        #expect(nextEvents.value.last == "failed" && !channel.isActive, "and its own silence still ends it")
+    }
+
     @Test("Connection: close on the answer means the connection is not offered back")
     func connectionClose() throws {
         let (channel, handler) = try connected()

@@ -13,6 +13,7 @@ import NIOConcurrencyHelpers
 ///
 /// A GET for `path?` ``stalledQuery`` gets the head and the first bytes of a small `Content-Length`
 /// body (``stalledBody``), and the rest only at ``release()``: an upstream that stalls mid-answer.
+/// `path?` ``stalledUnavailableQuery`` does the same with status 503 (an answer a gateway retries).
 ///
 /// For the load generator's tests two more paths answer at once: ``lengthPath`` with a
 /// `Content-Length` body sent in two writes, and ``closePath`` with a short body and
@@ -26,6 +27,7 @@ final class HeldStreamUpstream: Sendable {
     static let lengthBody = String(repeating: "0123456789", count: 300)
     static let closePath = "/close"
     static let stalledQuery = "stalled"
+    static let stalledUnavailableQuery = "stalled-503"
     static let stalledBody = #"{"items":[],"note":"this answer stalls after its first bytes"}"#
     private let listener: Int32
     private let released = NIOLockedValueBox(false)
@@ -120,9 +122,11 @@ final class HeldStreamUpstream: Sendable {
                 awaitPeerClose(connection, atMostSeconds: 2)
                 return  // the deferred cleanup closes the connection
             }
-            if head.hasPrefix("GET \(path)?\(Self.stalledQuery) ") {
+            let stalledStatus = head.hasPrefix("GET \(path)?\(Self.stalledQuery) ") ? "200 OK"
+                : head.hasPrefix("GET \(path)?\(Self.stalledUnavailableQuery) ") ? "503 Service Unavailable" : nil
+            if let stalledStatus {
                 let body = Self.stalledBody
-                let start = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+                let start = "HTTP/1.1 \(stalledStatus)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
                 guard write(start + body.prefix(10), to: connection) else { return }
                 while !released.withLockedValue({ $0 }), !lifecycle.withLockedValue({ $0.closing }) { usleep(10_000) }
                 guard write(String(body.dropFirst(10)), to: connection) else { return }

@@ -115,9 +115,10 @@ struct FastForwarder: Sendable {
     /// The upstream's reply to `outbound` under the resilience rules of ``UpstreamAttempts``.
     private func exchange(_ outbound: HTTPRequest, route: RouteTable.Route, on eventLoop: any EventLoop) async -> Result<UpstreamReply, ProxyFailure> {
         do {
+            let deadline = attempts.deadline()
             return .success(try await attempts.withSlot(route.upstream) { upstreamGuard throws(ProxyFailure) in
                 try await attempts.run(
-                    .get, via: upstreamGuard,
+                    .get, via: upstreamGuard, until: deadline,
                     send: { deadline throws(UpstreamAttemptFailure) in
                         try await send(outbound, to: route.upstream, on: eventLoop, deadline: deadline)
                     },

@@ -45,16 +45,23 @@ struct UpstreamProxy: Sendable {
         for field in headers { outbound.headers.add(name: field.name.rawName, value: field.value) }
         if let body { outbound.body = .bytes(body) }
 
-        // The upstream timeout also bounds a small body's arrival (an upstream may stall after its head).
-        let deadline = NIODeadline.now() + Self.timeAmount(attempts.policy.requestTimeout)
+        // One deadline for the head and a small body's end (an upstream may stall after its head),
+        // the body of an answer about to be retried included.
+        let deadline = attempts.deadline()
         return try await attempts.withSlot(upstream) { upstreamGuard throws(ProxyFailure) in
             let response = try await attempts.run(
-                request.method, via: upstreamGuard,
+                request.method, via: upstreamGuard, until: deadline,
                 send: { deadline throws(UpstreamAttemptFailure) in try await execute(outbound, deadline: deadline) },
                 status: { Int($0.status.code) },
-                discard: { _ = try? await $0.body.collect(upTo: Self.wholeBodyLimit) }
+                discard: { _ = try? await Self.collect($0.body, by: deadline) }
             )
-            return try await relay(response, wholeBy: deadline)
+            do throws(ProxyFailure) {
+                return try await relay(response, wholeBy: deadline)
+            } catch {
+                // A body that stalled counts against the breaker, as a head that never came does.
+                if error == .timeout { upstreamGuard.record(.failure) }
+                throw error
+            }
         }
     }
 

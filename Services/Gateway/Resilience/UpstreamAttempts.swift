@@ -7,7 +7,7 @@ import NIOCore
 enum UpstreamAttemptFailure: Error, Sendable {
     /// The gateway's own connection pool is full (long streams hold connections); the upstream is fine.
     case poolExhausted
-    /// No response head arrived before the deadline.
+    /// No response head (or, collected whole, no whole small body) before the deadline.
     case timeout
     /// Refused, reset, closed before answering, or a connect timeout.
     case unreachable(reason: String)
@@ -19,7 +19,8 @@ enum UpstreamAttemptFailure: Error, Sendable {
 /// async-http-client path in ``UpstreamProxy`` and the event-loop path in ``FastForwarder``).
 ///
 /// - Per upstream: a concurrency limit (→ 503 at once), a circuit breaker (→ 503 with
-///   `Retry-After` while open), one deadline for the response head across all attempts (→ 504).
+///   `Retry-After` while open), one deadline (``deadline()``) for the response head across all
+///   attempts, and for a small body's end (→ 504).
 /// - Retries, with capped exponential backoff and full jitter, only for idempotent methods and
 ///   only when no response arrived or the upstream answered 502/503/504; a timeout is never
 ///   retried (the 504 must arrive within the timeout).
@@ -49,18 +50,22 @@ struct UpstreamAttempts: Sendable {
         return try await body(upstreamGuard)
     }
 
-    /// Sends through `send` until an answer stands, under `upstreamGuard`'s breaker, the
-    /// deadline and the retry rules. `status` reads an answer's status code; `discard` drops an
+    /// The deadline of a request starting now: the upstream timeout from now.
+    func deadline() -> NIODeadline {
+        NIODeadline.now() + .nanoseconds(policy.requestTimeout.nanoseconds)
+    }
+
+    /// Sends through `send` until an answer stands, under `upstreamGuard`'s breaker,
+    /// `deadline` (from ``deadline()``) and the retry rules. `status` reads an answer's status code; `discard` drops an
     /// answer that is about to be retried.
     func run<Reply: Sendable>(
-        _ method: HTTPRequest.Method, via upstreamGuard: UpstreamGuard,
+        _ method: HTTPRequest.Method, via upstreamGuard: UpstreamGuard, until deadline: NIODeadline,
         send: (NIODeadline) async throws(UpstreamAttemptFailure) -> Reply,
         status: (Reply) -> Int,
         discard: (Reply) async -> Void
     ) async throws(ProxyFailure) -> Reply {
         let upstream = upstreamGuard.upstream
         let idempotent = RetryBackoff.isIdempotent(method)
-        let deadline = NIODeadline.now() + .nanoseconds(policy.requestTimeout.nanoseconds)
         var attempt = 0
         var generator = SystemRandomNumberGenerator()
         while true {
