@@ -123,14 +123,24 @@ struct UpstreamExchangeHandlerTests {
         return events
     }
 
+    struct NotStreamed: Error {}
+
+    /// Sends a request on `handler` and answers it with a head without `Content-Length`: the
+    /// streamed body, and what its client side has received so far.
+    func openStream(
+        on channel: EmbeddedChannel, _ handler: UpstreamExchangeHandler, contentType: String = "application/json"
+    ) throws -> (UpstreamBodyStream, NIOLoopBoundBox<[String]>) {
+        let reply = handler.send(request, deadline: channel.embeddedEventLoop.now + .seconds(5))
+        try channel.writeInbound(head([.contentType: contentType]))
+        guard case .streaming(let stream) = try reply.wait().body else { throw NotStreamed() }
+        return (stream, recording(stream))
+    }
+
     @Test("a streamed body may take long but not fall silent: each part restarts the idle timeout, silence past it fails the stream and closes the connection")
     func silentStream() throws {
         let (channel, handler) = try connected(idle: .seconds(3))
         let loop = channel.embeddedEventLoop
-        let reply = handler.send(request, deadline: loop.now + .seconds(5))
-        try channel.writeInbound(head([.contentType: "application/json"]))
-        guard case .streaming(let stream) = try reply.wait().body else { Issue.record("not streamed"); return }
-        let events = recording(stream)
+        let (_, events) = try openStream(on: channel, handler)
         // Ten parts two seconds apart: twenty seconds in all, never three silent.
         for index in 0..<10 {
             loop.advanceTime(by: .seconds(2))
@@ -146,10 +156,7 @@ struct UpstreamExchangeHandlerTests {
     @Test("an event stream has no idle limit: it may stay quiet as long as its upstream keeps it open")
     func quietEventStream() throws {
         let (channel, handler) = try connected(idle: .seconds(3))
-        let reply = handler.send(request, deadline: channel.embeddedEventLoop.now + .seconds(5))
-        try channel.writeInbound(head([.contentType: "text/event-stream; charset=utf-8"]))
-        guard case .streaming(let stream) = try reply.wait().body else { Issue.record("not streamed"); return }
-        let events = recording(stream)
+        let (_, events) = try openStream(on: channel, handler, contentType: "text/event-stream; charset=utf-8")
         channel.embeddedEventLoop.advanceTime(by: .seconds(600))
         try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: ": heartbeat\n\n")))
         #expect(channel.isActive && events.value == [": heartbeat\n\n"])
@@ -159,10 +166,7 @@ struct UpstreamExchangeHandlerTests {
     func pausedStream() throws {
         let (channel, handler) = try connected(idle: .seconds(3))
         let loop = channel.embeddedEventLoop
-        let reply = handler.send(request, deadline: loop.now + .seconds(5))
-        try channel.writeInbound(head([.contentType: "application/json"]))
-        guard case .streaming(let stream) = try reply.wait().body else { Issue.record("not streamed"); return }
-        let events = recording(stream)
+        let (stream, events) = try openStream(on: channel, handler)
         loop.advanceTime(by: .seconds(2))
         stream.wantsMore(false)
         loop.advanceTime(by: .seconds(30))
@@ -180,21 +184,13 @@ struct UpstreamExchangeHandlerTests {
         let loop = channel.embeddedEventLoop
         var offered = 0
         handler.onReusable = { offered += 1 }
-        let first = handler.send(request, deadline: loop.now + .seconds(5))
-        try channel.writeInbound(head([.contentType: "application/json"]))
-        guard case .streaming(let stream) = try first.wait().body else { Issue.record("not streamed"); return }
-        let events = recording(stream)
+        let (stream, events) = try openStream(on: channel, handler)
         stream.wantsMore(false)
         try channel.writeInbound(HTTPResponsePart.end(nil))
         #expect(events.value == ["end"] && offered == 1 && handler.isIdle)
-        _ = try channel.readOutbound(as: HTTPRequestPart.self)
-        _ = try channel.readOutbound(as: HTTPRequestPart.self)
 
         // The next exchange streams too and keeps sending parts; the first one's checks are gone.
-        let second = handler.send(request, deadline: loop.now + .seconds(5))
-        try channel.writeInbound(head([.contentType: "application/json"]))
-        guard case .streaming(let next) = try second.wait().body else { Issue.record("not streamed"); return }
-        let nextEvents = recording(next)
+        let (_, nextEvents) = try openStream(on: channel, handler)
         for _ in 0..<5 {
             loop.advanceTime(by: .seconds(2))
             try channel.writeInbound(HTTPResponsePart.body(ByteBuffer(string: "x")))
