@@ -339,7 +339,7 @@ extension LiveServices {
             try await fleet.stop()
         }
 
-        @Test("an upstream that sends a head and then falls silent does not hold its client: a small body is answered for at the upstream timeout on both paths (a 503 about to be retried too); a streamed one is cut after it on the event-loop path")
+        @Test("an upstream that sends a head and then falls silent does not hold its client: a small body is answered for at the upstream timeout on both paths (a 503 about to be retried too); a streamed one is cut after it, on both paths")
         func stalledAnswers() async throws {
             let fleet = try await UsersAndPayments.start()
             let upstream = try HeldStreamUpstream(path: "/api/v1/notifications")
@@ -372,16 +372,18 @@ extension LiveServices {
             }
 
             // The held stream sends its first part and then nothing: the client gets that part,
-            // then the gateway closes the connection without the stream's end.
-            let streamed = try RawHTTPConnection(port: gateway.port)
-            let opened = ContinuousClock.now
-            try streamed.write("GET /api/v1/notifications HTTP/1.1\r\nHost: orderflow.test\r\nAuthorization: \(token)\r\n\r\n")
-            let received = streamed.read(until: { _ in false }, deadline: .seconds(30))  // to the close
-            let lasted = ContinuousClock.now - opened
-            #expect(received.hasPrefix("HTTP/1.1 200") && received.contains(HeldStreamUpstream.firstPart), "\(received)")
-            #expect(!received.hasSuffix("0\r\n\r\n"), "a cut stream must not look complete: \(received)")
-            #expect(lasted >= .milliseconds(1_400) && lasted < .seconds(12), "the silent stream held its client for \(lasted)")
-            #expect(try await gateway.metric("gateway_fast_path_requests_total ") == servedBefore + 3, "three of the five took the event-loop path")
+            // then the gateway closes the connection without the stream's end, on both paths.
+            for (path, extra) in [("event-loop", ""), ("router", "Connection: close\r\n")] {
+                let streamed = try RawHTTPConnection(port: gateway.port)
+                let opened = ContinuousClock.now
+                try streamed.write("GET /api/v1/notifications HTTP/1.1\r\nHost: orderflow.test\r\n\(extra)Authorization: \(token)\r\n\r\n")
+                let received = streamed.read(until: { _ in false }, deadline: .seconds(30))  // to the close
+                let lasted = ContinuousClock.now - opened
+                #expect(received.hasPrefix("HTTP/1.1 200") && received.contains(HeldStreamUpstream.firstPart), "\(path) path: \(received)")
+                #expect(!received.hasSuffix("0\r\n\r\n"), "\(path) path: a cut stream must not look complete: \(received)")
+                #expect(lasted >= .milliseconds(1_400) && lasted < .seconds(12), "\(path) path: the silent stream held its client for \(lasted)")
+            }
+            #expect(try await gateway.metric("gateway_fast_path_requests_total ") == servedBefore + 3, "three of the six took the event-loop path")
             #expect(try await gateway.terminate() == 0)
             try await fleet.stop()
         }

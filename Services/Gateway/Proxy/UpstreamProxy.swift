@@ -16,7 +16,8 @@ import ServiceLifecycle
 /// This path serves every request the event-loop path (``FastForwarder``) does not take:
 /// request bodies, event streams, HEAD and OPTIONS, and everything when tracing is on.
 /// Small bodies (≤ 256 KiB with a `Content-Length`) are relayed whole, anything else streams to
-/// its end; event streams also end when the gateway shuts down gracefully.
+/// its end (cut when the upstream stays silent for the upstream timeout, ``SilenceLimitedBody``);
+/// event streams may stay quiet, and end when the gateway shuts down gracefully.
 struct UpstreamProxy: Sendable {
     let client: HTTPClient
     let bases: [UpstreamName: String]
@@ -93,11 +94,14 @@ struct UpstreamProxy: Sendable {
             return Response(status: status, headers: headers, body: .init(byteBuffer: body))
         }
         // An event stream (SSE) ends on graceful shutdown, so open streams never hold up SIGTERM
-        // (clients reconnect with Last-Event-ID); any other body is relayed to its end.
+        // (clients reconnect with Last-Event-ID), and may stay quiet between its events; any other
+        // body is relayed to its end, but may not stay silent for longer than the upstream timeout
+        // while the client waits for more.
         if headers[.contentType]?.hasPrefix("text/event-stream") == true {
             return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body.cancelOnGracefulShutdown()))
         }
-        return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body))
+        let body = SilenceLimitedBody(upstream: upstream.body, limit: attempts.policy.requestTimeout, logger: attempts.logger)
+        return Response(status: status, headers: headers, body: body.responseBody)
     }
 
     /// `body` whole, racing `deadline`: when the deadline comes first, collecting is cancelled
