@@ -16,6 +16,13 @@ struct SilenceLimitedBodyTests {
     final class RecordingClient: Sendable {
         let parts = Mutex<[String]>([])
         let finished = Mutex(false)
+        /// Told, as each part arrives, how many parts the client had taken before it.
+        let observer = Mutex<Observer?>(nil)
+
+        struct Observer: Sendable {
+            let seen: @Sendable (Int) -> Void
+            init(_ seen: @escaping @Sendable (Int) -> Void) { self.seen = seen }
+        }
         /// How long the client holds each part before taking the next (backpressure).
         let holdsEachPart: Duration
 
@@ -29,6 +36,8 @@ struct SilenceLimitedBodyTests {
             let client: RecordingClient
 
             mutating func write(_ buffer: ByteBuffer) async throws {
+                let taken = client.parts.withLock { $0.count }
+                client.observer.withLock { $0 }?.seen(taken)
                 client.parts.withLock { $0.append(String(buffer: buffer)) }
                 if client.holdsEachPart > .zero { try await Task.sleep(for: client.holdsEachPart) }
             }
@@ -47,6 +56,30 @@ struct SilenceLimitedBodyTests {
             feed.onTermination = { _ in dropped.set() }
             return (.stream(stream), feed, { dropped.isSet })
         }
+    }
+
+    /// `count` parts, each produced the moment it is asked for, counting how many were asked for.
+    struct CountedParts: AsyncSequence, Sendable {
+        let count: Int
+        let pulled: PullCounter
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            let parts: CountedParts
+            mutating func next() async throws -> ByteBuffer? {
+                let index = parts.pulled.value.withLock { pulled in
+                    guard pulled < parts.count else { return Int?.none }
+                    pulled += 1
+                    return pulled
+                }
+                return index.map { ByteBuffer(string: "part \($0)") }
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(parts: self) }
+    }
+
+    final class PullCounter: Sendable {
+        let value = Mutex(0)
     }
 
     final class DroppedFlag: Sendable {
@@ -73,10 +106,37 @@ struct SilenceLimitedBodyTests {
         #expect(waited >= .milliseconds(300), "cut after \(waited), before the 300 ms limit")
         #expect(client.parts.withLock { $0 } == ["first"])
         #expect(!client.finished.withLock { $0 }, "a cut body must not end as if complete")
-        // The relay's reader is cancelled on the way out, which ends its iteration of the upstream.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !wasDropped(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        // The relay's reader was cancelled on the way out, which ended its iteration of the upstream.
         #expect(wasDropped(), "the silent upstream is still being read")
+    }
+
+    @Test("a relay cancelled from outside ends with an error, never as a complete body")
+    func cancelledRelayIsNotComplete() async throws {
+        let (upstream, feed, wasDropped) = ScriptedUpstream.make()
+        feed.yield(ByteBuffer(string: "first"))
+        let client = RecordingClient()
+        let relaying = Task { try await relay(upstream, limit: .seconds(30), to: client) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while client.parts.withLock({ $0.isEmpty }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        relaying.cancel()
+        await #expect(throws: (any Error).self) { try await relaying.value }
+        #expect(client.parts.withLock { $0 } == ["first"])
+        #expect(!client.finished.withLock { $0 }, "a cancelled relay must not end the body as if complete")
+        #expect(wasDropped())
+    }
+
+    @Test("the upstream is read one part ahead of the client at most: backpressure reaches it")
+    func backpressureReachesUpstream() async throws {
+        let pulled = PullCounter()
+        let parts = CountedParts(count: 5, pulled: pulled)
+        let client = RecordingClient(holdsEachPart: .milliseconds(200))
+        let aheadAtEachPart = Mutex<[Int]>([])
+        let watching = RecordingClient.Observer { taken in aheadAtEachPart.withLock { $0.append(pulled.value.withLock { $0 } - taken) } }
+        client.observer.withLock { $0 = watching }
+        try await relay(.stream(parts), limit: .seconds(30), to: client)
+        #expect(client.parts.withLock { $0.count } == 5 && client.finished.withLock { $0 })
+        let ahead = aheadAtEachPart.withLock { $0 }
+        #expect(ahead.allSatisfy { $0 <= 1 }, "parts pulled from the upstream beyond those the client took, at each part: \(ahead)")
     }
 
     @Test("time a slow client spends on a part is not the upstream's silence")

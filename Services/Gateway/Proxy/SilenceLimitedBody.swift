@@ -48,11 +48,12 @@ struct SilenceLimitedBody: Sendable {
                 do {
                     watch.waitingOnUpstream()
                     for try await part in upstream {
-                        watch.withClient()
+                        watch.partWithClient()
                         partSink.yield(part)
                         guard await takenIterator.next() != nil else { return }
                         watch.waitingOnUpstream()
                     }
+                    watch.upstreamEnded()
                     partSink.finish()
                 } catch {
                     partSink.finish(throwing: error)
@@ -67,28 +68,40 @@ struct SilenceLimitedBody: Sendable {
                 try await writer.write(part)
                 takenSink.yield()
             }
+            // A cancelled stream also ends quietly: only the upstream's own end may end the body.
+            guard watch.hasUpstreamEnded else { throw CancellationError() }
         }
     }
 }
 
 /// The upstream sent nothing for `limit` while the client waited for more of its body.
 struct UpstreamBodySilent: Error, Sendable, CustomStringConvertible {
+    /// The silence allowed, which the upstream reached.
     let limit: Duration
 
     var description: String { "the upstream's body stayed silent for \(limit)" }
 }
 
-/// Since when the reader of a ``SilenceLimitedBody`` has been waiting on the upstream, or `nil`
-/// while its last part is with the client.
+/// Since when the reader of a ``SilenceLimitedBody`` has been waiting on the upstream (`nil`
+/// while its last part is with the client), and whether the upstream's body has ended.
 private final class SilenceWatch: Sendable {
     private let waitingSince = Mutex<ContinuousClock.Instant?>(nil)
+    private let ended = Mutex(false)
 
     func waitingOnUpstream() {
         waitingSince.withLock { $0 = .now }
     }
 
-    func withClient() {
+    func partWithClient() {
         waitingSince.withLock { $0 = nil }
+    }
+
+    func upstreamEnded() {
+        ended.withLock { $0 = true }
+    }
+
+    var hasUpstreamEnded: Bool {
+        ended.withLock { $0 }
     }
 
     /// Returns once the reader has waited on the upstream for `limit` without a part; throws
