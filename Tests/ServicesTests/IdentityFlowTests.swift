@@ -24,6 +24,20 @@ extension LiveServices {
             #expect(duplicate.status == 409)
             #expect(duplicate.header("Content-Type") == "application/problem+json")
 
+            // A NUL (JSON "\u0000"), which Postgres text cannot hold and bcrypt would stop at:
+            // field errors at registration, a plain wrong login (found by `make fuzz`: it was a 500).
+            let nul = "h-\(UUID().uuidString.prefix(8).lowercased())@example.org"
+            let withNul = try await fleet.users.request(
+                "POST", "/api/v1/users", json: #"{"email":"\#(nul)","password":"long enough\u0000pw","display_name":"Nul\u0000l"}"#
+            )
+            #expect(withNul.status == 400 && withNul.header("Content-Type") == "application/problem+json", "\(withNul.status) \(withNul.text)")
+            let nulFields = try #require(try withNul.json()["errors"] as? [[String: Any]]).compactMap { $0["field"] as? String }
+            #expect(nulFields == ["password", "display_name"], "\(withNul.text)")
+            for login in [#"{"email":"\#(customer.email)\u0000","password":"x"}"#, #"{"email":"\#(customer.email)","password":"\#(customer.password)\u0000more"}"#] {
+                let refused = try await fleet.users.request("POST", "/api/v1/auth/tokens", json: login)
+                #expect(refused.status == 401 && refused.header("Content-Type") == "application/problem+json", "\(login): \(refused.status) \(refused.text)")
+            }
+
             // Headers the generated serializer would percent-encode come out as written.
             let email = "h-\(UUID().uuidString.prefix(8).lowercased())@example.org"
             let registered = try await fleet.users.request("POST", "/api/v1/users", json: #"{"email":"\#(email)","password":"a long enough password","display_name":"Hedy"}"#)

@@ -29,6 +29,20 @@ struct UsersDomainTests {
         #expect(throws: ProblemDetails.self) { try RegistrationRules.validate(long) }  // 80 bytes: over bcrypt's 72
     }
 
+    @Test("no NUL in a password (bcrypt would stop reading at it), no control characters in a display name", arguments: [
+        ("long enough\u{0}password", "Ada", ["password"]), ("long enough password", "A\u{0}da", ["display_name"]),
+        ("long enough password", "Ada\u{1B}[31m", ["display_name"]), ("long enough password", "A\u{85}da", ["display_name"]),
+        ("long enough password", "Ådå Lovelace 🦀", []),
+    ])
+    func forbiddenCharacters(_ password: String, _ displayName: String, _ fields: [String]) {
+        do {
+            _ = try RegistrationRules.validate(RegistrationRequest(email: "ada@example.org", password: password, displayName: displayName))
+            #expect(fields.isEmpty, "accepted, expected errors for \(fields)")
+        } catch {
+            #expect(error.errors?.map(\.field) == fields)
+        }
+    }
+
     @Test("a valid registration is trimmed")
     func trimmed() throws {
         let valid = try RegistrationRules.validate(RegistrationRequest(email: " ada@example.org ", password: "long enough pw", displayName: " Ada "))

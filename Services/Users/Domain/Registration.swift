@@ -37,12 +37,18 @@ enum RegistrationRules {
         }
         if request.password.count < minimumPasswordLength {
             errors.append(.init(field: "password", message: "must have at least \(minimumPasswordLength) characters"))
+        } else if request.password.contains("\0") {
+            // bcrypt reads a C string: everything after a NUL would be ignored.
+            errors.append(.init(field: "password", message: "must not contain the NUL character"))
         } else if request.password.utf8.count > maximumPasswordBytes {
             errors.append(.init(field: "password", message: "must be at most \(maximumPasswordBytes) bytes long"))
         }
         let displayName = request.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
         if displayName.isEmpty || displayName.count > maximumDisplayNameLength {
             errors.append(.init(field: "display_name", message: "must have 1 to \(maximumDisplayNameLength) characters"))
+        } else if displayName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            // Postgres text cannot hold NUL, and no name needs a control character.
+            errors.append(.init(field: "display_name", message: "must not contain control characters"))
         }
         guard errors.isEmpty else { throw .validation(errors) }
         return ValidRegistration(email: email, password: request.password, displayName: displayName)

@@ -46,7 +46,10 @@ struct UsersAPI: APIProtocol {
 
     func createTokens(_ input: Operations.createTokens.Input) async throws -> Operations.createTokens.Output {
         guard case .json(let body) = input.body else { throw ProblemDetails(status: .unsupportedMediaType) }
-        guard let (user, hash) = try await users.credentials(email: body.email.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines)
+        // No account's email or password holds a NUL (registration refuses them; Postgres text
+        // cannot store one, and bcrypt would stop reading at it): such a login is just wrong.
+        guard !email.contains("\0"), !body.password.contains("\0"), let (user, hash) = try await users.credentials(email: email) else {
             _ = try await hasher.verify(body.password, hash: decoyHash)
             throw Self.badCredentials
         }
