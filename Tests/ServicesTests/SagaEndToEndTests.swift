@@ -62,10 +62,12 @@ extension LiveServices {
         func rejections() async throws {
             let fleet = try await SystemFleet.start()
             var ids: [String] = []
+            var reasons: [String] = []
             func expectRejected(_ customer: Customer, _ items: [(String, Int)], _ reason: String, inTheAnswer: Bool = false) async throws {
                 let before = try await fleet.stock(of: items[0].0)
                 let (reply, id) = try await fleet.place(customer, items)
                 ids.append(id)
+                reasons.append(reason)
                 if inTheAnswer {
                     // The stock step runs in the transaction that stores the order: the 202 already says so.
                     let answered = try reply.json()
@@ -105,6 +107,20 @@ extension LiveServices {
             #expect(try await fleet.walletBalance(of: unlucky) == 10_000)
 
             try await SagaInvariants.check(orders: ids)
+
+            // The saga console (`make sagas`) shows the admin every one of them, and one timeline
+            // step by step: the declined payment, then the stock released.
+            let overview = try await SagaConsole.run(["--once", "--status", "rejected", "--limit", "100"], gateway: fleet.gateway.port)
+            for (id, reason) in zip(ids, reasons) {
+                let line = overview.split(separator: "\n").first { $0.contains(id) }
+                #expect(line?.contains("rejected") == true && line?.contains(reason) == true && line?.contains("place_order") == true,
+                        "\(reason) order \(id) in the console: \(line.map(String.init) ?? "missing")\n\(overview)")
+            }
+            let declined = try #require(ids.last)
+            let steps = try await SagaConsole.run(["--once", declined], gateway: fleet.gateway.port)
+            for shown in ["rejected (payment_declined", "authorize_payment", "FAILED", "release_stock", "compensated"] {
+                #expect(steps.contains(shown), "the declined order's timeline lacks \(shown): \(steps)")
+            }
             try await fleet.stop()
         }
 
@@ -197,5 +213,28 @@ extension LiveServices {
             try await SagaInvariants.check(orders: [retried, abandoned])
             try await fleet.stop()
         }
+    }
+}
+
+/// `deploy/demo/sagas.py`, the saga console, run against a test fleet's gateway as the admin.
+enum SagaConsole {
+    /// What the console printed for `arguments`; throws when it exits non-zero.
+    static func run(_ arguments: [String], gateway port: Int) async throws -> String {
+        let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("sagas-\(UUID().uuidString).txt").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        do {
+            try await Script.run(["python3", "\(root)/deploy/demo/sagas.py", "--gateway", "http://127.0.0.1:\(port)"] + arguments,
+                                 deadline: .seconds(60), outputFile: output, errorsToOutput: true)
+        } catch {
+            throw Failed(reason: "\(error)", output: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+        }
+        return try String(contentsOfFile: output, encoding: .utf8)
+    }
+
+    struct Failed: Error, CustomStringConvertible {
+        let reason: String
+        let output: String
+        var description: String { "the saga console failed (\(reason)): \(output)" }
     }
 }

@@ -21,10 +21,10 @@ balances must equal opening balance + deposits − approved orders.
 Exits non-zero with a message when any expectation fails, so it doubles as a smoke test.
 A 429 from the gateway's rate limiter is retried after its Retry-After.
 """
-import argparse, http.client, json, os, re, sys, time, urllib.parse, uuid
-from datetime import datetime, timedelta, timezone
+import argparse, json, os, sys, time, uuid
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from orderflow_api import ROOT, ApiFailure, Gateway, money, running_system, table as table_text, timeline
+
 PASSWORD = "demo password 42"  # RegistrationRules: at least 10 characters
 
 # The seeded catalogue (Services/Orders/Migrations/0002_create_orders_and_sagas.sql).
@@ -33,21 +33,7 @@ MUG = "0193a000-0000-7000-8000-000000000003"       # MUG-001  14.99
 TEAPOT = "0193a000-0000-7000-8000-000000000004"    # POT-001  49.99
 CEREMONY = "0193a000-0000-7000-8000-000000000008"  # SET-001 299.99: more than a new wallet holds
 
-# Where each saga step runs (Services/Orders/Sagas/OrderSagas.swift).
-PARTICIPANT = {
-    "reserve_stock": "orders", "release_stock": "orders", "approve_order": "orders", "mark_cancelled": "orders",
-    "validate_customer": "users", "authorize_payment": "payments", "void_payment": "payments", "refund_payment": "payments",
-}
-# Timeline entry kinds (Shared/Sagas/SagaEvents.swift) as (action, outcome) columns.
-KIND = {
-    "started": ("saga started", ""), "command_sent": ("send command", ""), "local_run": ("run locally", ""),
-    "step_succeeded": ("", "succeeded"), "step_failed": ("", "FAILED"), "timed_out": ("", "timed out"),
-    "retried": ("resend command", ""), "compensation_sent": ("compensate", ""), "compensated": ("", "compensated"),
-    "finished": ("saga finished", ""), "ignored": ("", "ignored"),
-}
-
-
-class DemoFailure(Exception):
+class DemoFailure(ApiFailure):
     pass
 
 
@@ -56,93 +42,8 @@ def expect(condition, message):
         raise DemoFailure(message)
 
 
-def read_env(path):
-    values = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
-
-
-def parse_time(text):
-    """The services' ISO 8601 timestamps ('2026-01-02T03:04:05.678Z' or with a +0000 offset)."""
-    m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$", text or "")
-    if not m:
-        return None
-    y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
-    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
-    when = datetime(y, mo, d, h, mi, s, micro, tzinfo=timezone.utc)
-    zone = m.group(8)
-    if zone and zone != "Z":
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        when = when - offset if zone[0] == "+" else when + offset
-    return when
-
-
-def money(m):
-    if not isinstance(m, dict):
-        return "?"
-    return f"{m.get('amount_minor', 0) / 100:,.2f} {m.get('currency', '')}"
-
-
 def table(headers, rows, indent="  "):
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(str(cell)))
-    line = lambda cells: indent + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-    print(line(headers))
-    print(indent + "  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
-
-
-class Gateway:
-    def __init__(self, base):
-        self.url = urllib.parse.urlparse(base)
-        self.base = base
-
-    def call(self, method, path, body=None, token=None, key=None):
-        """(status, parsed body, headers); retries 429 after Retry-After, at most ~30 s."""
-        headers = {"accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["content-type"] = "application/json"
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        if key:
-            headers["idempotency-key"] = key
-        deadline = time.time() + 30
-        while True:
-            conn = http.client.HTTPConnection(self.url.hostname, self.url.port or 80, timeout=30)
-            try:
-                conn.request(method, path, body=data, headers=headers)
-                r = conn.getresponse()
-                raw = r.read()
-            except OSError as error:
-                raise DemoFailure(f"{method} {path}: cannot reach the gateway at {self.base} ({error})")
-            finally:
-                conn.close()
-            if r.status == 429 and time.time() < deadline:
-                time.sleep(min(5.0, float(r.getheader("retry-after") or 1)))
-                continue
-            try:
-                parsed = json.loads(raw) if raw else None
-            except ValueError:
-                parsed = raw.decode(errors="replace")
-            return r.status, parsed, {k.lower(): v for k, v in r.getheaders()}
-
-    def ok(self, expected, method, path, body=None, token=None, key=None):
-        status, parsed, headers = self.call(method, path, body, token, key)
-        if status != expected:
-            detail = parsed.get("detail") or parsed.get("title") if isinstance(parsed, dict) else parsed
-            raise DemoFailure(f"{method} {path} answered {status}, expected {expected}: {detail}")
-        return parsed, headers
+    print(table_text(headers, rows, indent), end="")
 
 
 class Demo:
@@ -219,25 +120,7 @@ class Demo:
         body, _ = self.gw.ok(200, "GET", f"/api/v1/orders/{order['id']}/saga", token=who["token"])
         sagas = body.get("sagas", [])
         for saga in sagas:
-            start = parse_time(saga.get("created_at"))
-            end = parse_time(saga.get("finished_at")) if saga.get("finished_at") else None
-            took = f", {(end - start).total_seconds() * 1000:.0f} ms" if start and end else ""
-            print(f"\n  {title}: saga {saga.get('type')} {saga.get('id')} — {saga.get('phase')}{took}")
-            rows = []
-            for step in saga.get("steps", []):
-                at = parse_time(step.get("at"))
-                offset = f"{(at - start).total_seconds() * 1000:8.1f}" if at and start else "       ?"
-                name = step.get("step") or ""
-                action, outcome = KIND.get(step.get("kind"), (step.get("kind"), ""))
-                if action in ("send command", "resend command", "compensate") and name:
-                    if PARTICIPANT.get(name) == "orders":  # a local step: no command leaves orders
-                        action = {"compensate": "compensate locally"}.get(action, "run locally")
-                    else:
-                        action = f"{action} → {PARTICIPANT.get(name, '?')}"
-                if step.get("attempt") and step.get("attempt") > 1:
-                    action = f"{action} (attempt {step['attempt']})"
-                rows.append((offset, name, action, outcome, step.get("detail") or ""))
-            table(("+ms", "step", "action / command", "outcome", "detail"), rows, indent="    ")
+            print(timeline(saga, title), end="")
         print()
         return sagas
 
@@ -369,25 +252,16 @@ def main():
     p.add_argument("--gateway", default=os.environ.get("DEMO_GATEWAY"), help="gateway URL (default: GATEWAY_URL of services.env)")
     p.add_argument("--timeout", type=float, default=float(os.environ.get("DEMO_TIMEOUT", 30)), help="seconds to wait for each order")
     a = p.parse_args()
-    services_env = os.path.join(a.stack_dir, "services.env")
-    stack_env = os.path.join(a.stack_dir, "stack.env")
-    if not os.path.exists(stack_env) or (not a.gateway and not os.path.exists(services_env)):
-        print(f"demo: no running system in {a.stack_dir} (services.env / stack.env missing): start it with `make run` first", file=sys.stderr)
-        return 2
-    stack = read_env(stack_env)
-    gateway = (a.gateway or read_env(services_env).get("GATEWAY_URL", "")).rstrip("/")
-    if not gateway:
-        print(f"demo: {services_env} names no GATEWAY_URL", file=sys.stderr)
-        return 2
-    admin_email, admin_password = stack.get("ORDERFLOW_ADMIN_EMAIL"), stack.get("ORDERFLOW_ADMIN_PASSWORD")
-    if not admin_email or not admin_password:
-        print(f"demo: {stack_env} has no ORDERFLOW_ADMIN_EMAIL / ORDERFLOW_ADMIN_PASSWORD", file=sys.stderr)
+    try:
+        gateway, admin_email, admin_password = running_system(a.stack_dir, a.gateway)
+    except ApiFailure as failure:
+        print(f"demo: {failure}", file=sys.stderr)
         return 2
     order_limit = int(os.environ.get("PAYMENTS_ORDER_LIMIT_MINOR", 50000))
     demo = Demo(Gateway(gateway), admin_email, admin_password, a.timeout, order_limit)
     try:
         demo.run()
-    except DemoFailure as failure:
+    except ApiFailure as failure:
         print(f"\nDEMO FAILED: {failure}", file=sys.stderr)
         print(f"(service logs: {os.path.join(a.stack_dir, 'logs')}/)", file=sys.stderr)
         return 1

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""`make sagas`: the saga console — every order's sagas as they run, through the gateway (stdlib only).
+
+usage: sagas.py [ORDER_ID] [--stack-dir DIR] [--gateway URL] [--limit N] [--status STATUS]
+                [--interval SECONDS] [--once]
+
+With the system running (`make run`), logs in as the admin (who sees every customer's orders) and
+shows the newest orders, one line per saga: its phase, the last thing that happened and where,
+how many commands were re-sent after a timeout, how many compensations ran, how long it took or
+has been running, and the order's rejection reason. Sagas still running are marked with `*`.
+It redraws every --interval seconds until Ctrl-C; --once prints one picture and exits.
+
+With ORDER_ID it shows that order's sagas step by step (the timeline table of `make demo`),
+redrawn until every saga of the order has finished.
+
+The gateway URL comes from DIR/services.env (DIR: $STACK_DIR, else .run/stack) unless --gateway
+names one; the admin's credentials from ORDERFLOW_ADMIN_EMAIL / ORDERFLOW_ADMIN_PASSWORD or
+DIR/stack.env. Exits 2 when no running system is found, 1 when the system answers something
+unexpected.
+"""
+import argparse, os, sys, time, urllib.parse
+from datetime import datetime, timezone
+
+from orderflow_api import ROOT, ApiFailure, Gateway, money, parse_time, running_system, table, timeline
+
+STATUSES = ("pending", "approved", "rejected", "cancelling", "cancelled")
+
+
+class Console:
+    def __init__(self, gateway, email, password):
+        self.gw = gateway
+        self.email, self.password = email, password
+        self.token = None
+
+    def get(self, path):
+        """GET as the admin; logs in first, and again when the token has expired."""
+        for _ in range(2):
+            if self.token is None:
+                tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
+                self.token = tokens["access_token"]
+            status, body, _ = self.gw.call("GET", path, token=self.token)
+            if status == 401:
+                self.token = None
+                continue
+            if status != 200:
+                detail = body.get("detail") or body.get("title") if isinstance(body, dict) else body
+                raise ApiFailure(f"GET {path} answered {status}: {detail}")
+            return body
+        raise ApiFailure(f"GET {path}: the admin's fresh token was refused")
+
+    def orders(self, limit, status):
+        query = {"limit": str(limit)}
+        if status:
+            query["status"] = status
+        return self.get("/api/v1/orders?" + urllib.parse.urlencode(query)).get("data", [])
+
+    def sagas(self, order_id):
+        return self.get(f"/api/v1/orders/{order_id}/saga").get("sagas", [])
+
+    def overview(self, limit, status):
+        """The newest orders, a line per saga, and a summary line."""
+        now = datetime.now(timezone.utc)
+        rows, running, by_status = [], 0, {}
+        for order in self.orders(limit, status):
+            by_status[order.get("status")] = by_status.get(order.get("status"), 0) + 1
+            reason = order.get("rejection_reason") or ""
+            sagas = self.sagas(order["id"]) or [None]
+            for index, saga in enumerate(sagas):
+                first = index == 0
+                cells = saga_cells(saga, now)
+                running += cells[0] == "*"
+                rows.append((
+                    cells[0],
+                    order["id"] if first else "",
+                    age(parse_time(order.get("created_at")), now) if first else "",
+                    money(order.get("total")) if first else "",
+                    order.get("status", "?") if first else "",
+                ) + cells[1:] + ((reason if first else ""),))
+        headers = ("", "order", "placed", "total", "status", "saga", "phase", "last event", "resent", "compensated", "took", "reason")
+        counts = ", ".join(f"{by_status[s]} {s}" for s in STATUSES if s in by_status) or "no orders"
+        summary = f"  {len(rows)} sagas of the newest {limit} orders{' (' + status + ')' if status else ''}: {counts}; {running} running\n"
+        return table(headers, rows) + summary
+
+    def order(self, order_id):
+        """One order's sagas step by step; and whether all of them have finished."""
+        order = self.get(f"/api/v1/orders/{order_id}")
+        sagas = self.sagas(order_id)
+        reason = f" ({order.get('rejection_reason')}: {order.get('rejection_detail')})" if order.get("rejection_reason") else ""
+        text = f"  order {order_id}: {order.get('status')}{reason}, {money(order.get('total'))}\n"
+        text += "".join(timeline(saga) for saga in sagas) or "  (no saga yet)\n"
+        return text, bool(sagas) and all(saga.get("finished_at") for saga in sagas)
+
+
+def saga_cells(saga, now):
+    """(running mark, type, phase, last event, resent, compensated, took) of one saga."""
+    if saga is None:
+        return ("", "-", "", "", "", "", "")
+    steps = saga.get("steps", [])
+    kinds = [step.get("kind") for step in steps]
+    last = steps[-1] if steps else {}
+    event = last.get("kind", "")
+    if last.get("step"):
+        event = f"{last['step']}: {event}"
+    if last.get("attempt") and last["attempt"] > 1:
+        event += f" (attempt {last['attempt']})"
+    start = parse_time(saga.get("created_at"))
+    end = parse_time(saga.get("finished_at")) if saga.get("finished_at") else None
+    if start and end:
+        took = duration(end - start)
+    elif start:
+        took = f"{duration(now - start)} so far"
+    else:
+        took = "?"
+    return ("" if end else "*", saga.get("type", "?"), saga.get("phase", "?"), event,
+            str(kinds.count("retried")), str(kinds.count("compensated")), took)
+
+
+def duration(delta):
+    seconds = max(0.0, delta.total_seconds())
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def age(when, now):
+    if when is None:
+        return "?"
+    seconds = max(0, int((now - when).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def main():
+    p = argparse.ArgumentParser(description="OrderFlow saga console (through the gateway, as the admin)")
+    p.add_argument("order", nargs="?", help="an order id: show its sagas step by step")
+    p.add_argument("--stack-dir", default=os.environ.get("STACK_DIR") or os.path.join(ROOT, ".run", "stack"))
+    p.add_argument("--gateway", default=os.environ.get("DEMO_GATEWAY"), help="gateway URL (default: GATEWAY_URL of services.env)")
+    p.add_argument("--limit", type=int, default=15, choices=range(1, 101), metavar="N", help="newest N orders (1-100, default 15)")
+    p.add_argument("--status", choices=STATUSES, help="only orders in this status")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between redraws (default 2)")
+    p.add_argument("--once", action="store_true", help="print once and exit")
+    a = p.parse_args()
+    try:
+        gateway, email, password = running_system(a.stack_dir, a.gateway)
+    except ApiFailure as failure:
+        print(f"sagas: {failure}", file=sys.stderr)
+        return 2
+    console = Console(Gateway(gateway), email, password)
+    live = not a.once and sys.stdout.isatty()
+    try:
+        while True:
+            if a.order:
+                text, finished = console.order(a.order)
+            else:
+                text, finished = console.overview(a.limit, a.status), False
+            if live:
+                stamp = datetime.now().strftime("%H:%M:%S")
+                sys.stdout.write("\x1b[H\x1b[2J")  # home, clear
+                print(f"OrderFlow sagas via {gateway} — {stamp}, every {a.interval:g} s (Ctrl-C quits)\n")
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            if a.once or finished:
+                return 0
+            time.sleep(a.interval)
+    except ApiFailure as failure:
+        print(f"sagas: {failure}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
