@@ -53,6 +53,8 @@ struct SilenceLimitedBody: Sendable {
                         guard await takenIterator.next() != nil else { return }
                         watch.waitingOnUpstream()
                     }
+                    // An iteration cancelled with the relay may end quietly too: no end of the body.
+                    try Task.checkCancellation()
                     watch.upstreamEnded()
                     partSink.finish()
                 } catch {
