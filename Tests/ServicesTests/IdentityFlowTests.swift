@@ -33,6 +33,11 @@ extension LiveServices {
             #expect(withNul.status == 400 && withNul.header("Content-Type") == "application/problem+json", "\(withNul.status) \(withNul.text)")
             let nulFields = try #require(try withNul.json()["errors"] as? [[String: Any]]).compactMap { $0["field"] as? String }
             #expect(nulFields == ["password", "display_name"], "\(withNul.text)")
+            let nulEmail = try await fleet.users.request(
+                "POST", "/api/v1/users", json: #"{"email":"h\u0000\#(nul)","password":"long enough pw","display_name":"Nul"}"#
+            )
+            #expect(nulEmail.status == 400, "\(nulEmail.status) \(nulEmail.text)")
+            #expect(try nulEmail.json()["errors"].flatMap { $0 as? [[String: Any]] }?.compactMap { $0["field"] as? String } == ["email"])
             for login in [#"{"email":"\#(customer.email)\u0000","password":"x"}"#, #"{"email":"\#(customer.email)","password":"\#(customer.password)\u0000more"}"#] {
                 let refused = try await fleet.users.request("POST", "/api/v1/auth/tokens", json: login)
                 #expect(refused.status == 401 && refused.header("Content-Type") == "application/problem+json", "\(login): \(refused.status) \(refused.text)")

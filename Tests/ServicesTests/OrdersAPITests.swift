@@ -109,6 +109,8 @@ extension LiveServices {
                 ("GET", "/api/v1/orders?status=shipped", [:], nil, "status"),
                 ("GET", "/api/v1/orders?limit=abc", [:], nil, "limit"),
                 ("GET", "/api/v1/orders?cursor=not-ours", [:], nil, "cursor"),
+                // base64url of "c1:\0": a forged position with a NUL (it was a 500 on /products).
+                ("GET", "/api/v1/products?cursor=YzE6AA", [:], nil, "cursor"),
                 ("POST", "/api/v1/orders", [:], body, "Idempotency-Key"),
                 ("POST", "/api/v1/orders", ["Idempotency-Key": UUID().uuidString], #"{"items":[{"product_id":"\#(Self.mug)","quantity":0}]}"#, "items[0].quantity"),
                 ("POST", "/api/v1/orders", ["Idempotency-Key": UUID().uuidString], #"{"items":[{"product_id":"mug","quantity":1}]}"#, "items[0].product_id"),

@@ -56,10 +56,13 @@ enum RegistrationRules {
 }
 
 /// A pragmatic email check: one `@`, a non-empty local part, a dotted domain of letters,
-/// digits and hyphens, no spaces, at most 254 characters. Deliverability is not checked.
+/// digits and hyphens, no spaces or control characters, at most 254 characters. Deliverability
+/// is not checked.
 enum EmailAddress {
     static func isValid(_ email: String) -> Bool {
-        guard email.count <= 254, !email.contains(where: \.isWhitespace) else { return false }
+        guard email.count <= 254, !email.contains(where: \.isWhitespace),
+              !email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return false }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)

@@ -10,8 +10,8 @@ public import PostgresNIO
 public enum IdempotencyKey {
     /// The key in `headerFields`: 1 to 255 printable ASCII characters; a 400 problem otherwise.
     public static func require(in headerFields: HTTPFields) throws -> String {
-        guard let key = headerFields[.idempotencyKey], (1...255).contains(key.count),
-              key.allSatisfy({ $0.isASCII && !$0.isWhitespace })
+        guard let key = headerFields[.idempotencyKey], (1...255).contains(key.utf8.count),
+              key.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
         else {
             throw ProblemDetails.validation(
                 [.init(field: "Idempotency-Key", message: "header is required: 1-255 printable ASCII characters, for example a UUID")],

@@ -91,11 +91,14 @@ public enum PageCursor {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// The position in `cursor`, or nil when it is not one of ours.
+    /// The position in `cursor`, or nil when it is not one of ours (positions we write hold no
+    /// control characters; a forged NUL would otherwise reach Postgres as text).
     public static func decode(_ cursor: String) -> String? {
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         if base64.count % 4 != 0 { base64 += String(repeating: "=", count: 4 - base64.count % 4) }
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8), text.hasPrefix("c1:") else { return nil }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8), text.hasPrefix("c1:"),
+              !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return nil }
         return String(text.dropFirst(3))
     }
 }

@@ -9,12 +9,17 @@ import PostgresNIO
 /// - A generated operation's `ServerError` is unwrapped (see `ServerError.problem`).
 /// - Hummingbird's own `HTTPError`s (unknown route, body too large, …) keep their status; their
 ///   message is kept only for client errors (4xx), which Hummingbird writes for clients.
+/// - Postgres refusing a character (a NUL in a text parameter, SQLSTATE 22021) is the client's
+///   input that a validation missed: a 400 problem, logged so that the gap can be closed.
 /// - Anything else is logged with the request id and answered with a bare 500 problem that
 ///   carries nothing but the request id.
 public struct ProblemMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
 
     public init() {}
+
+    /// SQLSTATE `character_not_in_repertoire`: Postgres text cannot hold the character (NUL).
+    static let characterNotInRepertoire = "22021"
 
     public func handle(
         _ request: Request,
@@ -50,6 +55,9 @@ public struct ProblemMiddleware: RouterMiddleware {
             return ProblemDetails(status: httpError.status)
         case let responseError as any HTTPResponseError where (400..<500).contains(responseError.status.code):
             return ProblemDetails(status: responseError.status)
+        case let database as PSQLError where database.serverInfo?[.sqlState] == characterNotInRepertoire:
+            logger.warning("input with a character Postgres cannot store reached a query", metadata: ["error": "\(String(reflecting: database))"])
+            return ProblemDetails(status: .badRequest, detail: "The request contains a character that cannot be stored, such as NUL.")
         default:
             logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return ProblemDetails(
