@@ -111,6 +111,9 @@ extension LiveServices {
             // The saga console (`make sagas`) shows the admin every one of them, and one timeline
             // step by step: the declined payment, then the stock released.
             let overview = try await SagaConsole.run(["--once", "--status", "rejected", "--limit", "100"], gateway: fleet.gateway.port)
+            let summary = overview.split(separator: "\n").first { $0.contains("newest orders (rejected): ") }
+            let counts = summary?.split(separator: ": ").dropFirst().first?.split(separator: ";").first
+            #expect(counts?.wholeMatch(of: /\d+ rejected/) != nil, "only rejected orders are listed: \(summary.map(String.init) ?? overview)")
             for (id, reason) in zip(ids, reasons) {
                 let line = overview.split(separator: "\n").first { $0.contains(id) }
                 #expect(line?.contains("rejected") == true && line?.contains(reason) == true && line?.contains("place_order") == true,
@@ -224,7 +227,8 @@ enum SagaConsole {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("sagas-\(UUID().uuidString).txt").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         do {
-            try await Script.run(["python3", "\(root)/deploy/demo/sagas.py", "--gateway", "http://127.0.0.1:\(port)"] + arguments,
+            let stackDir = try StackEnvironment.value("ORDERFLOW_STACK_DIR")  // the admin's credentials: this stack's
+        try await Script.run(["python3", "\(root)/deploy/demo/sagas.py", "--gateway", "http://127.0.0.1:\(port)", "--stack-dir", stackDir] + arguments,
                                  deadline: .seconds(60), outputFile: output, errorsToOutput: true)
         } catch {
             throw Failed(reason: "\(error)", output: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")

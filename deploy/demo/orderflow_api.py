@@ -23,6 +23,10 @@ class ApiFailure(Exception):
     """The system answered something unexpected, or could not be reached."""
 
 
+class Unreachable(ApiFailure):
+    """The gateway did not answer at all."""
+
+
 def read_env(path):
     values = {}
     with open(path) as f:
@@ -38,7 +42,7 @@ def running_system(stack_dir, gateway=None):
     """(gateway URL, admin email, admin password) of the system `make run` started in `stack_dir`.
 
     The gateway URL comes from `gateway` or `stack_dir/services.env`; the admin's credentials from
-    the environment (ORDERFLOW_ADMIN_EMAIL / ORDERFLOW_ADMIN_PASSWORD) or `stack_dir/stack.env`.
+    `stack_dir/stack.env`, else the environment (ORDERFLOW_ADMIN_EMAIL / ORDERFLOW_ADMIN_PASSWORD).
     Raises ApiFailure naming what is missing."""
     services_env = os.path.join(stack_dir, "services.env")
     stack_env = os.path.join(stack_dir, "stack.env")
@@ -49,8 +53,8 @@ def running_system(stack_dir, gateway=None):
         gateway = read_env(services_env).get("GATEWAY_URL", "")
         if not gateway:
             raise ApiFailure(f"{services_env} names no GATEWAY_URL")
-    email = os.environ.get("ORDERFLOW_ADMIN_EMAIL") or stack.get("ORDERFLOW_ADMIN_EMAIL")
-    password = os.environ.get("ORDERFLOW_ADMIN_PASSWORD") or stack.get("ORDERFLOW_ADMIN_PASSWORD")
+    email = stack.get("ORDERFLOW_ADMIN_EMAIL") or os.environ.get("ORDERFLOW_ADMIN_EMAIL")
+    password = stack.get("ORDERFLOW_ADMIN_PASSWORD") or os.environ.get("ORDERFLOW_ADMIN_PASSWORD")
     if not email or not password:
         raise ApiFailure(f"no admin credentials: set ORDERFLOW_ADMIN_EMAIL / ORDERFLOW_ADMIN_PASSWORD or start the system "
                          f"with `make run` ({stack_env} holds them)")
@@ -137,7 +141,7 @@ class Gateway:
                 r = conn.getresponse()
                 raw = r.read()
             except OSError as error:
-                raise ApiFailure(f"{method} {path}: cannot reach the gateway at {self.base} ({error})")
+                raise Unreachable(f"{method} {path}: cannot reach the gateway at {self.base} ({error})")
             finally:
                 conn.close()
             if r.status == 429 and time.time() < deadline:

@@ -5,23 +5,24 @@ usage: sagas.py [ORDER_ID] [--stack-dir DIR] [--gateway URL] [--limit N] [--stat
                 [--interval SECONDS] [--once]
 
 With the system running (`make run`), logs in as the admin (who sees every customer's orders) and
-shows the newest orders, one line per saga: its phase, the last thing that happened and where,
-how many commands were re-sent after a timeout, how many compensations ran, how long it took or
-has been running, and the order's rejection reason. Sagas still running are marked with `*`.
-It redraws every --interval seconds until Ctrl-C; --once prints one picture and exits.
+shows the newest orders, one line per saga: its phase, the last thing that happened and in which
+service, how many commands were re-sent after a timeout, how many compensations ran, how long it
+took or has been running, and the order's rejection reason. Sagas still running are marked `*`.
+On a terminal it redraws every --interval seconds until Ctrl-C (an error is shown in the picture
+and the next redraw tries again); otherwise, or with --once, it prints one picture and exits.
 
-With ORDER_ID it shows that order's sagas step by step (the timeline table of `make demo`),
-redrawn until every saga of the order has finished.
+With ORDER_ID it shows that order's sagas step by step (the timeline table of `make demo`), again
+whenever they change, until every saga of the order has finished (--once: the picture as it is).
 
 The gateway URL comes from DIR/services.env (DIR: $STACK_DIR, else .run/stack) unless --gateway
-names one; the admin's credentials from ORDERFLOW_ADMIN_EMAIL / ORDERFLOW_ADMIN_PASSWORD or
-DIR/stack.env. Exits 2 when no running system is found, 1 when the system answers something
-unexpected.
+names one; the admin's credentials from DIR/stack.env, else ORDERFLOW_ADMIN_EMAIL /
+ORDERFLOW_ADMIN_PASSWORD. Exits 2 when no running system is found or the gateway does not answer,
+1 when the system answers something unexpected (a refused login included).
 """
-import argparse, os, sys, time, urllib.parse
+import argparse, os, sys, time, urllib.parse, uuid
 from datetime import datetime, timezone
 
-from orderflow_api import ROOT, ApiFailure, Gateway, money, parse_time, running_system, table, timeline
+from orderflow_api import PARTICIPANT, ROOT, ApiFailure, Gateway, Unreachable, money, parse_time, running_system, table, timeline
 
 STATUSES = ("pending", "approved", "rejected", "cancelling", "cancelled")
 
@@ -60,12 +61,14 @@ class Console:
     def overview(self, limit, status):
         """The newest orders, a line per saga, and a summary line."""
         now = datetime.now(timezone.utc)
-        rows, running, by_status = [], 0, {}
-        for order in self.orders(limit, status):
+        rows, running, saga_count, by_status = [], 0, 0, {}
+        orders = self.orders(limit, status)
+        for order in orders:
             by_status[order.get("status")] = by_status.get(order.get("status"), 0) + 1
             reason = order.get("rejection_reason") or ""
-            sagas = self.sagas(order["id"]) or [None]
-            for index, saga in enumerate(sagas):
+            sagas = self.sagas(order["id"])
+            saga_count += len(sagas)
+            for index, saga in enumerate(sagas or [None]):
                 first = index == 0
                 cells = saga_cells(saga, now)
                 running += cells[0] == "*"
@@ -77,15 +80,19 @@ class Console:
                     order.get("status", "?") if first else "",
                 ) + cells[1:] + ((reason if first else ""),))
         headers = ("", "order", "placed", "total", "status", "saga", "phase", "last event", "resent", "compensated", "took", "reason")
-        counts = ", ".join(f"{by_status[s]} {s}" for s in STATUSES if s in by_status) or "no orders"
-        summary = f"  {len(rows)} sagas of the newest {limit} orders{' (' + status + ')' if status else ''}: {counts}; {running} running\n"
+        counts = ", ".join(f"{by_status[s]} {s}" for s in STATUSES if s in by_status) or "none"
+        summary = (f"  {len(orders)} newest orders{' (' + status + ')' if status else ''}: {counts}; "
+                   f"{saga_count} sagas, {running} running\n")
         return table(headers, rows) + summary
 
     def order(self, order_id):
         """One order's sagas step by step; and whether all of them have finished."""
         order = self.get(f"/api/v1/orders/{order_id}")
         sagas = self.sagas(order_id)
-        reason = f" ({order.get('rejection_reason')}: {order.get('rejection_detail')})" if order.get("rejection_reason") else ""
+        reason = ""
+        if order.get("rejection_reason"):
+            detail = f": {order['rejection_detail']}" if order.get("rejection_detail") else ""
+            reason = f" ({order['rejection_reason']}{detail})"
         text = f"  order {order_id}: {order.get('status')}{reason}, {money(order.get('total'))}\n"
         text += "".join(timeline(saga) for saga in sagas) or "  (no saga yet)\n"
         return text, bool(sagas) and all(saga.get("finished_at") for saga in sagas)
@@ -100,7 +107,7 @@ def saga_cells(saga, now):
     last = steps[-1] if steps else {}
     event = last.get("kind", "")
     if last.get("step"):
-        event = f"{last['step']}: {event}"
+        event = f"{last['step']} ({PARTICIPANT.get(last['step'], '?')}): {event}"
     if last.get("attempt") and last["attempt"] > 1:
         event += f" (attempt {last['attempt']})"
     start = parse_time(saga.get("created_at"))
@@ -117,7 +124,13 @@ def saga_cells(saga, now):
 
 def duration(delta):
     seconds = max(0.0, delta.total_seconds())
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+    if seconds < 10:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def age(when, now):
@@ -128,17 +141,38 @@ def age(when, now):
         return f"{seconds} s ago"
     if seconds < 7200:
         return f"{seconds // 60} min ago"
-    return when.strftime("%Y-%m-%d %H:%M")
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")  # local time, as the header's clock
+
+
+def bounded(kind, low, high):
+    """An argparse type: a `kind` number from `low` to `high`."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text}")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}")
+        return value
+    return parse
+
+
+def order_id(text):
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an order id (a UUID): {text}")
 
 
 def main():
     p = argparse.ArgumentParser(description="OrderFlow saga console (through the gateway, as the admin)")
-    p.add_argument("order", nargs="?", help="an order id: show its sagas step by step")
+    p.add_argument("order", nargs="?", type=order_id, help="an order id: show its sagas step by step")
     p.add_argument("--stack-dir", default=os.environ.get("STACK_DIR") or os.path.join(ROOT, ".run", "stack"))
     p.add_argument("--gateway", default=os.environ.get("DEMO_GATEWAY"), help="gateway URL (default: GATEWAY_URL of services.env)")
-    p.add_argument("--limit", type=int, default=15, choices=range(1, 101), metavar="N", help="newest N orders (1-100, default 15)")
+    p.add_argument("--limit", type=bounded(int, 1, 100), default=15, metavar="N", help="newest N orders (1-100, default 15)")
     p.add_argument("--status", choices=STATUSES, help="only orders in this status")
-    p.add_argument("--interval", type=float, default=2.0, help="seconds between redraws (default 2)")
+    p.add_argument("--interval", type=bounded(float, 0.5, 3600), default=2.0, metavar="SECONDS",
+                   help="seconds between redraws (0.5-3600, default 2)")
     p.add_argument("--once", action="store_true", help="print once and exit")
     a = p.parse_args()
     try:
@@ -147,25 +181,34 @@ def main():
         print(f"sagas: {failure}", file=sys.stderr)
         return 2
     console = Console(Gateway(gateway), email, password)
-    live = not a.once and sys.stdout.isatty()
+    terminal = sys.stdout.isatty()
+    shown, drawn = None, 0
     try:
         while True:
-            if a.order:
-                text, finished = console.order(a.order)
-            else:
-                text, finished = console.overview(a.limit, a.status), False
-            if live:
+            try:
+                if a.order:
+                    text, finished = console.order(a.order)
+                else:
+                    text, finished = console.overview(a.limit, a.status), not terminal
+            except ApiFailure as failure:
+                if not terminal or a.once or drawn == 0:
+                    hint = " (is `make run` still running?)" if isinstance(failure, Unreachable) else ""
+                    print(f"sagas: {failure}{hint}", file=sys.stderr)
+                    return 2 if isinstance(failure, Unreachable) else 1
+                text, finished = f"  {failure} — trying again\n", False
+            drawn += 1
+            if terminal and not a.once:
                 stamp = datetime.now().strftime("%H:%M:%S")
                 sys.stdout.write("\x1b[H\x1b[2J")  # home, clear
                 print(f"OrderFlow sagas via {gateway} — {stamp}, every {a.interval:g} s (Ctrl-C quits)\n")
-            sys.stdout.write(text)
+                sys.stdout.write(text)
+            elif text != shown:
+                sys.stdout.write(text if shown is None else "\n" + text)
+            shown = text
             sys.stdout.flush()
             if a.once or finished:
                 return 0
             time.sleep(a.interval)
-    except ApiFailure as failure:
-        print(f"sagas: {failure}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 0
 
