@@ -104,7 +104,8 @@ def saga_cells(saga, now):
         return ("", "-", "", "", "", "", "")
     steps = saga.get("steps", [])
     kinds = [step.get("kind") for step in steps]
-    last = steps[-1] if steps else {}
+    # The last thing a step did ("finished" says less than the step that settled it).
+    last = next((step for step in reversed(steps) if step.get("step")), steps[-1] if steps else {})
     event = last.get("kind", "")
     if last.get("step"):
         event = f"{last['step']} ({PARTICIPANT.get(last['step'], '?')}): {event}"
