@@ -23,7 +23,7 @@ A 429 from the gateway's rate limiter is retried after its Retry-After.
 """
 import argparse, json, os, sys, time, uuid
 
-from orderflow_api import ROOT, ApiFailure, Gateway, money, running_system, table as table_text, timeline
+from orderflow_api import ApiFailure, Gateway, add_system_arguments, money, rejection, running_system, table as table_text, timeline
 
 PASSWORD = "demo password 42"  # RegistrationRules: at least 10 characters
 
@@ -112,8 +112,7 @@ class Demo:
             time.sleep(0.25)
             order, _ = self.gw.ok(200, "GET", f"/api/v1/orders/{order['id']}", token=who["token"])
             status = order.get("status")
-        reason = f" ({order.get('rejection_reason')}: {order.get('rejection_detail')})" if order.get("rejection_reason") else ""
-        print(f"  order {order['id']} is {status}{reason}")
+        print(f"  order {order['id']} is {status}{rejection(order)}")
         return order
 
     def timeline(self, who, order, title="saga timeline"):
@@ -248,8 +247,7 @@ def section(title):
 
 def main():
     p = argparse.ArgumentParser(description="OrderFlow demo through the gateway")
-    p.add_argument("--stack-dir", default=os.environ.get("STACK_DIR") or os.path.join(ROOT, ".run", "stack"))
-    p.add_argument("--gateway", default=os.environ.get("DEMO_GATEWAY"), help="gateway URL (default: GATEWAY_URL of services.env)")
+    add_system_arguments(p)
     p.add_argument("--timeout", type=float, default=float(os.environ.get("DEMO_TIMEOUT", 30)), help="seconds to wait for each order")
     a = p.parse_args()
     try:

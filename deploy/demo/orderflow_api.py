@@ -38,6 +38,12 @@ def read_env(path):
     return values
 
 
+def add_system_arguments(parser):
+    """--stack-dir and --gateway, which `running_system` reads."""
+    parser.add_argument("--stack-dir", default=os.environ.get("STACK_DIR") or os.path.join(ROOT, ".run", "stack"))
+    parser.add_argument("--gateway", default=os.environ.get("DEMO_GATEWAY"), help="gateway URL (default: GATEWAY_URL of services.env)")
+
+
 def running_system(stack_dir, gateway=None):
     """(gateway URL, admin email, admin password) of the system `make run` started in `stack_dir`.
 
@@ -75,6 +81,19 @@ def parse_time(text):
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         when = when - offset if zone[0] == "+" else when + offset
     return when
+
+
+def answer_detail(parsed):
+    """What an error answer says: a problem's detail or title, else the body."""
+    return parsed.get("detail") or parsed.get("title") if isinstance(parsed, dict) else parsed
+
+
+def rejection(order):
+    """' (reason: detail)' for a rejected order, else ''."""
+    if not order.get("rejection_reason"):
+        return ""
+    detail = f": {order['rejection_detail']}" if order.get("rejection_detail") else ""
+    return f" ({order['rejection_reason']}{detail})"
 
 
 def money(m):
@@ -156,6 +175,5 @@ class Gateway:
     def ok(self, expected, method, path, body=None, token=None, key=None):
         status, parsed, headers = self.call(method, path, body, token, key)
         if status != expected:
-            detail = parsed.get("detail") or parsed.get("title") if isinstance(parsed, dict) else parsed
-            raise ApiFailure(f"{method} {path} answered {status}, expected {expected}: {detail}")
+            raise ApiFailure(f"{method} {path} answered {status}, expected {expected}: {answer_detail(parsed)}")
         return parsed, headers

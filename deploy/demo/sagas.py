@@ -19,10 +19,11 @@ names one; the admin's credentials from DIR/stack.env, else ORDERFLOW_ADMIN_EMAI
 ORDERFLOW_ADMIN_PASSWORD. Exits 2 when no running system is found or the gateway does not answer,
 1 when the system answers something unexpected (a refused login included).
 """
-import argparse, os, sys, time, urllib.parse, uuid
+import argparse, sys, time, urllib.parse, uuid
 from datetime import datetime, timezone
 
-from orderflow_api import PARTICIPANT, ROOT, ApiFailure, Gateway, Unreachable, money, parse_time, running_system, table, timeline
+from orderflow_api import (PARTICIPANT, ApiFailure, Gateway, Unreachable, add_system_arguments, answer_detail, money,
+                          parse_time, rejection, running_system, table, timeline)
 
 STATUSES = ("pending", "approved", "rejected", "cancelling", "cancelled")
 
@@ -44,8 +45,7 @@ class Console:
                 self.token = None
                 continue
             if status != 200:
-                detail = body.get("detail") or body.get("title") if isinstance(body, dict) else body
-                raise ApiFailure(f"GET {path} answered {status}: {detail}")
+                raise ApiFailure(f"GET {path} answered {status}: {answer_detail(body)}")
             return body
         raise ApiFailure(f"GET {path}: the admin's fresh token was refused")
 
@@ -89,11 +89,7 @@ class Console:
         """One order's sagas step by step; and whether all of them have finished."""
         order = self.get(f"/api/v1/orders/{order_id}")
         sagas = self.sagas(order_id)
-        reason = ""
-        if order.get("rejection_reason"):
-            detail = f": {order['rejection_detail']}" if order.get("rejection_detail") else ""
-            reason = f" ({order['rejection_reason']}{detail})"
-        text = f"  order {order_id}: {order.get('status')}{reason}, {money(order.get('total'))}\n"
+        text = f"  order {order_id}: {order.get('status')}{rejection(order)}, {money(order.get('total'))}\n"
         text += "".join(timeline(saga) for saga in sagas) or "  (no saga yet)\n"
         return text, bool(sagas) and all(saga.get("finished_at") for saga in sagas)
 
@@ -168,8 +164,7 @@ def order_id(text):
 def main():
     p = argparse.ArgumentParser(description="OrderFlow saga console (through the gateway, as the admin)")
     p.add_argument("order", nargs="?", type=order_id, help="an order id: show its sagas step by step")
-    p.add_argument("--stack-dir", default=os.environ.get("STACK_DIR") or os.path.join(ROOT, ".run", "stack"))
-    p.add_argument("--gateway", default=os.environ.get("DEMO_GATEWAY"), help="gateway URL (default: GATEWAY_URL of services.env)")
+    add_system_arguments(p)
     p.add_argument("--limit", type=bounded(int, 1, 100), default=15, metavar="N", help="newest N orders (1-100, default 15)")
     p.add_argument("--status", choices=STATUSES, help="only orders in this status")
     p.add_argument("--interval", type=bounded(float, 0.5, 3600), default=2.0, metavar="SECONDS",

@@ -46,7 +46,7 @@ enum RegistrationRules {
         let displayName = request.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
         if displayName.isEmpty || displayName.count > maximumDisplayNameLength {
             errors.append(.init(field: "display_name", message: "must have 1 to \(maximumDisplayNameLength) characters"))
-        } else if displayName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        } else if displayName.containsControlCharacter {
             // Postgres text cannot hold NUL, and no name needs a control character.
             errors.append(.init(field: "display_name", message: "must not contain control characters"))
         }
@@ -60,9 +60,7 @@ enum RegistrationRules {
 /// is not checked.
 enum EmailAddress {
     static func isValid(_ email: String) -> Bool {
-        guard email.count <= 254, !email.contains(where: \.isWhitespace),
-              !email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else { return false }
+        guard email.count <= 254, !email.contains(where: \.isWhitespace), !email.containsControlCharacter else { return false }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)

@@ -97,7 +97,7 @@ public enum PageCursor {
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         if base64.count % 4 != 0 { base64 += String(repeating: "=", count: 4 - base64.count % 4) }
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8), text.hasPrefix("c1:"),
-              !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+              !text.containsControlCharacter
         else { return nil }
         return String(text.dropFirst(3))
     }
