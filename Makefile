@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
 export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
 
-.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga bench-gateway load demo sagas fuzz contracts dlq
+.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga bench-gateway load demo sagas sagas-web fuzz contracts dlq
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ demo: ## With `make run` up: two customers, deposits, approved / declined / canc
 
 sagas: ## With `make run` up: the saga console, every order's sagas live (ARGS="ORDER_ID" for one timeline, "--once", "--status rejected")
 	@python3 deploy/demo/sagas.py $(ARGS)
+
+sagas-web: ## With `make run` up: the saga console in a browser at http://127.0.0.1:8089/ (steps, time bars, a fault and order lab)
+	@python3 deploy/demo/sagas.py --web $(ARGS)
 
 fuzz: ## schemathesis against a throwaway stack's gateway and /openapi.yaml (FUZZ_EXAMPLES per operation, default 200)
 	@deploy/loadtest/fuzz.sh

@@ -1,6 +1,9 @@
 import Auth
 import Contracts
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import TestSupport
 import Testing
 
@@ -124,7 +127,57 @@ extension LiveServices {
             for shown in ["rejected (payment_declined", "authorize_payment", "FAILED", "release_stock", "compensated"] {
                 #expect(steps.contains(shown), "the declined order's timeline lacks \(shown): \(steps)")
             }
+            try await webConsole(fleet, rejected: Array(zip(ids, reasons)), declined: declined)
             try await fleet.stop()
+        }
+
+        /// The saga console's pages (`make sagas-web`) on the same fleet: what they show, what they
+        /// refuse, and the lab driving a compensation and a cancellation through the real system.
+        private func webConsole(_ fleet: SystemFleet, rejected: [(id: String, reason: String)], declined: String) async throws {
+            let web = try await SagaWebConsole.start(gateway: fleet.gateway.port)
+            let overview = try await web.request("GET", "/?status=rejected&limit=100")
+            #expect(overview.status == 200 && overview.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
+            for (id, reason) in rejected {
+                let row = overview.text.components(separatedBy: "<tr").first { $0.contains(id) } ?? "missing"
+                #expect(row.contains(">rejected<") && row.contains(">\(reason)<"), "\(reason) order \(id) on the page: \(row)")
+            }
+            let page = try await web.request("GET", "/orders/\(declined)").text
+            for step in ["compensated\" title=\"reserve_stock", "done\" title=\"validate_customer", "failed\" title=\"authorize_payment",
+                         "pending\" title=\"approve_order", "data-settled"] {
+                #expect(page.contains(step), "the declined order's page lacks \(step): \(page)")
+            }
+            let fragment = try await web.request("GET", "/?fragment=1").text
+            #expect(!fragment.contains("<html") && fragment.contains("<table class=\"sagas\">"), "the live part alone: \(fragment.prefix(300))")
+            #expect(try await web.request("GET", "/orders/\(UUID().uuidString.lowercased())").status == 404)
+            #expect(try await web.request("GET", "/?limit=1000").status == 400)
+
+            // Nothing changes without the pages' form token; with it the lab sets faults as the admin.
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            let forged = try await SagaWebConsole.post(web, "/lab/faults", ["csrf": "forged", "decline_rate": "1"])
+            #expect(forged.status == 403, "a forged form: \(forged.status)")
+            let faults: @Sendable () async throws -> Double? = { try await fleet.api.request("GET", "/api/v1/payments/faults", headers: admin).json()["decline_rate"] as? Double }
+            #expect(try await faults() == 0, "a forged form changed the faults")
+            let token = try SagaWebConsole.formToken(try await web.request("GET", "/lab").text)
+            let invalid = try await SagaWebConsole.post(web, "/lab/faults", ["csrf": token, "decline_rate": "2"]).text
+            #expect(invalid.contains("notice error") && invalid.contains("decline_rate"), "the API's field error on the lab page: \(invalid)")
+            let armed = try await SagaWebConsole.post(web, "/lab/faults", ["csrf": token, "decline_rate": "1"]).text
+            #expect(armed.contains("decline rate 1"), "the lab page after replacing the faults: \(armed)")
+            #expect(try await faults() == 1)
+
+            // An order placed in the lab is declined and compensated; with faults off, one is approved and cancelled.
+            let labDeclined = try await SagaWebConsole.placeAndSettle(web, token: token, product: SystemFleet.mug)
+            #expect(labDeclined.page.contains(">rejected<") && labDeclined.page.contains("payment_declined")
+                    && labDeclined.page.contains("compensated\" title=\"reserve_stock"), "the lab's declined order: \(labDeclined.page)")
+            _ = try await SagaWebConsole.post(web, "/lab/faults", ["csrf": token, "decline_rate": "0"])
+            #expect(try await faults() == 0)
+            let approved = try await SagaWebConsole.placeAndSettle(web, token: token, product: SystemFleet.mug)
+            #expect(approved.page.contains(">approved<") && approved.page.contains("/cancel\""), "an approved lab order offers Cancel: \(approved.page)")
+            #expect(try await SagaWebConsole.post(web, "/orders/\(declined)/cancel", ["csrf": token]).status == 403, "only the lab's own orders")
+            _ = try await SagaWebConsole.post(web, "/orders/\(approved.id)/cancel", ["csrf": token])
+            let cancelled = try await SagaWebConsole.settledPage(web, approved.id)
+            #expect(cancelled.contains(">cancelled<") && cancelled.contains("done\" title=\"refund_payment"), "the cancelled lab order: \(cancelled)")
+            try await SagaInvariants.check(orders: [labDeclined.id, approved.id])
+            _ = try await web.terminate()
         }
 
         @Test("cancel after approval refunds exactly once; a repeated POST with the same key is the same order, one saga")
@@ -240,5 +293,61 @@ enum SagaConsole {
         let reason: String
         let output: String
         var description: String { "the saga console failed (\(reason)): \(output)" }
+    }
+}
+
+/// `deploy/demo/sagas.py --web`, the saga console's pages, served for a test fleet's gateway.
+enum SagaWebConsole {
+    /// Starts the pages on a free port and waits until they are served.
+    static func start(gateway port: Int) async throws -> ServiceProcess {
+        let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
+        let webPort = try FreePort.reserve()
+        let web = try ServiceProcess("sagas-web", executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
+            "python3", "\(root)/deploy/demo/sagas.py", "--web", "--port", String(webPort),
+            "--gateway", "http://127.0.0.1:\(port)", "--stack-dir", try StackEnvironment.value("ORDERFLOW_STACK_DIR"),
+        ], port: webPort, environment: [:])
+        try await web.waitForLog("Saga console on http://127.0.0.1:\(webPort)/")
+        return web
+    }
+
+    /// The form token of a page's forms.
+    static func formToken(_ page: String) throws -> String {
+        let match = try #require(page.firstMatch(of: /name="csrf" value="([^"]+)"/), "no form token in: \(page)")
+        return String(match.1)
+    }
+
+    /// Posts a form as a browser would; the answer is the page a redirect leads to.
+    static func post(_ web: ServiceProcess, _ path: String, _ fields: [String: String]) async throws -> ServiceProcess.Reply {
+        var request = URLRequest(url: web.baseURL.appendingPathComponent(path))
+        request.httpMethod = "POST"
+        request.timeoutInterval = 60
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        var form = URLComponents()
+        form.queryItems = fields.map { URLQueryItem(name: $0.key, value: $0.value) }
+        request.httpBody = Data((form.percentEncodedQuery ?? "").utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        return ServiceProcess.Reply(status: http.statusCode, headers: [:], body: data)
+    }
+
+    /// Places an order in the lab and waits until its page says every saga has finished.
+    static func placeAndSettle(_ web: ServiceProcess, token: String, product: String) async throws -> (id: String, page: String) {
+        let placed = try await post(web, "/lab/orders", ["csrf": token, "product_id": product, "quantity": "1"]).text
+        let id = try #require(placed.firstMatch(of: /<code class="order-id">([0-9a-f-]{36})</).map { String($0.1) }, "no order page: \(placed)")
+        return (id, try await settledPage(web, id))
+    }
+
+    /// An order's page once it says every saga of the order has finished.
+    static func settledPage(_ web: ServiceProcess, _ id: String) async throws -> String {
+        let page = PageHolder()
+        try await Poll.until("order \(id)'s sagas finish on its page", deadline: .seconds(120)) {
+            page.text = try await web.request("GET", "/orders/\(id)").text
+            return page.text.contains("data-settled") && !page.text.contains(">cancelling<") && !page.text.contains(">pending<")
+        }
+        return page.text
+    }
+
+    private final class PageHolder: @unchecked Sendable {  // written by the poll, read after it
+        var text = ""
     }
 }

@@ -26,16 +26,25 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     /// Starts `name` with exactly `environment` (plus PATH and library paths) on a free port.
-    init(_ name: String, environment: [String: String]) throws {
-        self.name = name
+    convenience init(_ name: String, environment: [String: String]) throws {
         // A restarted service may keep its old port (the gateway in front of it knows only that one).
-        self.port = try environment["HTTP_PORT"].flatMap { Int($0) } ?? FreePort.reserve()
-        process.executableURL = try Self.binary(name)
+        let port = try environment["HTTP_PORT"].flatMap { Int($0) } ?? FreePort.reserve()
+        var env = environment
+        env["HTTP_PORT"] = env["HTTP_PORT"] ?? String(port)
+        env["LOG_LEVEL"] = env["LOG_LEVEL"] ?? "warning"
+        try self.init(name, executable: try Self.binary(name), arguments: [], port: port, environment: env)
+    }
+
+    /// Starts `executable` with `arguments` and exactly `environment` (plus PATH and library
+    /// paths), for a process that serves HTTP on `port` (a script, for instance).
+    init(_ name: String, executable: URL, arguments: [String], port: Int, environment: [String: String]) throws {
+        self.name = name
+        self.port = port
+        process.executableURL = executable
+        process.arguments = arguments
         var env = environment
         let inherited = ProcessInfo.processInfo.environment
         for key in ["PATH", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH"] { env[key] = env[key] ?? inherited[key] }
-        env["HTTP_PORT"] = env["HTTP_PORT"] ?? String(port)
-        env["LOG_LEVEL"] = env["LOG_LEVEL"] ?? "warning"
         process.environment = env
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("of-\(name)-\(UUID().uuidString.prefix(8))")
         errorFile = scratch.appendingPathExtension("stderr")

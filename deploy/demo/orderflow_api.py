@@ -84,8 +84,13 @@ def parse_time(text):
 
 
 def answer_detail(parsed):
-    """What an error answer says: a problem's detail or title, else the body."""
-    return parsed.get("detail") or parsed.get("title") if isinstance(parsed, dict) else parsed
+    """What an error answer says: a problem's detail or title and its field errors, else the body."""
+    if not isinstance(parsed, dict):
+        return parsed
+    text = parsed.get("detail") or parsed.get("title")
+    fields = [f"{error.get('field') or 'body'}: {error.get('message')}" for error in parsed.get("errors") or []
+              if isinstance(error, dict)]
+    return f"{text} ({'; '.join(fields)})" if fields else text
 
 
 def rejection(order):
@@ -113,11 +118,47 @@ def table(headers, rows, indent="  "):
     return "\n".join(lines) + "\n"
 
 
-def timeline(saga, title="saga timeline"):
-    """One saga of `GET /api/v1/orders/{id}/saga` as a heading and a table of its steps."""
+# Each saga's steps in order, and which step each compensation undoes (OrderSagas.swift).
+STEPS = {
+    "place_order": ("reserve_stock", "validate_customer", "authorize_payment", "approve_order"),
+    "cancel_order": ("refund_payment", "release_stock", "mark_cancelled"),
+}
+UNDOES = {"place_order": {"release_stock": "reserve_stock", "void_payment": "authorize_payment"}}
+# What a timeline entry says about its step's state; entries of other kinds leave it as it was.
+STATE_AFTER = {
+    "command_sent": "running", "local_run": "running", "retried": "retrying", "timed_out": "timed out",
+    "step_succeeded": "done", "step_failed": "failed", "compensation_sent": "compensating", "compensated": "compensated",
+}
+
+
+def step_states(saga):
+    """[(step, state, attempts)] of one saga of `GET /api/v1/orders/{id}/saga`, in the saga's order.
+
+    A state is "pending" (not reached), "running", "retrying", "timed out", "done", "failed",
+    "compensating" or "compensated" (a done step undone); attempts counts the commands sent.
+    Steps the timeline names but the definition above does not (a newer saga) come last."""
+    kind = saga.get("type", "")
+    order = list(STEPS.get(kind, ()))
+    undoes = UNDOES.get(kind, {})
+    states, attempts = {}, {}
+    for entry in saga.get("steps", []):
+        name, what = entry.get("step"), entry.get("kind")
+        if not name or what not in STATE_AFTER:
+            continue
+        state, compensation = STATE_AFTER[what], name in undoes
+        if compensation:  # its progress is the undone step's
+            name, state = undoes[name], "compensated" if what == "compensated" else "compensating"
+        if name not in order:
+            order.append(name)
+        states[name] = state
+        if not compensation and what in ("command_sent", "retried", "local_run"):
+            attempts[name] = max(attempts.get(name, 0), entry.get("attempt") or 1)
+    return [(name, states.get(name, "pending"), attempts.get(name, 0)) for name in order]
+
+
+def timeline_rows(saga):
+    """(+ms since the saga started, step, action / command, outcome, detail) per timeline entry."""
     start = parse_time(saga.get("created_at"))
-    end = parse_time(saga.get("finished_at")) if saga.get("finished_at") else None
-    took = f", {(end - start).total_seconds() * 1000:.0f} ms" if start and end else ""
     rows = []
     for step in saga.get("steps", []):
         at = parse_time(step.get("at"))
@@ -132,8 +173,22 @@ def timeline(saga, title="saga timeline"):
         if step.get("attempt") and step.get("attempt") > 1:
             action = f"{action} (attempt {step['attempt']})"
         rows.append((offset, name, action, outcome, step.get("detail") or ""))
+    return rows
+
+
+def took_ms(saga):
+    """Milliseconds from the saga's start to its end; None while it runs."""
+    start = parse_time(saga.get("created_at"))
+    end = parse_time(saga.get("finished_at")) if saga.get("finished_at") else None
+    return (end - start).total_seconds() * 1000 if start and end else None
+
+
+def timeline(saga, title="saga timeline"):
+    """One saga of `GET /api/v1/orders/{id}/saga` as a heading and a table of its steps."""
+    took = took_ms(saga)
+    took = f", {took:.0f} ms" if took is not None else ""
     heading = f"\n  {title}: saga {saga.get('type')} {saga.get('id')} — {saga.get('phase')}{took}\n"
-    return heading + table(("+ms", "step", "action / command", "outcome", "detail"), rows, indent="    ")
+    return heading + table(("+ms", "step", "action / command", "outcome", "detail"), timeline_rows(saga), indent="    ")
 
 
 class Gateway:

@@ -3,6 +3,7 @@
 
 usage: sagas.py [ORDER_ID] [--stack-dir DIR] [--gateway URL] [--limit N] [--status STATUS]
                 [--interval SECONDS] [--once]
+       sagas.py --web [--port N] [--stack-dir DIR] [--gateway URL] [--limit N]   (`make sagas-web`)
 
 With the system running (`make run`), logs in as the admin (who sees every customer's orders) and
 shows the newest orders, one line per saga: its phase, the last thing that happened and in which
@@ -10,6 +11,9 @@ service, how many commands were re-sent after a timeout, how many compensations 
 took or has been running, and the order's rejection reason. Sagas still running are marked `*`.
 On a terminal it redraws every --interval seconds until Ctrl-C (an error is shown in the picture
 and the next redraw tries again); otherwise, or with --once, it prints one picture and exits.
+
+With --web it serves the same as pages on http://127.0.0.1:8089/ (sagas_web.py says more), with
+each saga's steps drawn, a time bar per saga, and a lab to inject payment faults and place orders.
 
 With ORDER_ID it shows that order's sagas step by step (the timeline table of `make demo`), again
 whenever they change, until every saga of the order has finished (--once: the picture as it is).
@@ -34,20 +38,25 @@ class Console:
         self.email, self.password = email, password
         self.token = None
 
-    def get(self, path):
-        """GET as the admin; logs in first, and again when the token has expired."""
+    def call(self, method, path, body=None):
+        """(status, parsed body) of a call as the admin; logs in first, and again when the token has expired."""
         for _ in range(2):
             if self.token is None:
                 tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
                 self.token = tokens["access_token"]
-            status, body, _ = self.gw.call("GET", path, token=self.token)
+            status, parsed, _ = self.gw.call(method, path, body, token=self.token)
             if status == 401:
                 self.token = None
                 continue
-            if status != 200:
-                raise ApiFailure(f"GET {path} answered {status}: {answer_detail(body)}")
-            return body
-        raise ApiFailure(f"GET {path}: the admin's fresh token was refused")
+            return status, parsed
+        raise ApiFailure(f"{method} {path}: the admin's fresh token was refused")
+
+    def get(self, path):
+        """The body of a GET as the admin; ApiFailure unless it answers 200."""
+        status, body = self.call("GET", path)
+        if status != 200:
+            raise ApiFailure(f"GET {path} answered {status}: {answer_detail(body)}")
+        return body
 
     def orders(self, limit, status):
         query = {"limit": str(limit)}
@@ -58,15 +67,18 @@ class Console:
     def sagas(self, order_id):
         return self.get(f"/api/v1/orders/{order_id}/saga").get("sagas", [])
 
+    def snapshot(self, limit, status):
+        """[(order, its sagas)] of the newest `limit` orders (of `status` if given), newest first."""
+        return [(order, self.sagas(order["id"])) for order in self.orders(limit, status)]
+
     def overview(self, limit, status):
         """The newest orders, a line per saga, and a summary line."""
         now = datetime.now(timezone.utc)
         rows, running, saga_count, by_status = [], 0, 0, {}
-        orders = self.orders(limit, status)
-        for order in orders:
+        snapshot = self.snapshot(limit, status)
+        for order, sagas in snapshot:
             by_status[order.get("status")] = by_status.get(order.get("status"), 0) + 1
             reason = order.get("rejection_reason") or ""
-            sagas = self.sagas(order["id"])
             saga_count += len(sagas)
             for index, saga in enumerate(sagas or [None]):
                 first = index == 0
@@ -81,7 +93,7 @@ class Console:
                 ) + cells[1:] + ((reason if first else ""),))
         headers = ("", "order", "placed", "total", "status", "saga", "phase", "last event", "resent", "compensated", "took", "reason")
         counts = ", ".join(f"{by_status[s]} {s}" for s in STATUSES if s in by_status) or "none"
-        summary = (f"  {len(orders)} newest orders{' (' + status + ')' if status else ''}: {counts}; "
+        summary = (f"  {len(snapshot)} newest orders{' (' + status + ')' if status else ''}: {counts}; "
                    f"{saga_count} sagas, {running} running\n")
         return table(headers, rows) + summary
 
@@ -170,6 +182,8 @@ def main():
     p.add_argument("--interval", type=bounded(float, 0.5, 3600), default=2.0, metavar="SECONDS",
                    help="seconds between redraws (0.5-3600, default 2)")
     p.add_argument("--once", action="store_true", help="print once and exit")
+    p.add_argument("--web", action="store_true", help="serve the console as web pages on 127.0.0.1 instead (sagas_web.py)")
+    p.add_argument("--port", type=bounded(int, 0, 65535), default=8089, help="--web's port (default 8089; 0: any free one)")
     a = p.parse_args()
     try:
         gateway, email, password = running_system(a.stack_dir, a.gateway)
@@ -177,6 +191,8 @@ def main():
         print(f"sagas: {failure}", file=sys.stderr)
         return 2
     console = Console(Gateway(gateway), email, password)
+    if a.web:
+        return web(console, a)
     terminal = sys.stdout.isatty()
     shown, drawn = None, 0
     try:
@@ -207,6 +223,21 @@ def main():
             time.sleep(a.interval)
     except KeyboardInterrupt:
         return 0
+
+
+def web(console, a):
+    """--web: checks the admin can read orders, then serves the pages until Ctrl-C."""
+    import sagas_web  # only here: it imports this module's helpers
+    if a.order or a.once or a.status:
+        print("sagas: --web takes no ORDER_ID, --once or --status (the pages have their own)", file=sys.stderr)
+        return 2
+    try:
+        console.orders(1, None)
+    except ApiFailure as failure:
+        hint = " (is `make run` still running?)" if isinstance(failure, Unreachable) else ""
+        print(f"sagas: {failure}{hint}", file=sys.stderr)
+        return 2 if isinstance(failure, Unreachable) else 1
+    return sagas_web.serve(console, sagas_web.Lab(console.gw), a.port, a.limit)
 
 
 if __name__ == "__main__":

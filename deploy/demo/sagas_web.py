@@ -1,0 +1,349 @@
+"""`make sagas-web`: the saga console in a browser, served on 127.0.0.1 (Python's standard library only).
+
+usage: sagas.py --web [--port N] [--stack-dir DIR] [--gateway URL] [--limit N]
+
+Pages (every one reads the system through the gateway, as `make sagas` does):
+  /              the newest orders of every customer, a row per saga with its steps (✔ done, ✘ failed,
+                 ↺ compensated, ⏱ timed out, ↻ retrying, … running); refreshed every 2 s;
+                 `?status=rejected&limit=50` filters
+  /orders/{id}   one order: each saga's steps, a time bar and its timeline, refreshed until they finish
+  /lab           payments' injected faults (replaced as the admin), and orders placed, paid and cancelled
+                 as the lab's own customer: set a decline rate of 1, place an order, watch it compensate
+
+Safety: it listens on 127.0.0.1 only and acts as the admin, so it answers only requests addressed
+to 127.0.0.1 or localhost (a DNS-rebinding page cannot use it), changes nothing without its
+per-process form token (another site cannot post to it), and its Content-Security-Policy allows
+no inline script.
+"""
+import hmac, http.server, os, re, secrets, signal, sys, threading, urllib.parse, uuid
+from decimal import Decimal, InvalidOperation
+
+import sagas_html as pages
+from orderflow_api import ApiFailure, Unreachable, answer_detail
+
+STATIC = {  # the only files served, with their types
+    "/static/console.css": ("web/console.css", "text/css; charset=utf-8"),
+    "/static/console.js": ("web/console.js", "text/javascript; charset=utf-8"),
+}
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_FORM_BYTES = 4096
+ORDER_PATH = re.compile(r"/orders/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+CANCEL_PATH = re.compile(ORDER_PATH.pattern + "/cancel")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                               "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class Refused(Exception):
+    """A request this console will not serve: (HTTP status, message)."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class Lab:
+    """The lab's own customer, registered on first use: places, pays for and cancels orders."""
+
+    def __init__(self, gateway):
+        self.gw = gateway
+        self.lock = threading.Lock()
+        self.email, self.password, self.token = None, secrets.token_urlsafe(18), None
+        self.placed = []  # ids of the orders the lab placed, oldest first
+
+    def call(self, method, path, body=None, key=None, register=True):
+        """(status, parsed body) as the lab's customer; None before it exists unless `register`."""
+        with self.lock:
+            for _ in range(2):
+                if self.email is None:
+                    if not register:
+                        return None
+                    email = f"saga-lab-{uuid.uuid4().hex[:10]}@example.org"
+                    self.gw.ok(201, "POST", "/api/v1/users", {"email": email, "password": self.password, "display_name": "Saga Lab"})
+                    self.email = email
+                if self.token is None:
+                    tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
+                    self.token = tokens["access_token"]
+                status, parsed, _ = self.gw.call(method, path, body, token=self.token, key=key)
+                if status == 401:
+                    self.token = None
+                    continue
+                return status, parsed
+        raise ApiFailure(f"{method} {path}: the lab customer's fresh token was refused")
+
+    def wallet(self):
+        """The lab customer's wallet, or None before it exists (payments opens it from `user_registered`)."""
+        answer = self.call("GET", "/api/v1/wallet", register=False)
+        if answer is None or answer[0] == 404:
+            return None
+        status, body = answer
+        if status != 200:
+            raise ApiFailure(f"GET /api/v1/wallet answered {status}: {answer_detail(body)}")
+        return body
+
+    def place(self, product_id, quantity):
+        status, order = self.call("POST", "/api/v1/orders", {"items": [{"product_id": product_id, "quantity": number(quantity)}]},
+                                  key=str(uuid.uuid4()))
+        if status != 202:
+            raise ApiFailure(f"POST /api/v1/orders answered {status}: {answer_detail(order)}")
+        with self.lock:
+            self.placed.append(order["id"])
+        return order
+
+    def deposit(self, amount):
+        wallet = self.wallet()
+        if wallet is None:
+            raise ApiFailure("the lab's wallet is not open yet: payments opens it when it sees user_registered; try again")
+        try:
+            minor = Decimal(amount.strip()) * 100
+        except InvalidOperation:
+            raise ApiFailure(f"not an amount: {amount!r} (write it as 25.00)")
+        if minor != minor.to_integral_value():
+            raise ApiFailure(f"not an amount: {amount!r} has more than two decimals")
+        body = {"amount": {"amount_minor": int(minor), "currency": wallet["balance"]["currency"]}}
+        status, receipt = self.call("POST", "/api/v1/wallet/deposits", body, key=str(uuid.uuid4()))
+        if status != 201:
+            raise ApiFailure(f"POST /api/v1/wallet/deposits answered {status}: {answer_detail(receipt)}")
+        return receipt
+
+    def cancel(self, order_id):
+        with self.lock:
+            ours = order_id in self.placed
+        if not ours:
+            raise Refused(403, "the lab cancels only the orders it placed (a customer may cancel only their own)")
+        status, body = self.call("POST", f"/api/v1/orders/{order_id}/cancel")
+        if status != 202:
+            raise ApiFailure(f"POST /api/v1/orders/{order_id}/cancel answered {status}: {answer_detail(body)}")
+
+    def owns(self, order_id):
+        with self.lock:
+            return order_id in self.placed
+
+
+def number(text):
+    """A form field as a JSON number when it is one, else the text as typed (the API then names the field)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except (TypeError, ValueError):
+            pass
+    return text
+
+
+class ConsoleServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port, console, lab, limit):
+        super().__init__(("127.0.0.1", port), Handler)
+        self.console, self.lab, self.limit = console, lab, limit
+        self.form_token = secrets.token_urlsafe(24)
+        self.notes, self.notes_lock = {}, threading.Lock()
+        port = self.server_address[1]
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+    def note(self, text, ok):
+        """Keeps a message for the page a POST redirects to; returns its key."""
+        key = secrets.token_hex(6)
+        with self.notes_lock:
+            if len(self.notes) > 50:
+                self.notes.pop(next(iter(self.notes)))
+            self.notes[key] = (text, ok)
+        return key
+
+    def take_note(self, key):
+        with self.notes_lock:
+            return self.notes.pop(key, ("", True))
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "orderflow-sagas-web"
+    sys_version = ""
+
+    def log_message(self, format, *args):  # the page polls every 2 s: no access log
+        pass
+
+    # --- GET --------------------------------------------------------------------------------
+    def do_GET(self):
+        try:
+            self.check_host()
+            url = urllib.parse.urlsplit(self.path)
+            query = urllib.parse.parse_qs(url.query)
+            if url.path in STATIC:
+                return self.static(*STATIC[url.path])
+            fragment = query.get("fragment") == ["1"]
+            if url.path == "/":
+                return self.overview(query, fragment)
+            match = ORDER_PATH.fullmatch(url.path)
+            if match:
+                return self.order(match.group(1), fragment)
+            if url.path == "/lab":
+                return self.lab_page(query)
+            raise Refused(404, f"no page at {url.path}")
+        except Refused as refused:
+            self.refusal(refused)
+        except ApiFailure as failure:
+            hint = " Is `make run` still running?" if isinstance(failure, Unreachable) else ""
+            self.html(502, pages.page("Error", "", pages.notice(f"{failure}{hint}", ok=False), refresh=False))
+
+    def overview(self, query, fragment):
+        status = query.get("status", [""])[0] or None
+        if status and status not in pages.STATUSES:
+            raise Refused(400, f"status must be one of {', '.join(pages.STATUSES)}")
+        try:
+            limit = int(query.get("limit", [str(self.server.limit)])[0])
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100:
+            raise Refused(400, "limit must be a whole number from 1 to 100")
+        live = pages.overview(self.server.console.snapshot(limit, status), status, limit)
+        self.html(200, live if fragment else pages.page("Sagas", "/", live))
+
+    def order(self, order_id, fragment):
+        status, order = self.server.console.call("GET", f"/api/v1/orders/{order_id}")
+        if status == 404:
+            raise Refused(404, f"no order {order_id}")
+        if status != 200:
+            raise ApiFailure(f"GET /api/v1/orders/{order_id} answered {status}: {answer_detail(order)}")
+        live = pages.order_live(order, self.server.console.sagas(order_id))
+        if order.get("status") == "approved" and self.server.lab.owns(order_id):
+            live += pages.cancel_form(order, self.server.form_token)
+        self.html(200, live if fragment else pages.page(f"Order {order_id}", "", live))
+
+    def lab_page(self, query):
+        text, ok = self.server.take_note(query.get("note", [""])[0])
+        console, lab = self.server.console, self.server.lab
+        body = pages.notice(text, ok) + pages.lab(
+            console.get("/api/v1/payments/faults"),
+            console.get("/api/v1/products?limit=100").get("data", []),
+            lab.wallet(), lab.email, list(lab.placed), self.server.form_token)
+        self.html(200, pages.page("Lab", "/lab", "", refresh=False, extra=body))
+
+    def static(self, relative, content_type):
+        with open(os.path.join(HERE, relative), "rb") as f:
+            self.send(200, f.read(), content_type)
+
+    # --- POST -------------------------------------------------------------------------------
+    def do_POST(self):
+        try:
+            self.check_host()
+            form = self.form()
+            path = urllib.parse.urlsplit(self.path).path
+            match = CANCEL_PATH.fullmatch(path)
+            if path == "/lab/faults":
+                self.after(lambda: self.replace_faults(form), "/lab")
+            elif path == "/lab/orders":
+                self.after(lambda: self.server.lab.place(form.get("product_id", ""), form.get("quantity", "")), "/lab",
+                           success=lambda order: f"/orders/{order['id']}")
+            elif path == "/lab/deposit":
+                self.after(lambda: self.deposit(form.get("amount", "")), "/lab")
+            elif match:
+                self.after(lambda: self.server.lab.cancel(match.group(1)), f"/orders/{match.group(1)}",
+                           success=lambda _: f"/orders/{match.group(1)}")
+            else:
+                raise Refused(404, f"nothing to post to at {path}")
+        except Refused as refused:
+            self.refusal(refused)
+
+    def form(self):
+        """The posted form, once it is known to come from this console's own pages."""
+        try:
+            length = int(self.headers.get("content-length") or 0)
+        except ValueError:
+            raise Refused(400, "Content-Length is not a number")
+        if length > MAX_FORM_BYTES:
+            raise Refused(413, f"a form of at most {MAX_FORM_BYTES} bytes")
+        fields = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True)
+        form = {name: values[0] for name, values in fields.items()}
+        origin = self.headers.get("origin")
+        if origin and urllib.parse.urlsplit(origin).netloc not in self.server.hosts:
+            raise Refused(403, "the form was posted from another site")
+        if not hmac.compare_digest(form.get("csrf", ""), self.server.form_token):
+            raise Refused(403, "the form is not from this console's pages (reload the page and try again)")
+        return form
+
+    def after(self, action, failure_page, success=None):
+        """Runs `action`, then redirects (303) to its page with a note saying how it went."""
+        try:
+            result = action()
+        except Unreachable as failure:
+            return self.redirect(f"{failure_page}?note={self.server.note(f'{failure} Is `make run` still running?', False)}")
+        except ApiFailure as failure:
+            return self.redirect(f"{failure_page}?note={self.server.note(str(failure), False)}")
+        if success:
+            return self.redirect(success(result))
+        self.redirect(f"{failure_page}?note={self.server.note(result, True)}")
+
+    def replace_faults(self, form):
+        body = {name: number(form[name]) for name in ("decline_rate", "latency_ms") if form.get(name, "").strip()}
+        if form.get("crash_point"):
+            body["crash_point"] = form["crash_point"]
+        status, faults = self.server.console.call("PUT", "/api/v1/payments/faults", body)
+        if status != 200:
+            raise ApiFailure(f"PUT /api/v1/payments/faults answered {status}: {answer_detail(faults)}")
+        crash = faults.get("crash_point") or "none"
+        return f"payments now injects: decline rate {faults['decline_rate']}, latency {faults['latency_ms']} ms, crash point {crash}"
+
+    def deposit(self, amount):
+        receipt = self.server.lab.deposit(amount)
+        return f"deposited; the lab's wallet holds {pages.money(receipt.get('balance'))}"
+
+    # --- answers ----------------------------------------------------------------------------
+    def check_host(self):
+        if self.headers.get("host", "") not in self.server.hosts:
+            raise Refused(403, f"this console answers only requests to {self.server.url}")
+
+    def refusal(self, refused):
+        self.html(refused.status, pages.page("Refused", "", pages.notice(str(refused), ok=False), refresh=False))
+
+    def redirect(self, location):
+        self.send_response(303)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def html(self, status, text):
+        self.send(status, text.encode(), "text/html; charset=utf-8")
+
+    def send(self, status, data, content_type):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+def stop(signum, frame):
+    raise KeyboardInterrupt
+
+
+def serve(console, lab, port, limit):
+    """Serves until Ctrl-C; returns the exit status (2 when the port cannot be had)."""
+    try:
+        server = ConsoleServer(port, console, lab, limit)
+    except OSError as error:
+        print(f"sagas: cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another with --port", file=sys.stderr)
+        return 2
+    print(f"Saga console on {server.url} (as the admin; Ctrl-C stops)", flush=True)
+    # SIGTERM stops it too, even when the starting process left it ignored or blocked (both are inherited).
+    signal.signal(signal.SIGTERM, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
