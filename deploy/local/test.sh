@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make test`: a throwaway stack on its own free ports, then `swift test` against it.
-# The stack is torn down whatever the outcome; the exit status is swift test's.
+# The Python scripts' unit tests run first. The stack is torn down whatever the outcome; the
+# exit status is theirs if they fail, else swift test's.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$ORDERFLOW_ROOT/deploy/local/setup.sh"
+log "unit tests of the demo and saga console scripts (Python, no system needed)…"
+python3 -m unittest discover -s "$ORDERFLOW_ROOT/deploy/demo" -p 'test_*.py'
 STACK_DIR="$ORDERFLOW_ROOT/.run/test-$$"
 cleanup() {
   local status=$?
