@@ -44,7 +44,8 @@ cat <<INFO
   Admin login:  $ORDERFLOW_ADMIN_EMAIL / $ORDERFLOW_ADMIN_PASSWORD   (dev secrets in $STACK_DIR/stack.env)
   Token keys:   $USERS_URL/.well-known/jwks.json (signing key in $STACK_DIR/secrets/, generated on first run)
   Try it:       \`make demo\` in another terminal (a scripted scenario through the gateway).
-                \`make sagas\` in another terminal: the saga console (every order's sagas, live).
+                \`make sagas\` in another terminal: the saga console (every order's sagas, live);
+                \`make sagas-web\`: the same in a browser at http://127.0.0.1:8089/, with a fault and order lab.
   Logs: $STACK_DIR/logs/   Stop: Ctrl-C here, or \`make stop\` from another terminal.
 
 INFO
