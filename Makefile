@@ -52,7 +52,7 @@ demo: ## With `make run` up: two customers, deposits, approved / declined / canc
 sagas: ## With `make run` up: the saga console, every order's sagas live (ARGS="ORDER_ID" for one timeline, "--once", "--status rejected")
 	@python3 deploy/demo/sagas.py $(ARGS)
 
-sagas-web: ## With `make run` up: the saga console in a browser at http://127.0.0.1:8089/ (steps, time bars, a fault and order lab)
+sagas-web: ## With `make run` up: the saga console in a browser on 127.0.0.1:8089 (open the address it prints): steps, time bars, a fault and order lab
 	@python3 deploy/demo/sagas.py --web $(ARGS)
 
 fuzz: ## schemathesis against a throwaway stack's gateway and /openapi.yaml (FUZZ_EXAMPLES per operation, default 200)

@@ -135,139 +135,56 @@ extension LiveServices {
         /// refuse, and the lab driving a compensation and a cancellation through the real system.
         private func webConsole(_ fleet: SystemFleet, rejected: [(id: String, reason: String)], declined: String) async throws {
             let web = try await SagaWebConsole.start(gateway: fleet.gateway.port)
-            let overview = try await web.request("GET", "/?status=rejected&limit=100")
+            #expect(try await web.process.request("GET", "/").status == 401, "without the printed key's cookie")
+            let overview = try await web.get("/?status=rejected&limit=100")
             #expect(overview.status == 200 && overview.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
             for (id, reason) in rejected {
                 let row = overview.text.components(separatedBy: "<tr").first { $0.contains(id) } ?? "missing"
                 #expect(row.contains(">rejected<") && row.contains(">\(reason)<"), "\(reason) order \(id) on the page: \(row)")
             }
-            let page = try await web.request("GET", "/orders/\(declined)").text
+            let page = try await web.get("/orders/\(declined)").text
             for step in ["compensated\" title=\"reserve_stock", "done\" title=\"validate_customer", "failed\" title=\"authorize_payment",
                          "pending\" title=\"approve_order", "data-settled"] {
                 #expect(page.contains(step), "the declined order's page lacks \(step): \(page)")
             }
-            let fragment = try await web.request("GET", "/?fragment=1").text
+            let fragment = try await web.get("/?fragment=1").text
             #expect(!fragment.contains("<html") && fragment.contains("<table class=\"sagas\">"), "the live part alone: \(fragment.prefix(300))")
-            #expect(try await web.request("GET", "/orders/\(UUID().uuidString.lowercased())").status == 404)
-            #expect(try await web.request("GET", "/?limit=1000").status == 400)
+            #expect(try await web.get("/orders/\(UUID().uuidString.lowercased())").status == 404)
+            #expect(try await web.get("/?limit=1000").status == 400)
 
             // Nothing changes without the pages' form token; with it the lab sets faults as the admin.
             let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
-            let forged = try await SagaWebConsole.post(web, "/lab/faults", ["csrf": "forged", "decline_rate": "1"])
+            let forged = try await web.post("/lab/faults", ["csrf": "forged", "decline_rate": "1"])
             #expect(forged.status == 403, "a forged form: \(forged.status)")
-            let faults: @Sendable () async throws -> Double? = { try await fleet.api.request("GET", "/api/v1/payments/faults", headers: admin).json()["decline_rate"] as? Double }
+            let faults: @Sendable () async throws -> Double? = {
+                try await fleet.api.request("GET", "/api/v1/payments/faults", headers: admin).json()["decline_rate"] as? Double
+            }
             #expect(try await faults() == 0, "a forged form changed the faults")
-            let token = try SagaWebConsole.formToken(try await web.request("GET", "/lab").text)
-            let invalid = try await SagaWebConsole.post(web, "/lab/faults", ["csrf": token, "decline_rate": "2"]).text
-            #expect(invalid.contains("notice error") && invalid.contains("decline_rate"), "the API's field error on the lab page: \(invalid)")
-            let armed = try await SagaWebConsole.post(web, "/lab/faults", ["csrf": token, "decline_rate": "1"]).text
+            let token = try SagaWebConsole.formToken(try await web.get("/lab").text)
+            let invalid = try await web.post("/lab/faults", ["csrf": token, "decline_rate": "2"]).text
+            #expect(invalid.contains("notice error") && invalid.contains("decline_rate: must be between 0 and 1"),
+                    "the API's field error on the lab page: \(invalid)")
+            let armed = try await web.post("/lab/faults", ["csrf": token, "decline_rate": "1"]).text
             #expect(armed.contains("decline rate 1"), "the lab page after replacing the faults: \(armed)")
             #expect(try await faults() == 1)
 
-            // An order placed in the lab is declined and compensated; with faults off, one is approved and cancelled.
-            let labDeclined = try await SagaWebConsole.placeAndSettle(web, token: token, product: SystemFleet.mug)
+            // An order placed in the lab is declined and compensated (its wallet open, and untouched);
+            // with faults off, one is approved, then cancelled and refunded.
+            let labDeclined = try await web.placeAndSettle(token: token, product: SystemFleet.mug)
             #expect(labDeclined.page.contains(">rejected<") && labDeclined.page.contains("payment_declined")
                     && labDeclined.page.contains("compensated\" title=\"reserve_stock"), "the lab's declined order: \(labDeclined.page)")
-            _ = try await SagaWebConsole.post(web, "/lab/faults", ["csrf": token, "decline_rate": "0"])
+            let wallet = try await web.get("/lab").text
+            #expect(wallet.contains("wallet 100.00 EUR"), "the lab's wallet after a declined order: \(wallet)")
+            _ = try await web.post("/lab/faults", ["csrf": token, "decline_rate": "0"])
             #expect(try await faults() == 0)
-            let approved = try await SagaWebConsole.placeAndSettle(web, token: token, product: SystemFleet.mug)
+            let approved = try await web.placeAndSettle(token: token, product: SystemFleet.mug)
             #expect(approved.page.contains(">approved<") && approved.page.contains("/cancel\""), "an approved lab order offers Cancel: \(approved.page)")
-            #expect(try await SagaWebConsole.post(web, "/orders/\(declined)/cancel", ["csrf": token]).status == 403, "only the lab's own orders")
-            _ = try await SagaWebConsole.post(web, "/orders/\(approved.id)/cancel", ["csrf": token])
-            let cancelled = try await SagaWebConsole.settledPage(web, approved.id)
+            #expect(try await web.post("/orders/\(declined)/cancel", ["csrf": token]).status == 403, "only the lab's own orders")
+            _ = try await web.post("/orders/\(approved.id)/cancel", ["csrf": token])
+            let cancelled = try await web.settledPage(approved.id)
             #expect(cancelled.contains(">cancelled<") && cancelled.contains("done\" title=\"refund_payment"), "the cancelled lab order: \(cancelled)")
             try await SagaInvariants.check(orders: [labDeclined.id, approved.id])
-            _ = try await web.terminate()
-        }
-
-        @Test("cancel after approval refunds exactly once; a repeated POST with the same key is the same order, one saga")
-        func cancelAndIdempotency() async throws {
-            let fleet = try await SystemFleet.start()
-            let customer = try await fleet.newCustomer("Canceller")
-            _ = try await fleet.walletBalance(of: customer)
-            let key = UUID().uuidString
-            let (first, id) = try await fleet.place(customer, [(SystemFleet.mug, 1)], key: key)
-            let (again, sameID) = try await fleet.place(customer, [(SystemFleet.mug, 1)], key: key)
-            #expect(sameID == id)
-            #expect(again.header("Idempotent-Replayed") == "true")
-            #expect(first.header("Idempotent-Replayed") == nil)
-            let other = try await fleet.api.request("POST", "/api/v1/orders", headers: customer.bearer.merging(["Idempotency-Key": key]) { $1 },
-                                                       json: #"{"items":[{"product_id":"\#(SystemFleet.mug)","quantity":3}]}"#)
-            #expect(other.status == 422)
-            #expect(try await fleet.settled(id, for: customer)["status"] as? String == "approved")
-            let sagas = try await AdminDatabase.with { client in
-                try await AdminDatabase.scalar("SELECT count(*) FROM orders.saga_instances WHERE order_id = \(UUID(uuidString: id)!)", on: client)
-            }
-            #expect(sagas == 1)
-            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
-
-            let stranger = try await fleet.newCustomer("Stranger")
-            #expect(try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: stranger.bearer).status == 404)
-            #expect(try await fleet.api.request("GET", "/api/v1/orders/\(id)", headers: stranger.bearer).status == 404)
-            let strangers = try await fleet.api.request("GET", "/api/v1/orders", headers: stranger.bearer)
-            #expect((try strangers.json()["data"] as? [Any])?.isEmpty == true, "a customer sees only their own orders")
-            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
-            #expect(try await fleet.api.request("GET", "/api/v1/orders/\(id)", headers: admin).status == 200, "admins see every order")
-            let approvedForAdmin = try await fleet.api.request("GET", "/api/v1/orders?status=approved&limit=100", headers: admin)
-            #expect(((try approvedForAdmin.json()["data"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == id })
-            let cancel = try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
-            #expect(cancel.status == 202)
-            #expect(try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer).status == 409)
-            #expect(try await fleet.settled(id, for: customer)["status"] as? String == "cancelled")
-            #expect(try await fleet.walletBalance(of: customer) == 10_000)
-            let refunds = try await AdminDatabase.with { client in
-                try await AdminDatabase.scalar("SELECT count(*) FROM payments.ledger_transactions WHERE kind = 'refund' AND reference = \("order:" + id)", on: client)
-            }
-            #expect(refunds == 1)
-            // A reply for a saga orders never started is consumed and ignored, not dead-lettered.
-            let channel = try SagaChannel()
-            let stray = try await channel.send(PaymentAuthorizedReply(orderID: UUID(), paymentID: UUID(), amount: Money(amountMinor: 1, currency: "EUR")),
-                                               correlationID: UUID().uuidString.lowercased(), causationID: UUID().uuidString.lowercased())
-            try await Poll.until("orders consumed the stray reply") {
-                try await AdminDatabase.with { client in
-                    try await AdminDatabase.scalar("""
-                        SELECT count(*) FROM orders.processed_messages WHERE consumer = 'orders' AND message_id = \(stray.id)
-                        """, on: client)
-                } == 1
-            }
-            #expect(fleet.orders.log.contains("reply for an unknown saga ignored"))
-            await channel.close()
-
-            try await SagaInvariants.check(orders: [id])
-            try await fleet.stop()
-        }
-
-        @Test("payments killed mid-saga: the step times out and retries; back in time the saga finishes, too late it compensates — never both")
-        func participantDown() async throws {
-            var fleet = try await SystemFleet.start(orders: ["SAGA_STEP_TIMEOUT_MS": "3000", "SAGA_STEP_ATTEMPTS": "3"])
-            let customer = try await fleet.newCustomer("Patient")
-            _ = try await fleet.walletBalance(of: customer)
-
-            // Back within the retry budget (3 s + 6 s + 12 s): approved, charged once.
-            try await fleet.payments.crash()
-            let (_, retried) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
-            let watched = fleet
-            try await Poll.until("authorize_payment timed out and was retried") {
-                try await watched.timeline(retried, for: customer).contains { $0["kind"] as? String == "retried" && $0["step"] as? String == "authorize_payment" }
-            }
-            try await fleet.restartPayments()
-            #expect(try await fleet.settled(retried, for: customer)["status"] as? String == "approved")
-
-            // Down beyond the budget: the saga voids (the void waits for payments too), then
-            // rejects; when payments returns it authorizes and voids in order: net zero.
-            try await fleet.payments.crash()
-            let (_, abandoned) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
-            let watching = fleet
-            try await Poll.until("the saga gave up on authorize_payment and sent void_payment", deadline: .seconds(90)) {
-                try await watching.timeline(abandoned, for: customer).contains { $0["kind"] as? String == "compensation_sent" && $0["step"] as? String == "void_payment" }
-            }
-            try await fleet.restartPayments()
-            let order = try await fleet.settled(abandoned, for: customer)
-            #expect(order["status"] as? String == "rejected")
-            #expect(order["rejection_reason"] as? String == "timed_out")
-            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
-            try await SagaInvariants.check(orders: [retried, abandoned])
-            try await fleet.stop()
+            _ = try await web.process.terminate()
         }
     }
 }
@@ -297,17 +214,22 @@ enum SagaConsole {
 }
 
 /// `deploy/demo/sagas.py --web`, the saga console's pages, served for a test fleet's gateway.
-enum SagaWebConsole {
+struct SagaWebConsole {
+    let process: ServiceProcess
+    /// The cookie the printed address's key stands for (a browser gets it by opening that address).
+    let cookie: [String: String]
+
     /// Starts the pages on a free port and waits until they are served.
-    static func start(gateway port: Int) async throws -> ServiceProcess {
+    static func start(gateway port: Int) async throws -> SagaWebConsole {
         let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
         let webPort = try FreePort.reserve()
         let web = try ServiceProcess("sagas-web", executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
             "python3", "\(root)/deploy/demo/sagas.py", "--web", "--port", String(webPort),
             "--gateway", "http://127.0.0.1:\(port)", "--stack-dir", try StackEnvironment.value("ORDERFLOW_STACK_DIR"),
         ], port: webPort, environment: [:])
-        try await web.waitForLog("Saga console on http://127.0.0.1:\(webPort)/")
-        return web
+        try await web.waitForLog("Saga console on http://127.0.0.1:\(webPort)/?key=")
+        let key = try #require(web.log.firstMatch(of: /\?key=([A-Za-z0-9_-]+)/).map { String($0.1) })
+        return SagaWebConsole(process: web, cookie: ["Cookie": "orderflow_sagas=\(key)"])
     }
 
     /// The form token of a page's forms.
@@ -316,12 +238,17 @@ enum SagaWebConsole {
         return String(match.1)
     }
 
+    func get(_ path: String) async throws -> ServiceProcess.Reply {
+        try await process.request("GET", path, headers: cookie)
+    }
+
     /// Posts a form as a browser would; the answer is the page a redirect leads to.
-    static func post(_ web: ServiceProcess, _ path: String, _ fields: [String: String]) async throws -> ServiceProcess.Reply {
-        var request = URLRequest(url: web.baseURL.appendingPathComponent(path))
+    func post(_ path: String, _ fields: [String: String]) async throws -> ServiceProcess.Reply {
+        var request = URLRequest(url: process.baseURL.appendingPathComponent(path))
         request.httpMethod = "POST"
         request.timeoutInterval = 60
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        for (name, value) in cookie { request.setValue(value, forHTTPHeaderField: name) }
         var form = URLComponents()
         form.queryItems = fields.map { URLQueryItem(name: $0.key, value: $0.value) }
         request.httpBody = Data((form.percentEncodedQuery ?? "").utf8)
@@ -331,18 +258,18 @@ enum SagaWebConsole {
     }
 
     /// Places an order in the lab and waits until its page says every saga has finished.
-    static func placeAndSettle(_ web: ServiceProcess, token: String, product: String) async throws -> (id: String, page: String) {
-        let placed = try await post(web, "/lab/orders", ["csrf": token, "product_id": product, "quantity": "1"]).text
+    func placeAndSettle(token: String, product: String) async throws -> (id: String, page: String) {
+        let placed = try await post("/lab/orders", ["csrf": token, "product_id": product, "quantity": "1"]).text
         let id = try #require(placed.firstMatch(of: /<code class="order-id">([0-9a-f-]{36})</).map { String($0.1) }, "no order page: \(placed)")
-        return (id, try await settledPage(web, id))
+        return (id, try await settledPage(id))
     }
 
-    /// An order's page once it says every saga of the order has finished.
-    static func settledPage(_ web: ServiceProcess, _ id: String) async throws -> String {
+    /// An order's page once it says the order is settled and every saga of it has finished.
+    func settledPage(_ id: String) async throws -> String {
         let page = PageHolder()
         try await Poll.until("order \(id)'s sagas finish on its page", deadline: .seconds(120)) {
-            page.text = try await web.request("GET", "/orders/\(id)").text
-            return page.text.contains("data-settled") && !page.text.contains(">cancelling<") && !page.text.contains(">pending<")
+            page.text = try await get("/orders/\(id)").text
+            return page.text.contains("data-settled")
         }
         return page.text
     }

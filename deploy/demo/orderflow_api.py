@@ -135,19 +135,28 @@ def step_states(saga):
     """[(step, state, attempts)] of one saga of `GET /api/v1/orders/{id}/saga`, in the saga's order.
 
     A state is "pending" (not reached), "running", "retrying", "timed out", "done", "failed",
-    "compensating" or "compensated" (a done step undone); attempts counts the commands sent.
-    Steps the timeline names but the definition above does not (a newer saga) come last."""
+    "compensating" or "compensated" (undone; "timed out, compensating" / "timed out, compensated"
+    when its attempts ran out first, as a payment that got no answer is voided), or "compensation
+    failed". Attempts counts the step's own commands, not its compensation's. Steps the timeline
+    names but the definitions above do not (a newer saga) come last."""
     kind = saga.get("type", "")
     order = list(STEPS.get(kind, ()))
     undoes = UNDOES.get(kind, {})
-    states, attempts = {}, {}
+    states, attempts, timed_out = {}, {}, set()
     for entry in saga.get("steps", []):
         name, what = entry.get("step"), entry.get("kind")
         if not name or what not in STATE_AFTER:
             continue
         state, compensation = STATE_AFTER[what], name in undoes
         if compensation:  # its progress is the undone step's
-            name, state = undoes[name], "compensated" if what == "compensated" else "compensating"
+            name = undoes[name]
+            if states.get(name) == "timed out":
+                timed_out.add(name)
+            if what == "step_failed":
+                state = "compensation failed"
+            else:
+                state = "compensated" if what == "compensated" else "compensating"
+                state = f"timed out, {state}" if name in timed_out else state
         if name not in order:
             order.append(name)
         states[name] = state

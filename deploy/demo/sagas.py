@@ -12,8 +12,9 @@ took or has been running, and the order's rejection reason. Sagas still running 
 On a terminal it redraws every --interval seconds until Ctrl-C (an error is shown in the picture
 and the next redraw tries again); otherwise, or with --once, it prints one picture and exits.
 
-With --web it serves the same as pages on http://127.0.0.1:8089/ (sagas_web.py says more), with
-each saga's steps drawn, a time bar per saga, and a lab to inject payment faults and place orders.
+With --web it serves the same as pages on 127.0.0.1:8089 (sagas_web.py says more; open the address
+it prints, key included), with each saga's steps drawn, a time bar per saga, and a lab to inject
+payment faults and place and cancel orders.
 
 With ORDER_ID it shows that order's sagas step by step (the timeline table of `make demo`), again
 whenever they change, until every saga of the order has finished (--once: the picture as it is).
@@ -23,7 +24,7 @@ names one; the admin's credentials from DIR/stack.env, else ORDERFLOW_ADMIN_EMAI
 ORDERFLOW_ADMIN_PASSWORD. Exits 2 when no running system is found or the gateway does not answer,
 1 when the system answers something unexpected (a refused login included).
 """
-import argparse, sys, time, urllib.parse, uuid
+import argparse, sys, threading, time, urllib.parse, uuid
 from datetime import datetime, timezone
 
 from orderflow_api import (PARTICIPANT, ApiFailure, Gateway, Unreachable, add_system_arguments, answer_detail, money,
@@ -37,18 +38,21 @@ class Console:
         self.gw = gateway
         self.email, self.password = email, password
         self.token = None
+        self.login_lock = threading.Lock()  # the web pages call from several threads
 
     def call(self, method, path, body=None):
         """(status, parsed body) of a call as the admin; logs in first, and again when the token has expired."""
+        refused = None
         for _ in range(2):
-            if self.token is None:
-                tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
-                self.token = tokens["access_token"]
-            status, parsed, _ = self.gw.call(method, path, body, token=self.token)
-            if status == 401:
-                self.token = None
-                continue
-            return status, parsed
+            with self.login_lock:
+                if self.token is None or self.token == refused:
+                    tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
+                    self.token = tokens["access_token"]
+                token = self.token
+            status, parsed, _ = self.gw.call(method, path, body, token=token)
+            if status != 401:
+                return status, parsed
+            refused = token
         raise ApiFailure(f"{method} {path}: the admin's fresh token was refused")
 
     def get(self, path):

@@ -13,8 +13,10 @@ from sagas import STATUSES, age, duration, saga_cells
 # A step state's symbol beside its name (colour alone says nothing to some readers).
 MARKS = {
     "pending": "·", "running": "…", "retrying": "↻", "timed out": "⏱", "done": "✔", "failed": "✘",
-    "compensating": "↺…", "compensated": "↺",
+    "compensating": "↺…", "compensated": "↺", "timed out, compensating": "⏱↺…", "timed out, compensated": "⏱↺",
+    "compensation failed": "⚠",
 }
+SETTLED = ("approved", "rejected", "cancelled")  # order statuses no saga moves on from
 CRASH_POINTS = ("", "before_commit", "after_commit_before_reply")
 
 
@@ -45,7 +47,7 @@ def strip(saga):
     for name, state, attempts in step_states(saga):
         where = PARTICIPANT.get(name, "?")
         tries = f", {attempts} attempts" if attempts > 1 else ""
-        cells.append(f'<li class="step {state.replace(" ", "-")}" title="{e(name)} ({e(where)}): {e(state)}{tries}">'
+        cells.append(f'<li class="step {state.replace(", ", "-").replace(" ", "-")}" title="{e(name)} ({e(where)}): {e(state)}{tries}">'
                      f'<span class="mark">{MARKS.get(state, "?")}</span> {e(name)}'
                      f'{f" <small>×{attempts}</small>" if attempts > 1 else ""}</li>')
     return f'<ol class="strip">{"".join(cells)}</ol>'
@@ -66,7 +68,7 @@ def overview(snapshot, status, limit, now=None):
             running += mark == "*"
             first = index == 0
             order_cells = (
-                f'<td><a href="/orders/{e(order["id"])}"><code>{e(order["id"])}</code></a></td>'
+                f'<td><a href="/orders/{e(order.get("id"))}"><code>{e(order.get("id"))}</code></a></td>'
                 f'<td>{e(age(parse_time(order.get("created_at")), now))}</td><td class="num">{e(money(order.get("total")))}</td>'
                 f'<td><span class="status {e(order.get("status"))}">{e(order.get("status"))}</span></td>'
                 if first else '<td colspan="4"></td>')
@@ -125,7 +127,9 @@ def order_live(order, sagas, now=None):
             f'<th>detail</th></tr></thead><tbody>{rows}</tbody></table></section>')
     if not sagas:
         parts.append('<p class="note">No saga yet.</p>')
-    settled = bool(sagas) and all(saga.get("finished_at") for saga in sagas)
+    # Read the sagas before the order: a saga that finishes in between then shows a status not
+    # yet settled, and the page keeps refreshing, rather than the other way round.
+    settled = order.get("status") in SETTLED and bool(sagas) and all(saga.get("finished_at") for saga in sagas)
     return "".join(parts) + (' <p class="note" data-settled="1">Every saga of this order has finished.</p>' if settled else "")
 
 

@@ -10,12 +10,14 @@ Pages (every one reads the system through the gateway, as `make sagas` does):
   /lab           payments' injected faults (replaced as the admin), and orders placed, paid and cancelled
                  as the lab's own customer: set a decline rate of 1, place an order, watch it compensate
 
-Safety: it listens on 127.0.0.1 only and acts as the admin, so it answers only requests addressed
-to 127.0.0.1 or localhost (a DNS-rebinding page cannot use it), changes nothing without its
-per-process form token (another site cannot post to it), and its Content-Security-Policy allows
-no inline script.
+Safety: it listens on 127.0.0.1 only and acts as the admin. It prints its address with a key;
+opening that address once sets a cookie (HttpOnly, SameSite=Strict) without which it answers
+nothing but 401, so other local users and other sites' pages cannot use it (a cross-site request
+carries no such cookie). It also answers only requests addressed to 127.0.0.1 or localhost (a
+DNS-rebinding page cannot use it), changes nothing without its per-process form token, and its
+Content-Security-Policy allows no inline script.
 """
-import hmac, http.server, os, re, secrets, signal, sys, threading, urllib.parse, uuid
+import hmac, http.cookies, http.server, os, re, secrets, signal, sys, threading, time, urllib.parse, uuid
 from decimal import Decimal, InvalidOperation
 
 import sagas_html as pages
@@ -27,6 +29,7 @@ STATIC = {  # the only files served, with their types
 }
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_FORM_BYTES = 4096
+COOKIE = "orderflow_sagas"
 ORDER_PATH = re.compile(r"/orders/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 CANCEL_PATH = re.compile(ORDER_PATH.pattern + "/cancel")
 SECURITY_HEADERS = {
@@ -57,23 +60,35 @@ class Lab:
 
     def call(self, method, path, body=None, key=None, register=True):
         """(status, parsed body) as the lab's customer; None before it exists unless `register`."""
-        with self.lock:
-            for _ in range(2):
+        refused = None
+        for _ in range(2):
+            with self.lock:  # only registering and logging in; the call itself runs unlocked
                 if self.email is None:
                     if not register:
                         return None
                     email = f"saga-lab-{uuid.uuid4().hex[:10]}@example.org"
                     self.gw.ok(201, "POST", "/api/v1/users", {"email": email, "password": self.password, "display_name": "Saga Lab"})
                     self.email = email
-                if self.token is None:
+                if self.token is None or self.token == refused:
                     tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
                     self.token = tokens["access_token"]
-                status, parsed, _ = self.gw.call(method, path, body, token=self.token, key=key)
-                if status == 401:
-                    self.token = None
-                    continue
+                token = self.token
+            status, parsed, _ = self.gw.call(method, path, body, token=token, key=key)
+            if status != 401:
                 return status, parsed
+            refused = token
         raise ApiFailure(f"{method} {path}: the lab customer's fresh token was refused")
+
+    def open_wallet(self, deadline_seconds=30):
+        """The wallet, waiting for payments to open it for a customer registered a moment ago (an
+        order placed before would be declined for want of a wallet, which is not what the lab shows)."""
+        deadline = time.time() + deadline_seconds
+        self.call("GET", "/api/v1/users/me")  # registers the customer if need be
+        while (wallet := self.wallet()) is None:
+            if time.time() > deadline:
+                raise ApiFailure(f"payments has not opened the lab's wallet after {deadline_seconds} s (is payments running?)")
+            time.sleep(0.25)
+        return wallet
 
     def wallet(self):
         """The lab customer's wallet, or None before it exists (payments opens it from `user_registered`)."""
@@ -86,25 +101,28 @@ class Lab:
         return body
 
     def place(self, product_id, quantity):
+        self.open_wallet()
         status, order = self.call("POST", "/api/v1/orders", {"items": [{"product_id": product_id, "quantity": number(quantity)}]},
                                   key=str(uuid.uuid4()))
         if status != 202:
             raise ApiFailure(f"POST /api/v1/orders answered {status}: {answer_detail(order)}")
+        if not isinstance(order, dict) or not ORDER_PATH.fullmatch(f"/orders/{order.get('id')}"):
+            raise ApiFailure(f"POST /api/v1/orders answered 202 without an order id: {order!r:.200}")
         with self.lock:
             self.placed.append(order["id"])
         return order
 
     def deposit(self, amount):
-        wallet = self.wallet()
-        if wallet is None:
-            raise ApiFailure("the lab's wallet is not open yet: payments opens it when it sees user_registered; try again")
         try:
             minor = Decimal(amount.strip()) * 100
         except InvalidOperation:
             raise ApiFailure(f"not an amount: {amount!r} (write it as 25.00)")
+        if not minor.is_finite():
+            raise ApiFailure(f"not an amount: {amount!r} (write it as 25.00)")
         if minor != minor.to_integral_value():
             raise ApiFailure(f"not an amount: {amount!r} has more than two decimals")
-        body = {"amount": {"amount_minor": int(minor), "currency": wallet["balance"]["currency"]}}
+        wallet = self.open_wallet()
+        body = {"amount": {"amount_minor": int(minor), "currency": wallet.get("balance", {}).get("currency", "EUR")}}
         status, receipt = self.call("POST", "/api/v1/wallet/deposits", body, key=str(uuid.uuid4()))
         if status != 201:
             raise ApiFailure(f"POST /api/v1/wallet/deposits answered {status}: {answer_detail(receipt)}")
@@ -141,6 +159,7 @@ class ConsoleServer(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), Handler)
         self.console, self.lab, self.limit = console, lab, limit
         self.form_token = secrets.token_urlsafe(24)
+        self.access_key = secrets.token_urlsafe(24)
         self.notes, self.notes_lock = {}, threading.Lock()
         port = self.server_address[1]
         self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
@@ -148,6 +167,11 @@ class ConsoleServer(http.server.ThreadingHTTPServer):
     @property
     def url(self):
         return f"http://127.0.0.1:{self.server_address[1]}/"
+
+    @property
+    def key_url(self):
+        """The address to open first: it carries the key the cookie is set from."""
+        return f"{self.url}?key={self.access_key}"
 
     def note(self, text, ok):
         """Keeps a message for the page a POST redirects to; returns its key."""
@@ -170,28 +194,73 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # the page polls every 2 s: no access log
         pass
 
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        except (BrokenPipeError, ConnectionResetError):  # the browser went away mid-answer
+            self.close_connection = True
+
     # --- GET --------------------------------------------------------------------------------
     def do_GET(self):
+        self.answer(self.get)
+
+    def do_POST(self):
+        self.answer(self.post)
+
+    def answer(self, handle):
+        """Runs `handle`; whatever goes wrong becomes a page, never a traceback to the browser."""
         try:
             self.check_host()
-            url = urllib.parse.urlsplit(self.path)
-            query = urllib.parse.parse_qs(url.query)
-            if url.path in STATIC:
-                return self.static(*STATIC[url.path])
-            fragment = query.get("fragment") == ["1"]
-            if url.path == "/":
-                return self.overview(query, fragment)
-            match = ORDER_PATH.fullmatch(url.path)
-            if match:
-                return self.order(match.group(1), fragment)
-            if url.path == "/lab":
-                return self.lab_page(query)
-            raise Refused(404, f"no page at {url.path}")
+            handle(urllib.parse.urlsplit(self.path))
         except Refused as refused:
             self.refusal(refused)
+        except Unreachable as failure:
+            self.error_page(502, f"{failure} Is `make run` still running?")
         except ApiFailure as failure:
-            hint = " Is `make run` still running?" if isinstance(failure, Unreachable) else ""
-            self.html(502, pages.page("Error", "", pages.notice(f"{failure}{hint}", ok=False), refresh=False))
+            self.error_page(502, str(failure))
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except Exception as error:  # a bug here, or an answer of a shape the pages do not expect
+            print(f"sagas-web: {self.command} {urllib.parse.urlsplit(self.path).path}: {type(error).__name__}: {error}", file=sys.stderr)
+            self.error_page(500, f"the console failed on this page ({type(error).__name__}); its terminal says more")
+
+    def get(self, url):
+        query = urllib.parse.parse_qs(url.query)
+        if url.path in STATIC:  # style and script, the same for everyone: no key needed
+            return self.static(*STATIC[url.path])
+        if self.let_in(url, query):
+            return
+        fragment = query.get("fragment") == ["1"]
+        if url.path == "/":
+            return self.overview(query, fragment)
+        match = ORDER_PATH.fullmatch(url.path)
+        if match:
+            return self.order(match.group(1), query, fragment)
+        if url.path == "/lab":
+            return self.lab_page(query)
+        raise Refused(404, f"no page at {url.path}")
+
+    def let_in(self, url, query):
+        """Refuses a request without the console's cookie; turns the printed key into that cookie
+        (a redirect to the same page without the key). True when it has answered."""
+        key = query.get("key", [""])[0]
+        if key and hmac.compare_digest(key, self.server.access_key):
+            self.send_response(303)
+            self.send_header("Location", url.path)
+            self.send_header("Set-Cookie", f"{COOKIE}={self.server.access_key}; HttpOnly; SameSite=Strict; Path=/")
+            self.send_header("Content-Length", "0")
+            self.security_headers()
+            self.end_headers()
+            return True
+        cookies = http.cookies.SimpleCookie()
+        try:
+            cookies.load(self.headers.get("cookie", ""))
+        except http.cookies.CookieError:
+            pass
+        sent = cookies[COOKIE].value if COOKIE in cookies else ""
+        if not hmac.compare_digest(sent, self.server.access_key):
+            raise Refused(401, "open the address `make sagas-web` printed (it carries a key) to use this console")
+        return False
 
     def overview(self, query, fragment):
         status = query.get("status", [""])[0] or None
@@ -206,24 +275,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
         live = pages.overview(self.server.console.snapshot(limit, status), status, limit)
         self.html(200, live if fragment else pages.page("Sagas", "/", live))
 
-    def order(self, order_id, fragment):
-        status, order = self.server.console.call("GET", f"/api/v1/orders/{order_id}")
+    def order(self, order_id, query, fragment):
+        status, body = self.server.console.call("GET", f"/api/v1/orders/{order_id}/saga")
         if status == 404:
             raise Refused(404, f"no order {order_id}")
-        if status != 200:
+        if status != 200 or not isinstance(body, dict):
+            raise ApiFailure(f"GET /api/v1/orders/{order_id}/saga answered {status}: {answer_detail(body)}")
+        sagas = body.get("sagas", [])
+        status, order = self.server.console.call("GET", f"/api/v1/orders/{order_id}")  # after the sagas: see order_live
+        if status != 200 or not isinstance(order, dict):
             raise ApiFailure(f"GET /api/v1/orders/{order_id} answered {status}: {answer_detail(order)}")
-        live = pages.order_live(order, self.server.console.sagas(order_id))
+        live = pages.order_live(order, sagas)
         if order.get("status") == "approved" and self.server.lab.owns(order_id):
             live += pages.cancel_form(order, self.server.form_token)
-        self.html(200, live if fragment else pages.page(f"Order {order_id}", "", live))
+        if fragment:
+            return self.html(200, live)
+        text, ok = self.server.take_note(query.get("note", [""])[0])
+        self.html(200, pages.page(f"Order {order_id}", "", live, extra=pages.notice(text, ok)))
 
     def lab_page(self, query):
         text, ok = self.server.take_note(query.get("note", [""])[0])
         console, lab = self.server.console, self.server.lab
+        with lab.lock:
+            placed = list(lab.placed)
         body = pages.notice(text, ok) + pages.lab(
             console.get("/api/v1/payments/faults"),
             console.get("/api/v1/products?limit=100").get("data", []),
-            lab.wallet(), lab.email, list(lab.placed), self.server.form_token)
+            lab.wallet(), lab.email, placed, self.server.form_token)
         self.html(200, pages.page("Lab", "/lab", "", refresh=False, extra=body))
 
     def static(self, relative, content_type):
@@ -231,26 +309,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, f.read(), content_type)
 
     # --- POST -------------------------------------------------------------------------------
-    def do_POST(self):
-        try:
-            self.check_host()
-            form = self.form()
-            path = urllib.parse.urlsplit(self.path).path
-            match = CANCEL_PATH.fullmatch(path)
-            if path == "/lab/faults":
-                self.after(lambda: self.replace_faults(form), "/lab")
-            elif path == "/lab/orders":
-                self.after(lambda: self.server.lab.place(form.get("product_id", ""), form.get("quantity", "")), "/lab",
-                           success=lambda order: f"/orders/{order['id']}")
-            elif path == "/lab/deposit":
-                self.after(lambda: self.deposit(form.get("amount", "")), "/lab")
-            elif match:
-                self.after(lambda: self.server.lab.cancel(match.group(1)), f"/orders/{match.group(1)}",
-                           success=lambda _: f"/orders/{match.group(1)}")
-            else:
-                raise Refused(404, f"nothing to post to at {path}")
-        except Refused as refused:
-            self.refusal(refused)
+    def post(self, url):
+        path = url.path
+        self.let_in(url, {})
+        form = self.form()
+        match = CANCEL_PATH.fullmatch(path)
+        if path == "/lab/faults":
+            self.after(lambda: self.replace_faults(form), "/lab")
+        elif path == "/lab/orders":
+            self.after(lambda: self.server.lab.place(form.get("product_id", ""), form.get("quantity", "")), "/lab",
+                       success=lambda order: f"/orders/{order['id']}")
+        elif path == "/lab/deposit":
+            self.after(lambda: self.deposit(form.get("amount", "")), "/lab")
+        elif match:
+            self.after(lambda: self.server.lab.cancel(match.group(1)), path.removesuffix("/cancel"),
+                       success=lambda _: path.removesuffix("/cancel"))
+        else:
+            raise Refused(404, f"nothing to post to at {path}")
 
     def form(self):
         """The posted form, once it is known to come from this console's own pages."""
@@ -258,7 +333,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             length = int(self.headers.get("content-length") or 0)
         except ValueError:
             raise Refused(400, "Content-Length is not a number")
-        if length > MAX_FORM_BYTES:
+        if not 0 <= length <= MAX_FORM_BYTES:
             raise Refused(413, f"a form of at most {MAX_FORM_BYTES} bytes")
         fields = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True)
         form = {name: values[0] for name, values in fields.items()}
@@ -270,7 +345,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return form
 
     def after(self, action, failure_page, success=None):
-        """Runs `action`, then redirects (303) to its page with a note saying how it went."""
+        """Runs `action`, then redirects (303): on success to `success(result)` when given, else to
+        `failure_page` with the result as a note; on failure to `failure_page` with the error as a note."""
         try:
             result = action()
         except Unreachable as failure:
@@ -288,8 +364,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         status, faults = self.server.console.call("PUT", "/api/v1/payments/faults", body)
         if status != 200:
             raise ApiFailure(f"PUT /api/v1/payments/faults answered {status}: {answer_detail(faults)}")
+        if not isinstance(faults, dict):
+            raise ApiFailure(f"PUT /api/v1/payments/faults answered 200 with {faults!r:.200}")
         crash = faults.get("crash_point") or "none"
-        return f"payments now injects: decline rate {faults['decline_rate']}, latency {faults['latency_ms']} ms, crash point {crash}"
+        return (f"payments now injects: decline rate {faults.get('decline_rate')}, latency {faults.get('latency_ms')} ms, "
+                f"crash point {crash}")
 
     def deposit(self, amount):
         receipt = self.server.lab.deposit(amount)
@@ -301,15 +380,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise Refused(403, f"this console answers only requests to {self.server.url}")
 
     def refusal(self, refused):
-        self.html(refused.status, pages.page("Refused", "", pages.notice(str(refused), ok=False), refresh=False))
+        self.error_page(refused.status, str(refused), "Refused")
+
+    def error_page(self, status, text, title="Error"):
+        self.html(status, pages.page(title, "", pages.notice(text, ok=False), refresh=False))
 
     def redirect(self, location):
         self.send_response(303)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
+        self.security_headers()
+        self.end_headers()
+
+    def security_headers(self):
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
-        self.end_headers()
 
     def html(self, status, text):
         self.send(status, text.encode(), "text/html; charset=utf-8")
@@ -318,11 +403,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        for name, value in SECURITY_HEADERS.items():
-            self.send_header(name, value)
+        self.security_headers()
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self.wfile.write(data)
 
 
 def stop(signum, frame):
@@ -336,7 +419,7 @@ def serve(console, lab, port, limit):
     except OSError as error:
         print(f"sagas: cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another with --port", file=sys.stderr)
         return 2
-    print(f"Saga console on {server.url} (as the admin; Ctrl-C stops)", flush=True)
+    print(f"Saga console on {server.key_url} (as the admin: open this address, key included; Ctrl-C stops)", flush=True)
     # SIGTERM stops it too, even when the starting process left it ignored or blocked (both are inherited).
     signal.signal(signal.SIGTERM, stop)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})

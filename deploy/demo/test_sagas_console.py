@@ -3,7 +3,7 @@
 `make test` runs them first; the pages against a real system are tested in
 Tests/ServicesTests/SagaEndToEndTests.swift (`rejections`).
 """
-import re, unittest
+import http.client, re, threading, unittest
 from datetime import datetime, timedelta, timezone
 
 import sagas_html
@@ -61,8 +61,27 @@ class StepStatesTests(unittest.TestCase):
             ("refund_payment", "done", 1), ("release_stock", "running", 1), ("mark_cancelled", "pending", 0)])
 
     def test_an_unknown_saga_shows_the_steps_its_timeline_names(self):
-        entries = [(0, "command_sent", "ship", 1), (1, "ignored", "ship", None), (2, "finished", None, None)]
+        entries = [(0, "command_sent", "ship", 1), (1, "ignored", None, None), (2, "finished", None, None)]
         self.assertEqual(step_states(saga("ship_order", entries)), [("ship", "running", 1)])
+
+    def test_a_payment_that_never_answered_is_voided_after_its_last_attempt(self):
+        # The engine compensates the timed-out step itself: it may have been authorized after all.
+        entries = [(0, "command_sent", "authorize_payment", 1), (10, "timed_out", "authorize_payment", 1),
+                   (10, "retried", "authorize_payment", 2), (30, "timed_out", "authorize_payment", 2),
+                   (30, "compensation_sent", "void_payment", 1)]
+        self.assertIn(("authorize_payment", "timed out, compensating", 2), step_states(saga("place_order", entries)))
+        entries += [(40, "compensated", "void_payment", 1), (41, "local_run", "release_stock", 1), (41, "compensated", "release_stock", None)]
+        states = step_states(saga("place_order", entries))
+        self.assertIn(("authorize_payment", "timed out, compensated", 2), states)
+        self.assertIn(("reserve_stock", "compensated", 0), states)
+
+    def test_a_failed_compensation_is_not_shown_in_progress(self):
+        entries = [(0, "command_sent", "authorize_payment", 1), (5, "step_succeeded", "authorize_payment", 1),
+                   (6, "command_sent", "approve_order", 1), (7, "step_failed", "approve_order", 1),
+                   (8, "compensation_sent", "void_payment", 1), (9, "step_failed", "void_payment", 1)]
+        states = step_states(saga("place_order", entries))
+        self.assertIn(("authorize_payment", "compensation failed", 1), states)
+        self.assertIn('class="step compensation-failed"', sagas_html.strip(saga("place_order", entries)))
 
 
 class PageTests(unittest.TestCase):
@@ -88,8 +107,10 @@ class PageTests(unittest.TestCase):
         running = saga("place_order", [(0, "command_sent", "validate_customer", 1)])
         bar = sagas_html.time_bar(running, START + timedelta(seconds=2))
         self.assertIn("2000 ms so far", bar)
-        self.assertNotIn("data-settled", sagas_html.order_live({"id": "o"}, [running], START))
-        self.assertIn("data-settled", sagas_html.order_live({"id": "o"}, [DECLINED], START))
+        self.assertNotIn("data-settled", sagas_html.order_live({"id": "o", "status": "pending"}, [running], START))
+        self.assertIn("data-settled", sagas_html.order_live({"id": "o", "status": "rejected"}, [DECLINED], START))
+        # Sagas read as finished while the order read a moment before says otherwise: keep refreshing.
+        self.assertNotIn("data-settled", sagas_html.order_live({"id": "o", "status": "pending"}, [DECLINED], START))
 
     def test_timeline_rows_say_where_each_command_went(self):
         rows = timeline_rows(DECLINED)
@@ -108,6 +129,65 @@ class FormTests(unittest.TestCase):
         self.assertEqual(answer_detail(problem), "invalid body (decline_rate: at most 1)")
         self.assertEqual(answer_detail({"title": "Forbidden"}), "Forbidden")
         self.assertEqual(answer_detail("plain"), "plain")
+
+
+class AccessTests(unittest.TestCase):
+    """The web console's gate, on a real server of its own on a free port; every request here is
+    refused or answered before the console would call the system, so none is needed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = sagas_web.ConsoleServer(0, console=None, lab=None, limit=15)
+        cls.thread = threading.Thread(target=cls.server.serve_forever, daemon=True)
+        cls.thread.start()
+        cls.port = cls.server.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+
+    def send(self, method, path, headers=None, body=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            answer = connection.getresponse()
+            return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read().decode()
+        finally:
+            connection.close()
+
+    def cookie(self):
+        return {"Cookie": f"{sagas_web.COOKIE}={self.server.access_key}"}
+
+    def test_the_printed_key_becomes_a_strict_http_only_cookie(self):
+        status, headers, _ = self.send("GET", f"/lab?key={self.server.access_key}")
+        self.assertEqual((status, headers.get("location")), (303, "/lab"))
+        cookie = headers.get("set-cookie", "")
+        self.assertTrue(cookie.startswith(f"{sagas_web.COOKIE}={self.server.access_key};"), cookie)
+        for attribute in ("HttpOnly", "SameSite=Strict", "Path=/"):
+            self.assertIn(attribute, cookie)
+
+    def test_without_the_cookie_nothing_but_style_and_script(self):
+        for path in ("/", "/lab", "/orders/01a20a4b-8e2b-709b-bd8d-8e1f4e5e11e6", f"/?key=not-{self.server.access_key}"):
+            status, headers, body = self.send("GET", path)
+            self.assertEqual(status, 401, path)
+            self.assertIn("make sagas-web", body)
+            self.assertIn("script-src 'self'", headers.get("content-security-policy", ""))
+        self.assertEqual(self.send("POST", "/lab/faults", {"Content-Type": "application/x-www-form-urlencoded"},
+                                   f"csrf={self.server.form_token}&decline_rate=1")[0], 401)
+        self.assertEqual(self.send("GET", "/static/console.css")[0], 200)
+
+    def test_another_host_name_is_refused_even_with_the_cookie(self):
+        status, _, _ = self.send("GET", "/", {"Host": f"attacker.example:{self.port}", **self.cookie()})
+        self.assertEqual(status, 403)
+
+    def test_forms_need_the_pages_token_and_a_bounded_length(self):
+        form = {"Content-Type": "application/x-www-form-urlencoded", **self.cookie()}
+        self.assertEqual(self.send("POST", "/lab/faults", form, "csrf=forged&decline_rate=1")[0], 403)
+        self.assertEqual(self.send("POST", "/lab/faults", {**form, "Origin": "http://attacker.example"},
+                                   f"csrf={self.server.form_token}&decline_rate=1")[0], 403)
+        self.assertEqual(self.send("POST", "/lab/faults", {**form, "Content-Length": "-1"})[0], 413)
+        self.assertEqual(self.send("POST", "/lab/faults", form, "x" * 5000)[0], 413)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ cat <<INFO
   Token keys:   $USERS_URL/.well-known/jwks.json (signing key in $STACK_DIR/secrets/, generated on first run)
   Try it:       \`make demo\` in another terminal (a scripted scenario through the gateway).
                 \`make sagas\` in another terminal: the saga console (every order's sagas, live);
-                \`make sagas-web\`: the same in a browser at http://127.0.0.1:8089/, with a fault and order lab.
+                \`make sagas-web\`: the same in a browser (open the address it prints), with a fault and order lab.
   Logs: $STACK_DIR/logs/   Stop: Ctrl-C here, or \`make stop\` from another terminal.
 
 INFO
