@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
 export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
 
-.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga bench-gateway load demo sagas sagas-web fuzz contracts dlq
+.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga bench-gateway load demo sagas sagas-web crash revive fuzz contracts dlq
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,13 @@ sagas: ## With `make run` up: the saga console, every order's sagas live (ARGS="
 
 sagas-web: ## With `make run` up: the saga console in a browser on 127.0.0.1:8089 (open the address it prints): steps, time bars, a fault and order lab
 	@python3 deploy/demo/sagas.py --web $(ARGS)
+
+crash: ## With `make run` up: kill SERVICE=payments (or gateway, users, orders, notifications) with SIGKILL, as a crash
+	@deploy/local/services.sh crash "$${STACK_DIR:-$(ROOT)/.run/stack}" "$(SERVICE)"
+
+revive: ## With `make run` up: start again, on their own ports, the services that are not running
+	@source deploy/local/lib.sh && pkg_config_env && deploy/local/services.sh revive "$${STACK_DIR:-$(ROOT)/.run/stack}" \
+	  "$$(swift build -c release $(SWIFT_BUILD_FLAGS) --show-bin-path)"
 
 fuzz: ## schemathesis against a throwaway stack's gateway and /openapi.yaml (FUZZ_EXAMPLES per operation, default 200)
 	@deploy/loadtest/fuzz.sh

@@ -158,8 +158,9 @@ def lab(faults, products, wallet, customer, placed, csrf):
 <label>crash point (fires once) <select name="crash_point">{options}</select></label>
 <button>Replace the faults</button></form>
 <p class="note">A decline rate of 1 rejects every order at <code>authorize_payment</code> and compensates
-<code>reserve_stock</code>; latency beyond the step timeout makes orders retry; a crash point stops payments
-(restart it yourself: <code>make run</code> only starts it once).</p></section>"""
+<code>reserve_stock</code>; latency beyond the step timeout (10 s by default) makes orders retry; a crash point
+stops payments during the next authorization, and the order's saga times out and retries until
+<code>make revive</code> starts payments again.</p></section>"""
     choices = "".join(
         f'<option value="{e(p["id"])}">{e(p.get("name"))} · {e(money(p.get("price")))} · {e(p.get("stock"))} in stock</option>'
         for p in products)

@@ -60,9 +60,16 @@ finally:
 PY
 }
 
-# pid_alive PIDFILE — true when the pid recorded in PIDFILE is running.
+# pid_alive PIDFILE — true when the pid recorded in PIDFILE is running. A zombie (exited, not yet
+# reaped by its parent, which for a detached service is whatever reaps orphans) is not running.
 pid_alive() {
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -f "$1" ] || return 1
+  local pid; pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ -r "/proc/$pid/stat" ] || return 0
+  local stat; stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"  # the fields after "(command)"; the first is the state
+  [ "${stat%% *}" != "Z" ]
 }
 
 # listening_on PORT PIDFILE — true when the process in PIDFILE itself listens on PORT (Linux: its

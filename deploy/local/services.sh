@@ -3,6 +3,8 @@
 #
 #   services.sh start STACK_DIR BIN_DIR   start gateway, users, orders, payments, notifications
 #   services.sh stop  STACK_DIR           stop them (by recorded pid, SIGTERM then wait)
+#   services.sh crash STACK_DIR SERVICE   kill one with SIGKILL, as a crash (`make crash SERVICE=…`)
+#   services.sh revive STACK_DIR BIN_DIR  start again, on the ports they had, those not running (`make revive`)
 #
 # Ports: ORDERFLOW_<SERVICE>_PORT if set, else 8080-8084 when free, else any free port.
 # Logs (one JSON object per line): STACK_DIR/logs/<service>.log.
@@ -92,5 +94,45 @@ case "$cmd" in
   stop)
     for svc in notifications payments orders users gateway; do stop_pidfile "$svc" "$PID_DIR/$svc.pid"; done
     ;;
-  *) echo "usage: $0 start STACK_DIR BIN_DIR | stop STACK_DIR" >&2; exit 2 ;;
+  crash)
+    svc="${3:-}"
+    case " $SERVICES " in *" $svc "*) [ -n "$svc" ] ;; *) false ;; esac \
+      || die "SERVICE must be one of: $SERVICES (got '${svc}'), e.g. make crash SERVICE=payments"
+    pid_alive "$PID_DIR/$svc.pid" || die "$svc is not running (no live pid in $PID_DIR/$svc.pid)"
+    pid="$(cat "$PID_DIR/$svc.pid")"
+    kill -KILL "$pid"
+    i=0; while pid_alive "$PID_DIR/$svc.pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    log "killed $svc (pid $pid) with SIGKILL, as a crash: no shutdown ran. \`make revive\` starts it again."
+    ;;
+  revive)
+    [ -n "$BIN_DIR" ] || die "usage: $0 revive STACK_DIR BIN_DIR"
+    [ -f "$URLS_FILE" ] && [ -f "$STACK_DIR/stack.env" ] \
+      || die "no system in $STACK_DIR (services.env missing): start it with \`make run\`"
+    set -a; source "$STACK_DIR/stack.env"; source "$URLS_FILE"; set +a
+    pkg_config_env
+    for svc in $SERVICES; do  # each keeps its port: the gateway and the services.env readers know only that one
+      upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"; url_var="${upper}_URL"
+      [ -n "${!url_var:-}" ] || die "$URLS_FILE names no ${url_var}"
+      printf -v "${upper}_PORT" '%s' "${!url_var##*:}"
+    done
+    revived=""
+    for svc in $SERVICES; do
+      pid_alive "$PID_DIR/$svc.pid" && continue
+      var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
+      ! tcp_open "${!var}" || die "$svc is not running, but something else listens on its port ${!var}"
+      log "$svc is not running: starting it again on port ${!var}"
+      start_one "$svc" "${!var}"
+      revived="$revived $svc"
+    done
+    if [ -z "$revived" ]; then log "all five services are running: nothing to revive"; exit 0; fi
+    failed=0
+    for svc in $revived; do
+      var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
+      if ! wait_until "$svc (port ${!var})" 60 ready "${!var}"; then
+        warn "$svc is not ready; last log lines:"; tail -n 5 "$LOG_DIR/$svc.log" >&2 || true; failed=1
+      fi
+    done
+    [ $failed -eq 0 ] || exit 1
+    ;;
+  *) echo "usage: $0 start STACK_DIR BIN_DIR | stop STACK_DIR | crash STACK_DIR SERVICE | revive STACK_DIR BIN_DIR" >&2; exit 2 ;;
 esac
