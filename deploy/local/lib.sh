@@ -126,8 +126,8 @@ stop_pidfile() {
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     local i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    if kill -0 "$pid" 2>/dev/null; then
+    while pid_alive "$file" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if pid_alive "$file"; then
       warn "$name (pid $pid) did not stop after 10 s; sending KILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
