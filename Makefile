@@ -59,8 +59,8 @@ crash: ## With `make run` up: kill SERVICE=payments (or gateway, users, orders, 
 	@deploy/local/services.sh crash "$${STACK_DIR:-$(ROOT)/.run/stack}" "$(SERVICE)"
 
 revive: ## With `make run` up: start again, on their own ports, the services that are not running
-	@source deploy/local/lib.sh && pkg_config_env && deploy/local/services.sh revive "$${STACK_DIR:-$(ROOT)/.run/stack}" \
-	  "$$(swift build -c release $(SWIFT_BUILD_FLAGS) --show-bin-path)"
+	@source deploy/local/lib.sh && pkg_config_env && bin="$$(swift build -c release $(SWIFT_BUILD_FLAGS) --show-bin-path)" \
+	  && deploy/local/services.sh revive "$${STACK_DIR:-$(ROOT)/.run/stack}" "$$bin"
 
 fuzz: ## schemathesis against a throwaway stack's gateway and /openapi.yaml (FUZZ_EXAMPLES per operation, default 200)
 	@deploy/loadtest/fuzz.sh

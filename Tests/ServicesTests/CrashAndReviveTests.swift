@@ -10,48 +10,60 @@ extension LiveServices {
     /// services started by the same script `make run` uses, against the test stack.
     @Suite("make crash / make revive")
     struct CrashAndReviveTests {
-        @Test("a crashed service is started again on its own port; the running ones are left alone")
+        @Test("crashed services start again on their own ports with the settings they had; running ones are left alone")
         func crashThenRevive() async throws {
             let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
             let binaries = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_BIN_DIR"], "ORDERFLOW_BIN_DIR is not set")
-            let script = "\(root)/deploy/local/services.sh"
-            // A system directory of its own (pids, logs, services.env) beside the test stack's.
-            let system = "\(root)/.run/revive-\(UUID().uuidString.prefix(8))"
-            try FileManager.default.createDirectory(atPath: system, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: "\(try StackEnvironment.value("ORDERFLOW_STACK_DIR"))/stack.env", toPath: "\(system)/stack.env")
+            let system = Scripted(script: "\(root)/deploy/local/services.sh", directory: "\(root)/.run/revive-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(atPath: system.directory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "\(try StackEnvironment.value("ORDERFLOW_STACK_DIR"))/stack.env", toPath: "\(system.directory)/stack.env")
             let ports = try ["GATEWAY", "USERS", "ORDERS", "PAYMENTS", "NOTIFICATIONS"].map { "ORDERFLOW_\($0)_PORT=\(try FreePort.reserve())" }
-            try await Script.run(["/usr/bin/env"] + ports + [script, "start", system, binaries], deadline: .seconds(180))
             do {
-                func pid(_ service: String) throws -> Int32 {
-                    try #require(Int32(try String(contentsOfFile: "\(system)/pids/\(service).pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-                }
-                let urls = try String(contentsOfFile: "\(system)/services.env", encoding: .utf8)
-                let paymentsPort = try #require(urls.firstMatch(of: /PAYMENTS_URL=http:\/\/127\.0\.0\.1:(\d+)/).map { String($0.1) })
-                let (crashed, users) = (try pid("payments"), try pid("users"))
+                // A setting given to `make run` only; the revived gateway must still have it.
+                try await system.run(["/usr/bin/env", "RATE_LIMIT_READ_BURST=77"] + ports + [system.script, "start", system.directory, binaries],
+                                     deadline: .seconds(180))
+                try await system.waitForPartitions(["users", "orders", "payments", "notifications"])  // ADR 0006: Tansu's JoinGroup quirk
+                let gateway = try system.port("GATEWAY"), payments = try system.port("PAYMENTS")
+                let (crashed, users) = (try system.pid("payments"), try system.pid("users"))
+                let crashedGateway = try system.pid("gateway")
 
-                try await Script.run([script, "crash", system, "payments"], deadline: .seconds(30))
-                #expect(!Self.running(crashed), "payments (pid \(crashed)) still runs after make crash")
-                let down = await Self.ready(port: paymentsPort)
-                #expect(!down, "payments still answers after make crash")
-                await #expect(throws: Script.Failed.self, "naming no service is refused") {
-                    try await Script.run([script, "crash", system, "nonsense"], deadline: .seconds(30))
+                try await system.run([system.script, "crash", system.directory, "payments"])
+                try await system.run([system.script, "crash", system.directory, "gateway"])
+                #expect(!Self.running(crashed) && !Self.running(crashedGateway), "still running after make crash")
+                #expect(await Self.status("http://127.0.0.1:\(payments)/health/ready") == nil, "payments still answers after make crash")
+                await #expect(throws: Scripted.Failed.self, "naming no service is refused") {
+                    try await system.run([system.script, "crash", system.directory, "nonsense"])
                 }
 
-                try await Script.run([script, "revive", system, binaries], deadline: .seconds(120))
-                let revived = try pid("payments")
+                let assigned = system.logCount("payments", "kafka partitions assigned")
+                try await system.run([system.script, "revive", system.directory, binaries], deadline: .seconds(120))
+                let revived = try system.pid("payments")
                 #expect(revived != crashed && Self.running(revived), "payments runs again under a new pid")
-                let up = await Self.ready(port: paymentsPort)
-                #expect(up, "payments is ready again on its own port \(paymentsPort)")
-                #expect(try pid("users") == users, "a running service is left alone")
+                #expect(try system.pid("gateway") != crashedGateway && Self.running(try system.pid("gateway")), "the gateway runs again")
+                #expect(try system.pid("users") == users, "a running service is left alone")
+                try await Poll.until("the revived payments gets partitions", deadline: .seconds(90)) {
+                    system.logCount("payments", "kafka partitions assigned") > assigned
+                }
 
-                try await Script.run([script, "revive", system, binaries], deadline: .seconds(60))  // nothing to do
-                #expect(try pid("payments") == revived)
+                // Through the revived gateway, on its old port: its settings, the JWKS and the upstreams are the ones it had.
+                let products = await Self.status("http://127.0.0.1:\(gateway)/api/v1/products")
+                #expect(products?.code == 200 && products?.headers["ratelimit-limit"] == "77",
+                        "the revived gateway's read limit (RATE_LIMIT_READ_BURST=77 given to start only): \(String(describing: products))")
+                let token = try await Self.adminToken(gateway: gateway)
+                let faults = await Self.status("http://127.0.0.1:\(gateway)/api/v1/payments/faults", token: token)
+                #expect(faults?.code == 200, "an admin's read through the revived gateway to the revived payments: \(String(describing: faults))")
+
+                try await system.run([system.script, "revive", system.directory, binaries], deadline: .seconds(60))  // nothing to do
+                #expect(try system.pid("payments") == revived)
+                try await system.run([system.script, "stop", system.directory], deadline: .seconds(120))
+                await #expect(throws: Scripted.Failed.self, "a stopped system is not revived") {
+                    try await system.run([system.script, "revive", system.directory, binaries])
+                }
             } catch {
-                try? await Script.run([script, "stop", system], deadline: .seconds(120))
+                try? await system.run([system.script, "stop", system.directory], deadline: .seconds(120))
                 throw error
             }
-            try await Script.run([script, "stop", system], deadline: .seconds(120))
-            try? FileManager.default.removeItem(atPath: system)
+            try? FileManager.default.removeItem(atPath: system.directory)
         }
 
         /// Whether `pid` runs: a zombie (exited, not yet reaped by whatever adopted the detached
@@ -62,12 +74,71 @@ extension LiveServices {
             return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).first != "Z"
         }
 
-        /// Whether something answers `/health/ready` with 200 on `port` now.
-        static func ready(port: String) async -> Bool {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/health/ready")!)
+        /// The status and (lower-cased) headers of a GET, or nil when nothing answers.
+        static func status(_ url: String, token: String? = nil) async -> (code: Int, headers: [String: String])? {
+            var request = URLRequest(url: URL(string: url)!)
             request.timeoutInterval = 10
-            guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
-            return (response as? HTTPURLResponse)?.statusCode == 200
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            guard let (_, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse else { return nil }
+            var headers: [String: String] = [:]
+            for (name, value) in http.allHeaderFields { headers["\(name)".lowercased()] = "\(value)" }
+            return (http.statusCode, headers)
+        }
+
+        static func adminToken(gateway: Int) async throws -> String {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gateway)/api/v1/auth/tokens")!)
+            request.httpMethod = "POST"
+            request.timeoutInterval = 30
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            let login = ["email": try StackEnvironment.value("ORDERFLOW_ADMIN_EMAIL"), "password": try StackEnvironment.value("ORDERFLOW_ADMIN_PASSWORD")]
+            request.httpBody = try JSONSerialization.data(withJSONObject: login)
+            let (data, _) = try await URLSession.shared.data(for: request)
+            let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            return try #require(body?["access_token"] as? String, "the admin's login: \(String(decoding: data, as: UTF8.self))")
+        }
+    }
+
+    /// A system `services.sh` runs in a directory of its own (pids, logs, services.env) beside the test stack's.
+    struct Scripted {
+        let script: String
+        let directory: String
+
+        /// A command that exited non-zero, with what it printed.
+        struct Failed: Error, CustomStringConvertible {
+            let failure: Script.Failed
+            let output: String
+            var description: String { "\(failure): \(output)" }
+        }
+
+        /// Runs a command; its output goes to a file whose text a failure carries.
+        func run(_ arguments: [String], deadline: Duration = .seconds(30)) async throws {
+            let output = "\(directory)/script-\(UUID().uuidString.prefix(8)).out"
+            do {
+                try await Script.run(arguments, deadline: deadline, outputFile: output, errorsToOutput: true)
+            } catch let failure as Script.Failed {
+                throw Failed(failure: failure, output: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+            }
+        }
+
+        func pid(_ service: String) throws -> Int32 {
+            let text = try String(contentsOfFile: "\(directory)/pids/\(service).pid", encoding: .utf8)
+            return try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+
+        func port(_ service: String) throws -> Int {
+            let urls = try String(contentsOfFile: "\(directory)/services.env", encoding: .utf8)
+            return try #require(urls.firstMatch(of: try Regex("\(service)_URL=http://127\\.0\\.0\\.1:(\\d+)")).flatMap { Int(String($0.output[1].substring ?? "")) })
+        }
+
+        func logCount(_ service: String, _ text: String) -> Int {
+            let log = (try? String(contentsOfFile: "\(directory)/logs/\(service).log", encoding: .utf8)) ?? ""
+            return log.components(separatedBy: "\n").filter { $0.contains(text) }.count
+        }
+
+        func waitForPartitions(_ services: [String]) async throws {
+            for service in services {
+                try await Poll.until("\(service) gets partitions", deadline: .seconds(90)) { logCount(service, "kafka partitions assigned") > 0 }
+            }
         }
     }
 }

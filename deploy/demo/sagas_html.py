@@ -159,8 +159,9 @@ def lab(faults, products, wallet, customer, placed, csrf):
 <button>Replace the faults</button></form>
 <p class="note">A decline rate of 1 rejects every order at <code>authorize_payment</code> and compensates
 <code>reserve_stock</code>; latency beyond the step timeout (10 s by default) makes orders retry; a crash point
-stops payments during the next authorization, and the order's saga times out and retries until
-<code>make revive</code> starts payments again.</p></section>"""
+stops payments during the next authorization: the order's saga times out and retries (3 attempts,
+about 70 s by default), and goes on if <code>make revive</code> starts payments again in time;
+after its last attempt the order is rejected <code>timed_out</code> once the void gets through.</p></section>"""
     choices = "".join(
         f'<option value="{e(p["id"])}">{e(p.get("name"))} · {e(money(p.get("price")))} · {e(p.get("stock"))} in stock</option>'
         for p in products)

@@ -4,8 +4,8 @@ usage: sagas.py --web [--port N] [--stack-dir DIR] [--gateway URL] [--limit N]
 
 Pages (every one reads the system through the gateway, as `make sagas` does):
   /              the newest orders of every customer, a row per saga with its steps (✔ done, ✘ failed,
-                 ↺ compensated, ⏱ timed out, ↻ retrying, … running); refreshed every 2 s;
-                 `?status=rejected&limit=50` filters
+                 ↺ compensated, ⚠ compensation failed, ⏱ timed out, ↻ retrying, … running); refreshed
+                 every 2 s while the tab is visible; `?status=rejected&limit=50` filters
   /orders/{id}   one order: each saga's steps, a time bar and its timeline, refreshed until they finish
   /lab           payments' injected faults (replaced as the admin), and orders placed, paid and cancelled
                  as the lab's own customer: set a decline rate of 1, place an order, watch it compensate

@@ -60,16 +60,20 @@ finally:
 PY
 }
 
-# pid_alive PIDFILE — true when the pid recorded in PIDFILE is running. A zombie (exited, not yet
-# reaped by its parent, which for a detached service is whatever reaps orphans) is not running.
-pid_alive() {
-  [ -f "$1" ] || return 1
-  local pid; pid="$(cat "$1")"
-  kill -0 "$pid" 2>/dev/null || return 1
+# pid_running PID — true when PID is running. A zombie (exited, not yet reaped by its parent,
+# which for a detached service is whatever reaps orphans) is not running.
+pid_running() {
+  local pid="$1" stat
+  { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } || return 1
   [ -r "/proc/$pid/stat" ] || return 0
-  local stat; stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
   stat="${stat##*) }"  # the fields after "(command)"; the first is the state
   [ "${stat%% *}" != "Z" ]
+}
+
+# pid_alive PIDFILE — true when the pid recorded in PIDFILE is running.
+pid_alive() {
+  [ -f "$1" ] && pid_running "$(cat "$1")"
 }
 
 # listening_on PORT PIDFILE — true when the process in PIDFILE itself listens on PORT (Linux: its
@@ -126,8 +130,8 @@ stop_pidfile() {
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     local i=0
-    while pid_alive "$file" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    if pid_alive "$file"; then
+    while pid_running "$pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if pid_running "$pid"; then
       warn "$name (pid $pid) did not stop after 10 s; sending KILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi

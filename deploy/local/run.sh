@@ -8,10 +8,8 @@ STACK_DIR="$ORDERFLOW_ROOT/.run/stack"
 "$ORDERFLOW_ROOT/deploy/local/setup.sh"
 "$ORDERFLOW_ROOT/deploy/local/stack.sh" start "$STACK_DIR" >/dev/null
 
-STOPPING=""
 TAIL_PID=""
 stop_all() {
-  STOPPING=1
   trap - INT TERM EXIT
   # The log follower runs in the background, where scripts ignore SIGINT: end it explicitly.
   if [ -n "$TAIL_PID" ]; then kill "$TAIL_PID" 2>/dev/null || true; fi
@@ -52,13 +50,15 @@ INFO
 if [ -n "${ORDERFLOW_RUN_DETACH:-}" ]; then trap - INT TERM EXIT; exit 0; fi  # leave it running; `make stop` ends it
 tail -n 0 -F "$STACK_DIR"/logs/{gateway,users,orders,payments,notifications}.log &
 TAIL_PID=$!
-# Follow until Ctrl-C. A service that exits on its own (a crash point armed in the lab,
-# `make crash`, a bug) is reported and the others keep running, as in production: the sagas
+# Follow until Ctrl-C or `make stop`. A service that exits on its own (a crash point armed in the
+# lab, `make crash`, a bug) is reported and the others keep running, as in production: the sagas
 # waiting on it time out and retry, and `make revive` starts it again on its port.
 REPORTED=" "  # the services reported as exited, space-separated (no associative arrays: macOS's bash 3)
 while sleep 1; do
-  [ -z "$STOPPING" ] || continue
   for svc in gateway users orders payments notifications; do
+    if [ ! -f "$STACK_DIR/pids/$svc.pid" ]; then  # a crash leaves its pid file; a stop removes it
+      log "the services were stopped (\`make stop\`): stopping the rest"; exit 0
+    fi
     if pid_alive "$STACK_DIR/pids/$svc.pid"; then
       case "$REPORTED" in *" $svc "*) log "$svc is running again"; REPORTED="${REPORTED/ $svc / }" ;; esac
     else

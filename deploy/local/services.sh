@@ -18,6 +18,8 @@ SERVICES="gateway users orders payments notifications"
 PID_DIR="$STACK_DIR/pids"
 LOG_DIR="$STACK_DIR/logs"
 URLS_FILE="$STACK_DIR/services.env"
+SETTINGS_FILE="$STACK_DIR/services.settings"  # the environment `start` ran in, for `revive`
+STOPPED_MARK="$PID_DIR/stopped"               # `stop` ran: `revive` refuses until the next `start`
 
 default_port() {
   case "$1" in gateway) echo 8080 ;; users) echo 8081 ;; orders) echo 8082 ;; payments) echo 8083 ;; notifications) echo 8084 ;; esac
@@ -33,6 +35,15 @@ choose_port() {
 }
 
 ready() { curl -fsS "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1; }
+
+# service_alive SERVICE — its recorded pid runs and is that service (not a pid reused since).
+service_alive() {
+  local file="$PID_DIR/$1.pid" pid name
+  pid_alive "$file" || return 1
+  pid="$(cat "$file")"
+  if [ -r "/proc/$pid/comm" ]; then name="$(cat "/proc/$pid/comm")"; else name="$(ps -p "$pid" -o comm= 2>/dev/null || true)"; fi
+  [ "${name##*/}" = "$1" ]
+}
 
 # What a service needs beyond the stack's URLs: users signs tokens (and creates the bootstrap
 # administrator), the others verify them against users' JWKS; the gateway also learns where
@@ -60,7 +71,7 @@ start_one() {
       ${dburl:+DATABASE_URL="$dburl"} KAFKA_BROKERS="$ORDERFLOW_KAFKA_BROKERS" REDIS_URL="$ORDERFLOW_REDIS_URL" \
       $(service_env "$svc") KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}" KAFKA_MAX_POLL_INTERVAL_MS="${KAFKA_MAX_POLL_INTERVAL_MS:-10000}" \
       nohup "$BIN_DIR/$svc" >>"$LOG_DIR/$svc.log" 2>&1 &
-  echo $! > "$PID_DIR/$svc.pid"
+  echo $! > "$PID_DIR/$svc.pid.new" && mv "$PID_DIR/$svc.pid.new" "$PID_DIR/$svc.pid"  # never read half-written
 }
 
 case "$cmd" in
@@ -70,6 +81,12 @@ case "$cmd" in
     set -a; source "$STACK_DIR/stack.env"; set +a
     pkg_config_env
     mkdir -p "$PID_DIR" "$LOG_DIR"
+    rm -f "$STOPPED_MARK"
+    # The settings the services start with (RATE_LIMIT_*, SAGA_*, LOG_LEVEL, …) for `revive`, which
+    # runs from another shell; not this script's own variables, nor read-only ones. Mode 600: it
+    # holds stack.env's secrets too.
+    (umask 077 && export -p | grep -Ev '^declare -[a-zA-Z]*r|^declare -x (PWD|OLDPWD|SHLVL|_|cmd|STACK_DIR|BIN_DIR|SERVICES|PID_DIR|LOG_DIR|URLS_FILE|SETTINGS_FILE|STOPPED_MARK)(=|$)' \
+      > "$SETTINGS_FILE")
     : > "$URLS_FILE"
     for svc in $SERVICES; do
       upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"
@@ -92,23 +109,31 @@ case "$cmd" in
     [ $failed -eq 0 ] || exit 1
     ;;
   stop)
+    if [ -d "$PID_DIR" ]; then touch "$STOPPED_MARK"; fi
     for svc in notifications payments orders users gateway; do stop_pidfile "$svc" "$PID_DIR/$svc.pid"; done
     ;;
   crash)
     svc="${3:-}"
     case " $SERVICES " in *" $svc "*) [ -n "$svc" ] ;; *) false ;; esac \
       || die "SERVICE must be one of: $SERVICES (got '${svc}'), e.g. make crash SERVICE=payments"
-    pid_alive "$PID_DIR/$svc.pid" || die "$svc is not running (no live pid in $PID_DIR/$svc.pid)"
+    service_alive "$svc" || die "$svc is not running (no live $svc process recorded in $PID_DIR/$svc.pid)"
     pid="$(cat "$PID_DIR/$svc.pid")"
-    kill -KILL "$pid"
-    i=0; while pid_alive "$PID_DIR/$svc.pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$pid" 2>/dev/null || true
+    i=0; while pid_running "$pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if pid_running "$pid"; then die "$svc (pid $pid) still runs 10 s after SIGKILL"; fi
     log "killed $svc (pid $pid) with SIGKILL, as a crash: no shutdown ran. \`make revive\` starts it again."
     ;;
   revive)
     [ -n "$BIN_DIR" ] || die "usage: $0 revive STACK_DIR BIN_DIR"
     [ -f "$URLS_FILE" ] && [ -f "$STACK_DIR/stack.env" ] \
       || die "no system in $STACK_DIR (services.env missing): start it with \`make run\`"
+    [ ! -e "$STOPPED_MARK" ] || die "the system in $STACK_DIR was stopped: start it with \`make run\`"
+    # The environment `start` ran in, so a revived service keeps the settings it had.
+    if [ -f "$SETTINGS_FILE" ]; then source "$SETTINGS_FILE"; fi
     set -a; source "$STACK_DIR/stack.env"; source "$URLS_FILE"; set +a
+    for part in "Postgres:${PG_PORT:-}" "Redis:${REDIS_PORT:-}" "Kafka:${KAFKA_PORT:-}"; do
+      tcp_open "${part#*:}" || die "${part%%:*} does not answer on port ${part#*:}: the stack is down; start it with \`make run\`"
+    done
     pkg_config_env
     for svc in $SERVICES; do  # each keeps its port: the gateway and the services.env readers know only that one
       upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"; url_var="${upper}_URL"
@@ -117,7 +142,7 @@ case "$cmd" in
     done
     revived=""
     for svc in $SERVICES; do
-      pid_alive "$PID_DIR/$svc.pid" && continue
+      service_alive "$svc" && continue
       var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
       ! tcp_open "${!var}" || die "$svc is not running, but something else listens on its port ${!var}"
       log "$svc is not running: starting it again on port ${!var}"
