@@ -175,6 +175,7 @@ extension LiveServices {
                     && labDeclined.page.contains("compensated\" title=\"reserve_stock"), "the lab's declined order: \(labDeclined.page)")
             let wallet = try await web.get("/lab").text
             #expect(wallet.contains("wallet 100.00 EUR"), "the lab's wallet after a declined order: \(wallet)")
+            #expect(wallet.contains("class=\"part up\">payments<") && !wallet.contains("part down"), "the system's health on the lab page: \(wallet)")
             _ = try await web.post("/lab/faults", ["csrf": token, "decline_rate": "0"])
             #expect(try await faults() == 0)
             let approved = try await web.placeAndSettle(token: token, product: SystemFleet.mug)

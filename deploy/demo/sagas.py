@@ -62,6 +62,13 @@ class Console:
             raise ApiFailure(f"GET {path} answered {status}: {answer_detail(body)}")
         return body
 
+    def health(self):
+        """[(part, "up" or "down")] of the gateway's readiness checks (Redis and every upstream); the
+        gateway itself first. Raises Unreachable when the gateway does not answer."""
+        status, body, _ = self.gw.call("GET", "/health/ready")
+        checks = body.get("checks", []) if isinstance(body, dict) else []
+        return [("gateway", "up")] + [(str(c.get("name")), str(c.get("status"))) for c in checks if isinstance(c, dict)]
+
     def orders(self, limit, status):
         query = {"limit": str(limit)}
         if status:

@@ -53,6 +53,17 @@ def strip(saga):
     return f'<ol class="strip">{"".join(cells)}</ol>'
 
 
+def health(parts):
+    """One line: which parts of the system answer, from the gateway's `/health/ready`."""
+    if not parts:
+        return ""
+    cells = " ".join(f'<span class="part {"up" if state == "up" else "down"}">{e(name)}{"" if state == "up" else " " + e(state)}</span>'
+                     for name, state in parts)
+    hint = ("" if all(state == "up" for _, state in parts)
+            else ' — a service that is down: <code>make revive</code> starts it again (its sagas wait, then retry)')
+    return f'<p class="health">System: {cells}{hint}</p>'
+
+
 def overview(snapshot, status, limit, now=None):
     """The live part of `/`: one row per saga of the newest orders, newest first."""
     now = now or datetime.now(timezone.utc)
@@ -147,8 +158,12 @@ def notice(text, ok=True):
     return f'<p class="notice {"ok" if ok else "error"}">{e(text)}</p>' if text else ""
 
 
-def lab(faults, products, wallet, customer, placed, csrf):
-    """`/lab`: payments' injected faults (admin) and an order form for the lab's own customer."""
+def lab(faults, products, wallet, customer, placed, csrf, problems=()):
+    """`/lab`: payments' injected faults (admin) and an order form for the lab's own customer.
+    `faults` or `products` may be None when they could not be read; `problems` says why."""
+    unknown = "".join(notice(problem, ok=False) for problem in problems)
+    faults = faults or {}
+    products = products or []
     crash = faults.get("crash_point") or ""
     options = "".join(f'<option value="{e(p)}"{" selected" if p == crash else ""}>{e(p or "none")}</option>' for p in CRASH_POINTS)
     fault_form = f"""<section><h2>Injected payment faults <small>PUT /api/v1/payments/faults as the admin</small></h2>
@@ -176,4 +191,4 @@ after its last attempt the order is rejected <code>timed_out</code> once the voi
 <form method="post" action="/lab/deposit" class="grid"><input type="hidden" name="csrf" value="{e(csrf)}">
 <label>deposit <input name="amount" value="100.00" inputmode="decimal"></label><button>Deposit into the lab's wallet</button></form>
 {f"<p>The lab's orders, newest first:</p><ul>{mine}</ul>" if mine else ""}</section>"""
-    return fault_form + order_form
+    return unknown + fault_form + order_form

@@ -272,7 +272,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             limit = 0
         if not 1 <= limit <= 100:
             raise Refused(400, "limit must be a whole number from 1 to 100")
-        live = pages.overview(self.server.console.snapshot(limit, status), status, limit)
+        live = pages.health(self.server.console.health()) + pages.overview(self.server.console.snapshot(limit, status), status, limit)
         self.html(200, live if fragment else pages.page("Sagas", "/", live))
 
     def order(self, order_id, query, fragment):
@@ -298,10 +298,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         console, lab = self.server.console, self.server.lab
         with lab.lock:
             placed = list(lab.placed)
-        body = pages.notice(text, ok) + pages.lab(
-            console.get("/api/v1/payments/faults"),
-            console.get("/api/v1/products?limit=100").get("data", []),
-            lab.wallet(), lab.email, placed, self.server.form_token)
+        parts = console.health()  # the gateway answers (else Unreachable: an error page)
+        problems = []
+
+        def read(what, fetch):  # a service that is down leaves its part of the page empty, not the page
+            try:
+                return fetch()
+            except Unreachable:
+                raise
+            except ApiFailure as failure:
+                problems.append(f"{what} unknown: {failure}")
+                return None
+
+        faults = read("payments' faults", lambda: console.get("/api/v1/payments/faults"))
+        products = read("the products", lambda: console.get("/api/v1/products?limit=100").get("data", []))
+        wallet = read("the lab's wallet", lab.wallet)
+        body = pages.notice(text, ok) + pages.health(parts) + pages.lab(
+            faults, products, wallet, lab.email, placed, self.server.form_token, problems)
         self.html(200, pages.page("Lab", "/lab", "", refresh=False, extra=body))
 
     def static(self, relative, content_type):

@@ -112,6 +112,14 @@ class PageTests(unittest.TestCase):
         # Sagas read as finished while the order read a moment before says otherwise: keep refreshing.
         self.assertNotIn("data-settled", sagas_html.order_live({"id": "o", "status": "pending"}, [DECLINED], START))
 
+    def test_the_health_line_names_what_is_down_and_how_to_bring_it_back(self):
+        up = sagas_html.health([("gateway", "up"), ("payments", "up")])
+        self.assertIn('class="part up">payments<', up)
+        self.assertNotIn("make revive", up)
+        down = sagas_html.health([("gateway", "up"), ("payments", "down")])
+        self.assertIn('class="part down">payments down<', down)
+        self.assertIn("make revive", down)
+
     def test_timeline_rows_say_where_each_command_went(self):
         rows = timeline_rows(DECLINED)
         self.assertEqual(rows[3][1:4], ("validate_customer", "send command → users", ""))
