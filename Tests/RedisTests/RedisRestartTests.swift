@@ -12,7 +12,7 @@ struct RedisRestartTests {
     func reconnects() async throws {
         try await PrivateStack.start("redis").use { stack in
             let settings = try #require(RedisSettings(url: try stack.value("ORDERFLOW_REDIS_URL")))
-            let redis = RedisClient(configuration: RedisConfiguration(settings: settings), logger: Logger(label: "redis-tests"))
+            let redis = RedisClient(configuration: RedisTestKit.configuration(settings), logger: Logger(label: "redis-tests"))
             #expect(try await redis.execute(RedisCommand("SET", "k", "before")) == .status("OK"))
 
             // Restart underneath the idle connections: no command in between.
@@ -31,8 +31,8 @@ struct RedisRestartTests {
     func killedConnections() async throws {
         try await PrivateStack.start("redis").use { stack in
             let settings = try #require(RedisSettings(url: try stack.value("ORDERFLOW_REDIS_URL")))
-            let redis = RedisClient(configuration: RedisConfiguration(settings: settings), logger: Logger(label: "redis-tests"))
-            let killer = RedisClient(configuration: RedisConfiguration(settings: settings), logger: Logger(label: "redis-tests"))
+            let redis = RedisClient(configuration: RedisTestKit.configuration(settings), logger: Logger(label: "redis-tests"))
+            let killer = RedisClient(configuration: RedisTestKit.configuration(settings), logger: Logger(label: "redis-tests"))
             for round in 0..<5 {
                 // Open the client's connections, then have the server drop all of them.
                 try await withThrowingTaskGroup(of: Void.self) { group in

@@ -9,6 +9,12 @@ enum RedisTestKit {
 
     static func client() throws -> RedisClient {
         let settings = try #require(RedisSettings(url: try StackEnvironment.value("ORDERFLOW_REDIS_URL")))
-        return RedisClient(configuration: RedisConfiguration(settings: settings), logger: logger)
+        return RedisClient(configuration: configuration(settings), logger: logger)
+    }
+
+    /// Generous timeouts for tests that are not about timeouts: at the start of `make test` many
+    /// suites start processes at once, and a first reply took longer than the 2 s defaults there.
+    static func configuration(_ settings: RedisSettings) -> RedisConfiguration {
+        RedisConfiguration(settings: settings, connectTimeout: .seconds(30), commandTimeout: .seconds(30))
     }
 }
