@@ -14,9 +14,11 @@ extension LiveServices {
         func crashThenRevive() async throws {
             let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
             let binaries = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_BIN_DIR"], "ORDERFLOW_BIN_DIR is not set")
-            let system = Scripted(script: "\(root)/deploy/local/services.sh", directory: "\(root)/.run/revive-\(UUID().uuidString.prefix(8))")
+            // Inside the test stack's directory: `make test` stops what is left there if the test is cut short.
+            let stack = try StackEnvironment.value("ORDERFLOW_STACK_DIR")
+            let system = ScriptedSystem(script: "\(root)/deploy/local/services.sh", directory: "\(stack)/revive-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(atPath: system.directory, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: "\(try StackEnvironment.value("ORDERFLOW_STACK_DIR"))/stack.env", toPath: "\(system.directory)/stack.env")
+            try FileManager.default.copyItem(atPath: "\(stack)/stack.env", toPath: "\(system.directory)/stack.env")
             let ports = try ["GATEWAY", "USERS", "ORDERS", "PAYMENTS", "NOTIFICATIONS"].map { "ORDERFLOW_\($0)_PORT=\(try FreePort.reserve())" }
             do {
                 // A setting given to `make run` only; the revived gateway must still have it.
@@ -31,7 +33,7 @@ extension LiveServices {
                 try await system.run([system.script, "crash", system.directory, "gateway"])
                 #expect(!Self.running(crashed) && !Self.running(crashedGateway), "still running after make crash")
                 #expect(await Self.status("http://127.0.0.1:\(payments)/health/ready") == nil, "payments still answers after make crash")
-                await #expect(throws: Scripted.Failed.self, "naming no service is refused") {
+                await #expect(throws: ScriptedSystem.Failed.self, "naming no service is refused") {
                     try await system.run([system.script, "crash", system.directory, "nonsense"])
                 }
 
@@ -56,7 +58,7 @@ extension LiveServices {
                 try await system.run([system.script, "revive", system.directory, binaries], deadline: .seconds(60))  // nothing to do
                 #expect(try system.pid("payments") == revived)
                 try await system.run([system.script, "stop", system.directory], deadline: .seconds(120))
-                await #expect(throws: Scripted.Failed.self, "a stopped system is not revived") {
+                await #expect(throws: ScriptedSystem.Failed.self, "a stopped system is not revived") {
                     try await system.run([system.script, "revive", system.directory, binaries])
                 }
             } catch {
@@ -95,50 +97,6 @@ extension LiveServices {
             let (data, _) = try await URLSession.shared.data(for: request)
             let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
             return try #require(body?["access_token"] as? String, "the admin's login: \(String(decoding: data, as: UTF8.self))")
-        }
-    }
-
-    /// A system `services.sh` runs in a directory of its own (pids, logs, services.env) beside the test stack's.
-    struct Scripted {
-        let script: String
-        let directory: String
-
-        /// A command that exited non-zero, with what it printed.
-        struct Failed: Error, CustomStringConvertible {
-            let failure: Script.Failed
-            let output: String
-            var description: String { "\(failure): \(output)" }
-        }
-
-        /// Runs a command; its output goes to a file whose text a failure carries.
-        func run(_ arguments: [String], deadline: Duration = .seconds(30)) async throws {
-            let output = "\(directory)/script-\(UUID().uuidString.prefix(8)).out"
-            do {
-                try await Script.run(arguments, deadline: deadline, outputFile: output, errorsToOutput: true)
-            } catch let failure as Script.Failed {
-                throw Failed(failure: failure, output: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
-            }
-        }
-
-        func pid(_ service: String) throws -> Int32 {
-            let text = try String(contentsOfFile: "\(directory)/pids/\(service).pid", encoding: .utf8)
-            return try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        }
-
-        func port(_ service: String) throws -> Int {
-            let urls = try String(contentsOfFile: "\(directory)/services.env", encoding: .utf8)
-            return try #require(urls.firstMatch(of: try Regex("\(service)_URL=http://127\\.0\\.0\\.1:(\\d+)")).flatMap { Int(String($0.output[1].substring ?? "")) })
-        }
-
-        func logCount(_ service: String, _ text: String) -> Int {
-            let log = (try? String(contentsOfFile: "\(directory)/logs/\(service).log", encoding: .utf8)) ?? ""
-            return log.components(separatedBy: "\n").filter { $0.contains(text) }.count
-        }
-
-        func waitForPartitions(_ services: [String]) async throws {
-            for service in services {
-                try await Poll.until("\(service) gets partitions", deadline: .seconds(90)) { logCount(service, "kafka partitions assigned") > 0 }
-            }
         }
     }
 }

@@ -187,6 +187,96 @@ extension LiveServices {
             try await SagaInvariants.check(orders: [labDeclined.id, approved.id])
             _ = try await web.process.terminate()
         }
+
+        @Test("cancel after approval refunds exactly once; a repeated POST with the same key is the same order, one saga")
+        func cancelAndIdempotency() async throws {
+            let fleet = try await SystemFleet.start()
+            let customer = try await fleet.newCustomer("Canceller")
+            _ = try await fleet.walletBalance(of: customer)
+            let key = UUID().uuidString
+            let (first, id) = try await fleet.place(customer, [(SystemFleet.mug, 1)], key: key)
+            let (again, sameID) = try await fleet.place(customer, [(SystemFleet.mug, 1)], key: key)
+            #expect(sameID == id)
+            #expect(again.header("Idempotent-Replayed") == "true")
+            #expect(first.header("Idempotent-Replayed") == nil)
+            let other = try await fleet.api.request("POST", "/api/v1/orders", headers: customer.bearer.merging(["Idempotency-Key": key]) { $1 },
+                                                       json: #"{"items":[{"product_id":"\#(SystemFleet.mug)","quantity":3}]}"#)
+            #expect(other.status == 422)
+            #expect(try await fleet.settled(id, for: customer)["status"] as? String == "approved")
+            let sagas = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("SELECT count(*) FROM orders.saga_instances WHERE order_id = \(UUID(uuidString: id)!)", on: client)
+            }
+            #expect(sagas == 1)
+            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
+
+            let stranger = try await fleet.newCustomer("Stranger")
+            #expect(try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: stranger.bearer).status == 404)
+            #expect(try await fleet.api.request("GET", "/api/v1/orders/\(id)", headers: stranger.bearer).status == 404)
+            let strangers = try await fleet.api.request("GET", "/api/v1/orders", headers: stranger.bearer)
+            #expect((try strangers.json()["data"] as? [Any])?.isEmpty == true, "a customer sees only their own orders")
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            #expect(try await fleet.api.request("GET", "/api/v1/orders/\(id)", headers: admin).status == 200, "admins see every order")
+            let approvedForAdmin = try await fleet.api.request("GET", "/api/v1/orders?status=approved&limit=100", headers: admin)
+            #expect(((try approvedForAdmin.json()["data"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == id })
+            let cancel = try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
+            #expect(cancel.status == 202)
+            #expect(try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer).status == 409)
+            #expect(try await fleet.settled(id, for: customer)["status"] as? String == "cancelled")
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
+            let refunds = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("SELECT count(*) FROM payments.ledger_transactions WHERE kind = 'refund' AND reference = \("order:" + id)", on: client)
+            }
+            #expect(refunds == 1)
+            // A reply for a saga orders never started is consumed and ignored, not dead-lettered.
+            let channel = try SagaChannel()
+            let stray = try await channel.send(PaymentAuthorizedReply(orderID: UUID(), paymentID: UUID(), amount: Money(amountMinor: 1, currency: "EUR")),
+                                               correlationID: UUID().uuidString.lowercased(), causationID: UUID().uuidString.lowercased())
+            try await Poll.until("orders consumed the stray reply") {
+                try await AdminDatabase.with { client in
+                    try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM orders.processed_messages WHERE consumer = 'orders' AND message_id = \(stray.id)
+                        """, on: client)
+                } == 1
+            }
+            #expect(fleet.orders.log.contains("reply for an unknown saga ignored"))
+            await channel.close()
+
+            try await SagaInvariants.check(orders: [id])
+            try await fleet.stop()
+        }
+
+        @Test("payments killed mid-saga: the step times out and retries; back in time the saga finishes, too late it compensates — never both")
+        func participantDown() async throws {
+            var fleet = try await SystemFleet.start(orders: ["SAGA_STEP_TIMEOUT_MS": "3000", "SAGA_STEP_ATTEMPTS": "3"])
+            let customer = try await fleet.newCustomer("Patient")
+            _ = try await fleet.walletBalance(of: customer)
+
+            // Back within the retry budget (3 s + 6 s + 12 s): approved, charged once.
+            try await fleet.payments.crash()
+            let (_, retried) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
+            let watched = fleet
+            try await Poll.until("authorize_payment timed out and was retried") {
+                try await watched.timeline(retried, for: customer).contains { $0["kind"] as? String == "retried" && $0["step"] as? String == "authorize_payment" }
+            }
+            try await fleet.restartPayments()
+            #expect(try await fleet.settled(retried, for: customer)["status"] as? String == "approved")
+
+            // Down beyond the budget: the saga voids (the void waits for payments too), then
+            // rejects; when payments returns it authorizes and voids in order: net zero.
+            try await fleet.payments.crash()
+            let (_, abandoned) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
+            let watching = fleet
+            try await Poll.until("the saga gave up on authorize_payment and sent void_payment", deadline: .seconds(90)) {
+                try await watching.timeline(abandoned, for: customer).contains { $0["kind"] as? String == "compensation_sent" && $0["step"] as? String == "void_payment" }
+            }
+            try await fleet.restartPayments()
+            let order = try await fleet.settled(abandoned, for: customer)
+            #expect(order["status"] as? String == "rejected")
+            #expect(order["rejection_reason"] as? String == "timed_out")
+            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
+            try await SagaInvariants.check(orders: [retried, abandoned])
+            try await fleet.stop()
+        }
     }
 }
 
@@ -211,71 +301,5 @@ enum SagaConsole {
         let reason: String
         let output: String
         var description: String { "the saga console failed (\(reason)): \(output)" }
-    }
-}
-
-/// `deploy/demo/sagas.py --web`, the saga console's pages, served for a test fleet's gateway.
-struct SagaWebConsole {
-    let process: ServiceProcess
-    /// The cookie the printed address's key stands for (a browser gets it by opening that address).
-    let cookie: [String: String]
-
-    /// Starts the pages on a free port and waits until they are served.
-    static func start(gateway port: Int) async throws -> SagaWebConsole {
-        let root = try #require(ProcessInfo.processInfo.environment["ORDERFLOW_ROOT"], "ORDERFLOW_ROOT is not set: run with `make test`")
-        let webPort = try FreePort.reserve()
-        let web = try ServiceProcess("sagas-web", executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
-            "python3", "\(root)/deploy/demo/sagas.py", "--web", "--port", String(webPort),
-            "--gateway", "http://127.0.0.1:\(port)", "--stack-dir", try StackEnvironment.value("ORDERFLOW_STACK_DIR"),
-        ], port: webPort, environment: [:])
-        try await web.waitForLog("Saga console on http://127.0.0.1:\(webPort)/?key=")
-        let key = try #require(web.log.firstMatch(of: /\?key=([A-Za-z0-9_-]+)/).map { String($0.1) })
-        return SagaWebConsole(process: web, cookie: ["Cookie": "orderflow_sagas=\(key)"])
-    }
-
-    /// The form token of a page's forms.
-    static func formToken(_ page: String) throws -> String {
-        let match = try #require(page.firstMatch(of: /name="csrf" value="([^"]+)"/), "no form token in: \(page)")
-        return String(match.1)
-    }
-
-    func get(_ path: String) async throws -> ServiceProcess.Reply {
-        try await process.request("GET", path, headers: cookie)
-    }
-
-    /// Posts a form as a browser would; the answer is the page a redirect leads to.
-    func post(_ path: String, _ fields: [String: String]) async throws -> ServiceProcess.Reply {
-        var request = URLRequest(url: process.baseURL.appendingPathComponent(path))
-        request.httpMethod = "POST"
-        request.timeoutInterval = 60
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        for (name, value) in cookie { request.setValue(value, forHTTPHeaderField: name) }
-        var form = URLComponents()
-        form.queryItems = fields.map { URLQueryItem(name: $0.key, value: $0.value) }
-        request.httpBody = Data((form.percentEncodedQuery ?? "").utf8)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = try #require(response as? HTTPURLResponse)
-        return ServiceProcess.Reply(status: http.statusCode, headers: [:], body: data)
-    }
-
-    /// Places an order in the lab and waits until its page says every saga has finished.
-    func placeAndSettle(token: String, product: String) async throws -> (id: String, page: String) {
-        let placed = try await post("/lab/orders", ["csrf": token, "product_id": product, "quantity": "1"]).text
-        let id = try #require(placed.firstMatch(of: /<code class="order-id">([0-9a-f-]{36})</).map { String($0.1) }, "no order page: \(placed)")
-        return (id, try await settledPage(id))
-    }
-
-    /// An order's page once it says the order is settled and every saga of it has finished.
-    func settledPage(_ id: String) async throws -> String {
-        let page = PageHolder()
-        try await Poll.until("order \(id)'s sagas finish on its page", deadline: .seconds(120)) {
-            page.text = try await get("/orders/\(id)").text
-            return page.text.contains("data-settled")
-        }
-        return page.text
-    }
-
-    private final class PageHolder: @unchecked Sendable {  // written by the poll, read after it
-        var text = ""
     }
 }

@@ -102,8 +102,10 @@ final class ServiceProcess: @unchecked Sendable {
         }
     }
 
-    /// Sends `method path` with `headers` and an optional JSON body.
-    func request(_ method: String, _ path: String, headers: [String: String] = [:], json: String? = nil) async throws -> Reply {
+    /// Sends `method path` with `headers` and an optional JSON body, or form fields as a browser
+    /// posts them. Redirects are followed.
+    func request(_ method: String, _ path: String, headers: [String: String] = [:], json: String? = nil,
+                 form: [String: String]? = nil) async throws -> Reply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 30
@@ -111,6 +113,12 @@ final class ServiceProcess: @unchecked Sendable {
         if let json {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(json.utf8)
+        }
+        if let form {
+            var encoded = URLComponents()
+            encoded.queryItems = form.map { URLQueryItem(name: $0.key, value: $0.value) }
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data((encoded.percentEncodedQuery ?? "").utf8)
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = try #require(response as? HTTPURLResponse)

@@ -1,6 +1,7 @@
-"""What the demo (`demo.py`) and the saga console (`sagas.py`) share: finding a running system,
-calling the gateway, and printing tables and saga timelines. Python's standard library only."""
-import http.client, json, os, re, time, urllib.parse
+"""What the demo (`demo.py`) and the saga consoles (`sagas.py`, `sagas_web.py`) share: finding a
+running system, calling the gateway as a user, and printing tables and saga timelines. Python's
+standard library only."""
+import http.client, json, os, re, threading, time, urllib.parse
 from datetime import datetime, timedelta, timezone
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -118,53 +119,6 @@ def table(headers, rows, indent="  "):
     return "\n".join(lines) + "\n"
 
 
-# Each saga's steps in order, and which step each compensation undoes (OrderSagas.swift).
-STEPS = {
-    "place_order": ("reserve_stock", "validate_customer", "authorize_payment", "approve_order"),
-    "cancel_order": ("refund_payment", "release_stock", "mark_cancelled"),
-}
-UNDOES = {"place_order": {"release_stock": "reserve_stock", "void_payment": "authorize_payment"}}
-# What a timeline entry says about its step's state; entries of other kinds leave it as it was.
-STATE_AFTER = {
-    "command_sent": "running", "local_run": "running", "retried": "retrying", "timed_out": "timed out",
-    "step_succeeded": "done", "step_failed": "failed", "compensation_sent": "compensating", "compensated": "compensated",
-}
-
-
-def step_states(saga):
-    """[(step, state, attempts)] of one saga of `GET /api/v1/orders/{id}/saga`, in the saga's order.
-
-    A state is "pending" (not reached), "running", "retrying", "timed out", "done", "failed",
-    "compensating" or "compensated" (undone; "timed out, compensating" / "timed out, compensated"
-    when its attempts ran out first, as a payment that got no answer is voided), or "compensation
-    failed". Attempts counts the step's own commands, not its compensation's. Steps the timeline
-    names but the definitions above do not (a newer saga) come last."""
-    kind = saga.get("type", "")
-    order = list(STEPS.get(kind, ()))
-    undoes = UNDOES.get(kind, {})
-    states, attempts, timed_out = {}, {}, set()
-    for entry in saga.get("steps", []):
-        name, what = entry.get("step"), entry.get("kind")
-        if not name or what not in STATE_AFTER:
-            continue
-        state, compensation = STATE_AFTER[what], name in undoes
-        if compensation:  # its progress is the undone step's
-            name = undoes[name]
-            if states.get(name) == "timed out":
-                timed_out.add(name)
-            if what == "step_failed":
-                state = "compensation failed"
-            else:
-                state = "compensated" if what == "compensated" else "compensating"
-                state = f"timed out, {state}" if name in timed_out else state
-        if name not in order:
-            order.append(name)
-        states[name] = state
-        if not compensation and what in ("command_sent", "retried", "local_run"):
-            attempts[name] = max(attempts.get(name, 0), entry.get("attempt") or 1)
-    return [(name, states.get(name, "pending"), attempts.get(name, 0)) for name in order]
-
-
 def timeline_rows(saga):
     """(+ms since the saga started, step, action / command, outcome, detail) per timeline entry."""
     start = parse_time(saga.get("created_at"))
@@ -198,6 +152,39 @@ def timeline(saga, title="saga timeline"):
     took = f", {took:.0f} ms" if took is not None else ""
     heading = f"\n  {title}: saga {saga.get('type')} {saga.get('id')} — {saga.get('phase')}{took}\n"
     return heading + table(("+ms", "step", "action / command", "outcome", "detail"), timeline_rows(saga), indent="    ")
+
+
+class Session:
+    """Calls through the gateway as one user: logs in on first use, and again when the token is
+    refused (expired). Safe to share between threads; only the login is locked, not the calls."""
+
+    def __init__(self, gateway, email, password):
+        self.gw = gateway
+        self.email, self.password = email, password
+        self.token = None
+        self.lock = threading.Lock()
+
+    def call(self, method, path, body=None, key=None):
+        """(status, parsed body)."""
+        refused = None
+        for _ in range(2):
+            with self.lock:
+                if self.token is None or self.token == refused:
+                    tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
+                    self.token = tokens["access_token"]
+                token = self.token
+            status, parsed, _ = self.gw.call(method, path, body, token=token, key=key)
+            if status != 401:
+                return status, parsed
+            refused = token
+        raise ApiFailure(f"{method} {path}: {self.email}'s fresh token was refused")
+
+    def get(self, path):
+        """The body of a GET; ApiFailure unless it answers 200."""
+        status, body = self.call("GET", path)
+        if status != 200:
+            raise ApiFailure(f"GET {path} answered {status}: {answer_detail(body)}")
+        return body
 
 
 class Gateway:

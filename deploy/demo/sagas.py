@@ -24,50 +24,16 @@ names one; the admin's credentials from DIR/stack.env, else ORDERFLOW_ADMIN_EMAI
 ORDERFLOW_ADMIN_PASSWORD. Exits 2 when no running system is found or the gateway does not answer,
 1 when the system answers something unexpected (a refused login included).
 """
-import argparse, sys, threading, time, urllib.parse, uuid
+import argparse, sys, time, urllib.parse, uuid
 from datetime import datetime, timezone
 
-from orderflow_api import (PARTICIPANT, ApiFailure, Gateway, Unreachable, add_system_arguments, answer_detail, money,
-                          parse_time, rejection, running_system, table, timeline)
+from orderflow_api import (ApiFailure, Gateway, Session, Unreachable, add_system_arguments, money, parse_time, rejection,
+                          running_system, table, timeline)
+from saga_view import STATUSES, age, saga_cells
 
-STATUSES = ("pending", "approved", "rejected", "cancelling", "cancelled")
 
-
-class Console:
-    def __init__(self, gateway, email, password):
-        self.gw = gateway
-        self.email, self.password = email, password
-        self.token = None
-        self.login_lock = threading.Lock()  # the web pages call from several threads
-
-    def call(self, method, path, body=None):
-        """(status, parsed body) of a call as the admin; logs in first, and again when the token has expired."""
-        refused = None
-        for _ in range(2):
-            with self.login_lock:
-                if self.token is None or self.token == refused:
-                    tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
-                    self.token = tokens["access_token"]
-                token = self.token
-            status, parsed, _ = self.gw.call(method, path, body, token=token)
-            if status != 401:
-                return status, parsed
-            refused = token
-        raise ApiFailure(f"{method} {path}: the admin's fresh token was refused")
-
-    def get(self, path):
-        """The body of a GET as the admin; ApiFailure unless it answers 200."""
-        status, body = self.call("GET", path)
-        if status != 200:
-            raise ApiFailure(f"GET {path} answered {status}: {answer_detail(body)}")
-        return body
-
-    def health(self):
-        """[(part, "up" or "down")] of the gateway's readiness checks (Redis and every upstream); the
-        gateway itself first. Raises Unreachable when the gateway does not answer."""
-        status, body, _ = self.gw.call("GET", "/health/ready")
-        checks = body.get("checks", []) if isinstance(body, dict) else []
-        return [("gateway", "up")] + [(str(c.get("name")), str(c.get("status"))) for c in checks if isinstance(c, dict)]
+class Console(Session):
+    """The admin's view of the sagas (the admin sees every customer's orders)."""
 
     def orders(self, limit, status):
         query = {"limit": str(limit)}
@@ -117,53 +83,6 @@ class Console:
         return text, bool(sagas) and all(saga.get("finished_at") for saga in sagas)
 
 
-def saga_cells(saga, now):
-    """(running mark, type, phase, last event, resent, compensated, took) of one saga."""
-    if saga is None:
-        return ("", "-", "", "", "", "", "")
-    steps = saga.get("steps", [])
-    kinds = [step.get("kind") for step in steps]
-    # The last thing a step did ("finished" says less than the step that settled it).
-    last = next((step for step in reversed(steps) if step.get("step")), steps[-1] if steps else {})
-    event = last.get("kind", "")
-    if last.get("step"):
-        event = f"{last['step']} ({PARTICIPANT.get(last['step'], '?')}): {event}"
-    if last.get("attempt") and last["attempt"] > 1:
-        event += f" (attempt {last['attempt']})"
-    start = parse_time(saga.get("created_at"))
-    end = parse_time(saga.get("finished_at")) if saga.get("finished_at") else None
-    if start and end:
-        took = duration(end - start)
-    elif start:
-        took = f"{duration(now - start)} so far"
-    else:
-        took = "?"
-    return ("" if end else "*", saga.get("type", "?"), saga.get("phase", "?"), event,
-            str(kinds.count("retried")), str(kinds.count("compensated")), took)
-
-
-def duration(delta):
-    seconds = max(0.0, delta.total_seconds())
-    if seconds < 10:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def age(when, now):
-    if when is None:
-        return "?"
-    seconds = max(0, int((now - when).total_seconds()))
-    if seconds < 120:
-        return f"{seconds} s ago"
-    if seconds < 7200:
-        return f"{seconds // 60} min ago"
-    return when.astimezone().strftime("%Y-%m-%d %H:%M")  # local time, as the header's clock
-
-
 def bounded(kind, low, high):
     """An argparse type: a `kind` number from `low` to `high`."""
     def parse(text):
@@ -190,12 +109,15 @@ def main():
     add_system_arguments(p)
     p.add_argument("--limit", type=bounded(int, 1, 100), default=15, metavar="N", help="newest N orders (1-100, default 15)")
     p.add_argument("--status", choices=STATUSES, help="only orders in this status")
-    p.add_argument("--interval", type=bounded(float, 0.5, 3600), default=2.0, metavar="SECONDS",
+    p.add_argument("--interval", type=bounded(float, 0.5, 3600), metavar="SECONDS",
                    help="seconds between redraws (0.5-3600, default 2)")
     p.add_argument("--once", action="store_true", help="print once and exit")
     p.add_argument("--web", action="store_true", help="serve the console as web pages on 127.0.0.1 instead (sagas_web.py)")
     p.add_argument("--port", type=bounded(int, 0, 65535), default=8089, help="--web's port (default 8089; 0: any free one)")
     a = p.parse_args()
+    if a.web and (a.order or a.once or a.status or a.interval):
+        p.error("--web takes no ORDER_ID, --once, --status or --interval (the pages have their own)")
+    interval = a.interval or 2.0
     try:
         gateway, email, password = running_system(a.stack_dir, a.gateway)
     except ApiFailure as failure:
@@ -223,7 +145,7 @@ def main():
             if terminal and not a.once:
                 stamp = datetime.now().strftime("%H:%M:%S")
                 sys.stdout.write("\x1b[H\x1b[2J")  # home, clear
-                print(f"OrderFlow sagas via {gateway} — {stamp}, every {a.interval:g} s (Ctrl-C quits)\n")
+                print(f"OrderFlow sagas via {gateway} — {stamp}, every {interval:g} s (Ctrl-C quits)\n")
                 sys.stdout.write(text)
             elif text != shown:
                 sys.stdout.write(text if shown is None else "\n" + text)
@@ -231,17 +153,14 @@ def main():
             sys.stdout.flush()
             if a.once or finished:
                 return 0
-            time.sleep(a.interval)
+            time.sleep(interval)
     except KeyboardInterrupt:
         return 0
 
 
 def web(console, a):
     """--web: checks the admin can read orders, then serves the pages until Ctrl-C."""
-    import sagas_web  # only here: it imports this module's helpers
-    if a.order or a.once or a.status:
-        print("sagas: --web takes no ORDER_ID, --once or --status (the pages have their own)", file=sys.stderr)
-        return 2
+    import sagas_web  # only here: the terminal console needs none of it
     try:
         console.orders(1, None)
     except ApiFailure as failure:

@@ -7,8 +7,8 @@ allows nothing inline), so the time bars are SVG attributes, not style attribute
 from datetime import datetime, timedelta, timezone
 from html import escape
 
-from orderflow_api import PARTICIPANT, money, parse_time, rejection, step_states, timeline_rows, took_ms
-from sagas import STATUSES, age, duration, saga_cells
+from orderflow_api import PARTICIPANT, money, parse_time, rejection, timeline_rows, took_ms
+from saga_view import STATUSES, age, duration, saga_cells, step_states
 
 # A step state's symbol beside its name (colour alone says nothing to some readers).
 MARKS = {

@@ -21,7 +21,7 @@ import hmac, http.cookies, http.server, os, re, secrets, signal, sys, threading,
 from decimal import Decimal, InvalidOperation
 
 import sagas_html as pages
-from orderflow_api import ApiFailure, Unreachable, answer_detail
+from orderflow_api import ApiFailure, Session, Unreachable, answer_detail
 
 STATIC = {  # the only files served, with their types
     "/static/console.css": ("web/console.css", "text/css; charset=utf-8"),
@@ -55,40 +55,38 @@ class Lab:
     def __init__(self, gateway):
         self.gw = gateway
         self.lock = threading.Lock()
-        self.email, self.password, self.token = None, secrets.token_urlsafe(18), None
+        self.session = None  # a Session once the customer is registered
+        self.wallet_seen = False
         self.placed = []  # ids of the orders the lab placed, oldest first
+
+    @property
+    def email(self):
+        return self.session.email if self.session else None
 
     def call(self, method, path, body=None, key=None, register=True):
         """(status, parsed body) as the lab's customer; None before it exists unless `register`."""
-        refused = None
-        for _ in range(2):
-            with self.lock:  # only registering and logging in; the call itself runs unlocked
-                if self.email is None:
-                    if not register:
-                        return None
-                    email = f"saga-lab-{uuid.uuid4().hex[:10]}@example.org"
-                    self.gw.ok(201, "POST", "/api/v1/users", {"email": email, "password": self.password, "display_name": "Saga Lab"})
-                    self.email = email
-                if self.token is None or self.token == refused:
-                    tokens, _ = self.gw.ok(200, "POST", "/api/v1/auth/tokens", {"email": self.email, "password": self.password})
-                    self.token = tokens["access_token"]
-                token = self.token
-            status, parsed, _ = self.gw.call(method, path, body, token=token, key=key)
-            if status != 401:
-                return status, parsed
-            refused = token
-        raise ApiFailure(f"{method} {path}: the lab customer's fresh token was refused")
+        with self.lock:
+            if self.session is None:
+                if not register:
+                    return None
+                email, password = f"saga-lab-{uuid.uuid4().hex[:10]}@example.org", secrets.token_urlsafe(18)
+                self.gw.ok(201, "POST", "/api/v1/users", {"email": email, "password": password, "display_name": "Saga Lab"})
+                self.session = Session(self.gw, email, password)
+            session = self.session
+        return session.call(method, path, body, key=key)
 
     def open_wallet(self, deadline_seconds=30):
-        """The wallet, waiting for payments to open it for a customer registered a moment ago (an
-        order placed before would be declined for want of a wallet, which is not what the lab shows)."""
+        """Waits, once, for payments to open the wallet of the customer registered a moment ago: an
+        order placed before would be declined for want of a wallet, which is not what the lab shows."""
+        if self.wallet_seen:
+            return
         deadline = time.time() + deadline_seconds
         self.call("GET", "/api/v1/users/me")  # registers the customer if need be
-        while (wallet := self.wallet()) is None:
+        while self.wallet() is None:
             if time.time() > deadline:
                 raise ApiFailure(f"payments has not opened the lab's wallet after {deadline_seconds} s (is payments running?)")
             time.sleep(0.25)
-        return wallet
+        self.wallet_seen = True
 
     def wallet(self):
         """The lab customer's wallet, or None before it exists (payments opens it from `user_registered`)."""
@@ -116,12 +114,11 @@ class Lab:
         try:
             minor = Decimal(amount.strip()) * 100
         except InvalidOperation:
-            raise ApiFailure(f"not an amount: {amount!r} (write it as 25.00)")
-        if not minor.is_finite():
-            raise ApiFailure(f"not an amount: {amount!r} (write it as 25.00)")
-        if minor != minor.to_integral_value():
-            raise ApiFailure(f"not an amount: {amount!r} has more than two decimals")
-        wallet = self.open_wallet()
+            minor = Decimal("NaN")
+        if not minor.is_finite() or minor != minor.to_integral_value():
+            raise ApiFailure(f"not an amount: {amount!r} (write it as 25.00: at most two decimals)")
+        self.open_wallet()
+        wallet = self.wallet() or {}
         body = {"amount": {"amount_minor": int(minor), "currency": wallet.get("balance", {}).get("currency", "EUR")}}
         status, receipt = self.call("POST", "/api/v1/wallet/deposits", body, key=str(uuid.uuid4()))
         if status != 201:
@@ -129,9 +126,7 @@ class Lab:
         return receipt
 
     def cancel(self, order_id):
-        with self.lock:
-            ours = order_id in self.placed
-        if not ours:
+        if not self.owns(order_id):
             raise Refused(403, "the lab cancels only the orders it placed (a customer may cancel only their own)")
         status, body = self.call("POST", f"/api/v1/orders/{order_id}/cancel")
         if status != 202:
@@ -150,6 +145,14 @@ def number(text):
         except (TypeError, ValueError):
             pass
     return text
+
+
+def system_health(gateway):
+    """[(part, "up" or "down")]: the gateway, then its readiness checks (Redis and every upstream).
+    Raises Unreachable when the gateway does not answer."""
+    _, body, _ = gateway.call("GET", "/health/ready")
+    checks = body.get("checks", []) if isinstance(body, dict) else []
+    return [("gateway", "up")] + [(str(c.get("name")), str(c.get("status"))) for c in checks if isinstance(c, dict)]
 
 
 class ConsoleServer(http.server.ThreadingHTTPServer):
@@ -200,7 +203,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the browser went away mid-answer
             self.close_connection = True
 
-    # --- GET --------------------------------------------------------------------------------
+    # --- dispatch ---------------------------------------------------------------------------
     def do_GET(self):
         self.answer(self.get)
 
@@ -224,6 +227,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             print(f"sagas-web: {self.command} {urllib.parse.urlsplit(self.path).path}: {type(error).__name__}: {error}", file=sys.stderr)
             self.error_page(500, f"the console failed on this page ({type(error).__name__}); its terminal says more")
 
+    # --- GET --------------------------------------------------------------------------------
     def get(self, url):
         query = urllib.parse.parse_qs(url.query)
         if url.path in STATIC:  # style and script, the same for everyone: no key needed
@@ -245,8 +249,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         (a redirect to the same page without the key). True when it has answered."""
         key = query.get("key", [""])[0]
         if key and hmac.compare_digest(key, self.server.access_key):
+            rest = urllib.parse.urlencode([(name, value) for name, value in urllib.parse.parse_qsl(url.query) if name != "key"])
             self.send_response(303)
-            self.send_header("Location", url.path)
+            self.send_header("Location", url.path + (f"?{rest}" if rest else ""))
             self.send_header("Set-Cookie", f"{COOKIE}={self.server.access_key}; HttpOnly; SameSite=Strict; Path=/")
             self.send_header("Content-Length", "0")
             self.security_headers()
@@ -272,7 +277,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             limit = 0
         if not 1 <= limit <= 100:
             raise Refused(400, "limit must be a whole number from 1 to 100")
-        live = pages.health(self.server.console.health()) + pages.overview(self.server.console.snapshot(limit, status), status, limit)
+        live = pages.health(system_health(self.server.console.gw)) + pages.overview(self.server.console.snapshot(limit, status), status, limit)
         self.html(200, live if fragment else pages.page("Sagas", "/", live))
 
     def order(self, order_id, query, fragment):
@@ -298,7 +303,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         console, lab = self.server.console, self.server.lab
         with lab.lock:
             placed = list(lab.placed)
-        parts = console.health()  # the gateway answers (else Unreachable: an error page)
+        parts = system_health(console.gw)  # the gateway answers (else Unreachable: an error page)
         problems = []
 
         def read(what, fetch):  # a service that is down leaves its part of the page empty, not the page
@@ -357,18 +362,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise Refused(403, "the form is not from this console's pages (reload the page and try again)")
         return form
 
-    def after(self, action, failure_page, success=None):
+    def after(self, action, back_to, success=None):
         """Runs `action`, then redirects (303): on success to `success(result)` when given, else to
-        `failure_page` with the result as a note; on failure to `failure_page` with the error as a note."""
+        `back_to` with the result as a note; on failure to `back_to` with the error as a note."""
         try:
             result = action()
         except Unreachable as failure:
-            return self.redirect(f"{failure_page}?note={self.server.note(f'{failure} Is `make run` still running?', False)}")
+            return self.redirect(f"{back_to}?note={self.server.note(f'{failure} Is `make run` still running?', False)}")
         except ApiFailure as failure:
-            return self.redirect(f"{failure_page}?note={self.server.note(str(failure), False)}")
+            return self.redirect(f"{back_to}?note={self.server.note(str(failure), False)}")
         if success:
             return self.redirect(success(result))
-        self.redirect(f"{failure_page}?note={self.server.note(result, True)}")
+        self.redirect(f"{back_to}?note={self.server.note(result, True)}")
 
     def replace_faults(self, form):
         body = {name: number(form[name]) for name in ("decline_rate", "latency_ms") if form.get(name, "").strip()}

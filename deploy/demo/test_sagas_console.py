@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import sagas_html
 import sagas_web
-from orderflow_api import answer_detail, step_states, timeline_rows
+from orderflow_api import answer_detail, timeline_rows
+from saga_view import step_states
 
 START = datetime(2026, 11, 23, 12, 0, 0, tzinfo=timezone.utc)
 

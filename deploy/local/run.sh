@@ -56,7 +56,7 @@ TAIL_PID=$!
 REPORTED=" "  # the services reported as exited, space-separated (no associative arrays: macOS's bash 3)
 while sleep 1; do
   for svc in gateway users orders payments notifications; do
-    if [ ! -f "$STACK_DIR/pids/$svc.pid" ]; then  # a crash leaves its pid file; a stop removes it
+    if [ -e "$STACK_DIR/pids/stopped" ] || [ ! -f "$STACK_DIR/pids/$svc.pid" ]; then  # services.sh stop marks it first
       log "the services were stopped (\`make stop\`): stopping the rest"; exit 0
     fi
     if pid_alive "$STACK_DIR/pids/$svc.pid"; then

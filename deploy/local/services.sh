@@ -36,13 +36,14 @@ choose_port() {
 
 ready() { curl -fsS "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1; }
 
-# service_alive SERVICE — its recorded pid runs and is that service (not a pid reused since).
+# service_alive SERVICE — its recorded pid runs and is that service (not a pid reused since; a
+# service caught a moment after its start may still be one of the programs that exec it).
 service_alive() {
   local file="$PID_DIR/$1.pid" pid name
   pid_alive "$file" || return 1
   pid="$(cat "$file")"
   if [ -r "/proc/$pid/comm" ]; then name="$(cat "/proc/$pid/comm")"; else name="$(ps -p "$pid" -o comm= 2>/dev/null || true)"; fi
-  [ "${name##*/}" = "$1" ]
+  case "${name##*/}" in "$1"|setsid|env|nohup) return 0 ;; *) return 1 ;; esac
 }
 
 # What a service needs beyond the stack's URLs: users signs tokens (and creates the bootstrap
@@ -110,7 +111,11 @@ case "$cmd" in
     ;;
   stop)
     if [ -d "$PID_DIR" ]; then touch "$STOPPED_MARK"; fi
-    for svc in notifications payments orders users gateway; do stop_pidfile "$svc" "$PID_DIR/$svc.pid"; done
+    for svc in notifications payments orders users gateway; do
+      # A crashed service's pid file stays until here; its pid may belong to another process by now.
+      service_alive "$svc" || { rm -f "$PID_DIR/$svc.pid"; continue; }
+      stop_pidfile "$svc" "$PID_DIR/$svc.pid"
+    done
     ;;
   crash)
     svc="${3:-}"

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # `make test`: a throwaway stack on its own free ports, then `swift test` against it.
-# The Python scripts' unit tests run first. The stack is torn down whatever the outcome; the
+# The saga console scripts' Python unit tests run first. The stack is torn down whatever the outcome; the
 # exit status is theirs if they fail, else swift test's.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$ORDERFLOW_ROOT/deploy/local/setup.sh"
-log "unit tests of the demo and saga console scripts (Python, no system needed)…"
+log "unit tests of the saga console scripts (Python, no system needed)…"
 python3 -m unittest discover -s "$ORDERFLOW_ROOT/deploy/demo" -p 'test_*.py'
 STACK_DIR="$ORDERFLOW_ROOT/.run/test-$$"
 cleanup() {
   local status=$?
+  local system
+  for system in "$STACK_DIR"/revive-*; do  # services a crash/revive test started, if it was cut short
+    [ -d "$system" ] && "$ORDERFLOW_ROOT/deploy/local/services.sh" stop "$system" >/dev/null 2>&1 || true
+  done
   "$ORDERFLOW_ROOT/deploy/local/stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
   if [ $status -eq 0 ]; then rm -rf "$STACK_DIR"; else warn "stack logs kept in $STACK_DIR/logs"; fi
   exit $status
