@@ -51,6 +51,18 @@ def step_states(saga):
     return [(name, states.get(name, "pending"), attempts.get(name, 0)) for name in order]
 
 
+def summary(snapshot, status):
+    """'N newest orders (status): 1 approved, 2 rejected; S sagas, R running' of a console snapshot."""
+    by_status = {}
+    for order, _ in snapshot:
+        by_status[order.get("status")] = by_status.get(order.get("status"), 0) + 1
+    counts = ", ".join(f"{by_status[s]} {s}" for s in STATUSES if s in by_status) or "none"
+    sagas = [saga for _, order_sagas in snapshot for saga in order_sagas]
+    running = sum(1 for saga in sagas if not saga.get("finished_at"))
+    return (f"{len(snapshot)} newest orders{' (' + status + ')' if status else ''}: {counts}; "
+            f"{len(sagas)} sagas, {running} running")
+
+
 def saga_cells(saga, now):
     """(running mark, type, phase, last event, resent, compensated, took) of one saga."""
     if saga is None:

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 
 from orderflow_api import (ApiFailure, Gateway, Session, Unreachable, add_system_arguments, money, parse_time, rejection,
                           running_system, table, timeline)
-from saga_view import STATUSES, age, saga_cells
+from saga_view import STATUSES, age, saga_cells, summary
 
 
 class Console(Session):
@@ -51,16 +51,13 @@ class Console(Session):
     def overview(self, limit, status):
         """The newest orders, a line per saga, and a summary line."""
         now = datetime.now(timezone.utc)
-        rows, running, saga_count, by_status = [], 0, 0, {}
+        rows = []
         snapshot = self.snapshot(limit, status)
         for order, sagas in snapshot:
-            by_status[order.get("status")] = by_status.get(order.get("status"), 0) + 1
             reason = order.get("rejection_reason") or ""
-            saga_count += len(sagas)
             for index, saga in enumerate(sagas or [None]):
                 first = index == 0
                 cells = saga_cells(saga, now)
-                running += cells[0] == "*"
                 rows.append((
                     cells[0],
                     order["id"] if first else "",
@@ -69,10 +66,7 @@ class Console(Session):
                     order.get("status", "?") if first else "",
                 ) + cells[1:] + ((reason if first else ""),))
         headers = ("", "order", "placed", "total", "status", "saga", "phase", "last event", "resent", "compensated", "took", "reason")
-        counts = ", ".join(f"{by_status[s]} {s}" for s in STATUSES if s in by_status) or "none"
-        summary = (f"  {len(snapshot)} newest orders{' (' + status + ')' if status else ''}: {counts}; "
-                   f"{saga_count} sagas, {running} running\n")
-        return table(headers, rows) + summary
+        return table(headers, rows) + f"  {summary(snapshot, status)}\n"
 
     def order(self, order_id):
         """One order's sagas step by step; and whether all of them have finished."""

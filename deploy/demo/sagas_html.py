@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from html import escape
 
 from orderflow_api import PARTICIPANT, money, parse_time, rejection, timeline_rows, took_ms
-from saga_view import STATUSES, age, duration, saga_cells, step_states
+from saga_view import STATUSES, age, duration, saga_cells, step_states, summary
 
 # A step state's symbol beside its name (colour alone says nothing to some readers).
 MARKS = {
@@ -71,12 +71,10 @@ def overview(snapshot, status, limit, now=None):
     links = " ".join(
         f'<a href="/?{"status=" + s + "&amp;" if s else ""}limit={limit}"{" class=active" if s == (status or "") else ""}>{label}</a>'
         for s, label in filters)
-    rows, by_status, running = [], {}, 0
+    rows = []
     for order, sagas in snapshot:
-        by_status[order.get("status")] = by_status.get(order.get("status"), 0) + 1
         for index, saga in enumerate(sagas or [None]):
             mark, kind, phase, event, resent, compensated, took = saga_cells(saga, now)
-            running += mark == "*"
             first = index == 0
             order_cells = (
                 f'<td><a href="/orders/{e(order.get("id"))}"><code>{e(order.get("id"))}</code></a></td>'
@@ -89,13 +87,11 @@ def overview(snapshot, status, limit, now=None):
                 f'<td>{e(kind)}</td><td>{e(phase)}</td><td>{strip(saga) if saga else ""}</td><td>{e(event)}</td>'
                 f'<td class="num">{e(resent)}</td><td class="num">{e(compensated)}</td><td class="num">{e(took)}</td>'
                 f'<td>{reason}</td></tr>')
-    counts = ", ".join(f"{by_status[s]} {s}" for s in STATUSES if s in by_status) or "none"
-    summary = (f'<p class="summary">{len(snapshot)} newest orders{e(" (" + status + ")") if status else ""}: '
-               f'{e(counts)}; {running} sagas running</p>')
+    summary_line = f'<p class="summary">{e(summary(snapshot, status))}</p>'
     head = ("<tr><th>order</th><th>placed</th><th>total</th><th>status</th><th>saga</th><th>phase</th><th>steps</th>"
             "<th>last event</th><th>resent</th><th>compensated</th><th>took</th><th>reason</th></tr>")
     body = "".join(rows) or '<tr><td colspan="12">No orders yet: place one in the Lab, or run <code>make demo</code>.</td></tr>'
-    return f'<p class="filters">Status: {links}</p>{summary}<table class="sagas"><thead>{head}</thead><tbody>{body}</tbody></table>'
+    return f'<p class="filters">Status: {links}</p>{summary_line}<table class="sagas"><thead>{head}</thead><tbody>{body}</tbody></table>'
 
 
 def time_bar(saga, now):

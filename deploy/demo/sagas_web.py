@@ -132,6 +132,11 @@ class Lab:
         if status != 202:
             raise ApiFailure(f"POST /api/v1/orders/{order_id}/cancel answered {status}: {answer_detail(body)}")
 
+    def placed_ids(self):
+        """The ids of the orders the lab placed, oldest first."""
+        with self.lock:
+            return list(self.placed)
+
     def owns(self, order_id):
         with self.lock:
             return order_id in self.placed
@@ -287,9 +292,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if status != 200 or not isinstance(body, dict):
             raise ApiFailure(f"GET /api/v1/orders/{order_id}/saga answered {status}: {answer_detail(body)}")
         sagas = body.get("sagas", [])
-        status, order = self.server.console.call("GET", f"/api/v1/orders/{order_id}")  # after the sagas: see order_live
-        if status != 200 or not isinstance(order, dict):
-            raise ApiFailure(f"GET /api/v1/orders/{order_id} answered {status}: {answer_detail(order)}")
+        order = self.server.console.get(f"/api/v1/orders/{order_id}")  # after the sagas: see order_live
         live = pages.order_live(order, sagas)
         if order.get("status") == "approved" and self.server.lab.owns(order_id):
             live += pages.cancel_form(order, self.server.form_token)
@@ -301,8 +304,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def lab_page(self, query):
         text, ok = self.server.take_note(query.get("note", [""])[0])
         console, lab = self.server.console, self.server.lab
-        with lab.lock:
-            placed = list(lab.placed)
+        placed = lab.placed_ids()
         parts = system_health(console.gw)  # the gateway answers (else Unreachable: an error page)
         problems = []
 

@@ -71,6 +71,15 @@ pid_running() {
   [ "${stat%% *}" != "Z" ]
 }
 
+# wait_gone PID — waits up to 10 s for PID to stop running; false if it still runs.
+wait_gone() {
+  local i=0
+  while pid_running "$1"; do
+    [ $i -lt 100 ] || return 1
+    sleep 0.1; i=$((i + 1))
+  done
+}
+
 # pid_alive PIDFILE — true when the pid recorded in PIDFILE is running.
 pid_alive() {
   [ -f "$1" ] && pid_running "$(cat "$1")"
@@ -129,9 +138,7 @@ stop_pidfile() {
   pid="$(cat "$file")"
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    local i=0
-    while pid_running "$pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    if pid_running "$pid"; then
+    if ! wait_gone "$pid"; then
       warn "$name (pid $pid) did not stop after 10 s; sending KILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi

@@ -75,6 +75,20 @@ start_one() {
   echo $! > "$PID_DIR/$svc.pid.new" && mv "$PID_DIR/$svc.pid.new" "$PID_DIR/$svc.pid"  # never read half-written
 }
 
+# wait_ready SERVICE... — waits until each answers /health/ready on the port services.env gives
+# it; exits 1 (after showing the last log lines of those that do not) if any does not.
+wait_ready() {
+  local svc var port failed=0
+  source "$URLS_FILE"
+  for svc in "$@"; do
+    var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_URL"; port="${!var##*:}"
+    if ! wait_until "$svc (port $port)" 60 ready "$port"; then
+      warn "$svc is not ready; last log lines:"; tail -n 5 "$LOG_DIR/$svc.log" >&2 || true; failed=1
+    fi
+  done
+  [ $failed -eq 0 ] || exit 1
+}
+
 case "$cmd" in
   start)
     [ -n "$BIN_DIR" ] || die "usage: $0 start STACK_DIR BIN_DIR"
@@ -99,15 +113,7 @@ case "$cmd" in
       var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
       start_one "$svc" "${!var}"
     done
-    source "$URLS_FILE"
-    failed=0
-    for svc in $SERVICES; do
-      var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_URL"; port="${!var##*:}"
-      if ! wait_until "$svc (port $port)" 60 ready "$port"; then
-        warn "$svc is not ready; last log lines:"; tail -n 5 "$LOG_DIR/$svc.log" >&2 || true; failed=1
-      fi
-    done
-    [ $failed -eq 0 ] || exit 1
+    wait_ready $SERVICES
     ;;
   stop)
     if [ -d "$PID_DIR" ]; then touch "$STOPPED_MARK"; fi
@@ -124,8 +130,7 @@ case "$cmd" in
     service_alive "$svc" || die "$svc is not running (no live $svc process recorded in $PID_DIR/$svc.pid)"
     pid="$(cat "$PID_DIR/$svc.pid")"
     kill -KILL "$pid" 2>/dev/null || true
-    i=0; while pid_running "$pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    if pid_running "$pid"; then die "$svc (pid $pid) still runs 10 s after SIGKILL"; fi
+    wait_gone "$pid" || die "$svc (pid $pid) still runs 10 s after SIGKILL"
     log "killed $svc (pid $pid) with SIGKILL, as a crash: no shutdown ran. \`make revive\` starts it again."
     ;;
   revive)
@@ -155,14 +160,7 @@ case "$cmd" in
       revived="$revived $svc"
     done
     if [ -z "$revived" ]; then log "all five services are running: nothing to revive"; exit 0; fi
-    failed=0
-    for svc in $revived; do
-      var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
-      if ! wait_until "$svc (port ${!var})" 60 ready "${!var}"; then
-        warn "$svc is not ready; last log lines:"; tail -n 5 "$LOG_DIR/$svc.log" >&2 || true; failed=1
-      fi
-    done
-    [ $failed -eq 0 ] || exit 1
+    wait_ready $revived
     ;;
   *) echo "usage: $0 start STACK_DIR BIN_DIR | stop STACK_DIR | crash STACK_DIR SERVICE | revive STACK_DIR BIN_DIR" >&2; exit 2 ;;
 esac
