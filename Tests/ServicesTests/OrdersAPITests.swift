@@ -103,10 +103,36 @@ extension LiveServices {
             let everyone = try await orders.request("GET", "/api/v1/orders?limit=100", headers: admin)
             #expect(Set(((try everyone.json()["data"] as? [[String: Any]]) ?? []).compactMap { $0["customer_id"] as? String })
                 .isSuperset(of: [ada.id.uuidString.lowercased(), bob.id.uuidString.lowercased()]), "admins list every customer's orders")
+            #expect(mine.allSatisfy { $0["sagas"] == nil }, "sagas only when asked for: \(listed.text)")
+
+            // `include=sagas`: each order with its sagas, as `/saga` gives them. Sagas are still
+            // running, so the list's timeline must be a prefix of a read made after it.
+            let withSagas = try await orders.request("GET", "/api/v1/orders?limit=10&include=sagas", headers: ada.bearer)
+            #expect(withSagas.status == 200, "\(withSagas.text)")
+            let mineWithSagas = try #require(try withSagas.json()["data"] as? [[String: Any]])
+            #expect(mineWithSagas.compactMap { $0["id"] as? String } == mine.compactMap { $0["id"] as? String })
+            for listedOrder in mineWithSagas {
+                let orderID = try #require(listedOrder["id"] as? String)
+                let listedSagas = try #require(listedOrder["sagas"] as? [[String: Any]], "\(listedOrder)")
+                let later = try await orders.request("GET", "/api/v1/orders/\(orderID)/saga", headers: ada.bearer)
+                let laterSagas = try #require(try later.json()["sagas"] as? [[String: Any]])
+                #expect(!listedSagas.isEmpty, "an order's saga starts with it: \(listedOrder)")
+                #expect(listedSagas.count <= laterSagas.count)
+                for (listedSaga, laterSaga) in zip(listedSagas, laterSagas) {
+                    #expect(listedSaga["id"] as? String == laterSaga["id"] as? String && listedSaga["type"] as? String == laterSaga["type"] as? String)
+                    let listedSteps = try (listedSaga["steps"] as? [Any] ?? []).map(Self.canonical)
+                    let laterSteps = try (laterSaga["steps"] as? [Any] ?? []).map(Self.canonical)
+                    #expect(!listedSteps.isEmpty && laterSteps.starts(with: listedSteps), "\(orderID): \(listedSteps) against \(laterSteps)")
+                }
+            }
+            let bobsWithSagas = try await orders.request("GET", "/api/v1/orders?limit=100&include=sagas", headers: bob.bearer)
+            #expect(((try bobsWithSagas.json()["data"] as? [[String: Any]]) ?? []).allSatisfy { $0["customer_id"] as? String == bob.id.uuidString.lowercased() },
+                    "a customer's sagas are their own orders': \(bobsWithSagas.text)")
 
             // Bad requests, each a 400 problem naming the field.
             let invalid: [(String, String, [String: String], String?, String)] = [
                 ("GET", "/api/v1/orders?status=shipped", [:], nil, "status"),
+                ("GET", "/api/v1/orders?include=everything", [:], nil, "include"),
                 ("GET", "/api/v1/orders?limit=abc", [:], nil, "limit"),
                 ("GET", "/api/v1/orders?cursor=not-ours", [:], nil, "cursor"),
                 // base64url of "c1:\0": a forged position with a NUL (it was a 500 on /products).

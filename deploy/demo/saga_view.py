@@ -18,17 +18,19 @@ STATE_AFTER = {
 
 
 def step_states(saga):
-    """[(step, state, attempts)] of one saga of `GET /api/v1/orders/{id}/saga`, in the saga's order.
+    """[(step, state, attempts, undo attempts)] of one saga of `GET /api/v1/orders/{id}/saga`, in the
+    saga's order.
 
     A state is "pending" (not reached), "running", "retrying", "timed out", "done", "failed",
     "compensating" or "compensated" (undone; "timed out, compensating" / "timed out, compensated"
     when its attempts ran out first, as a payment that got no answer is voided), or "compensation
-    failed". Attempts counts the step's own commands, not its compensation's. Steps the timeline
-    names but the definitions above do not (a newer saga) come last."""
+    failed". Attempts counts the step's own commands, undo attempts its compensation's (0 when it
+    was not undone; the engine re-sends a compensation that times out until it is answered). Steps
+    the timeline names but the definitions above do not (a newer saga) come last."""
     kind = saga.get("type", "")
     order = list(STEPS.get(kind, ()))
     undoes = UNDOES.get(kind, {})
-    states, attempts, timed_out = {}, {}, set()
+    states, attempts, undo_attempts, timed_out = {}, {}, {}, set()
     for entry in saga.get("steps", []):
         name, what = entry.get("step"), entry.get("kind")
         if not name or what not in STATE_AFTER:
@@ -46,9 +48,10 @@ def step_states(saga):
         if name not in order:
             order.append(name)
         states[name] = state
-        if not compensation and what in ("command_sent", "retried", "local_run"):
-            attempts[name] = max(attempts.get(name, 0), entry.get("attempt") or 1)
-    return [(name, states.get(name, "pending"), attempts.get(name, 0)) for name in order]
+        if what in ("command_sent", "compensation_sent", "retried", "local_run"):
+            counted = undo_attempts if compensation else attempts
+            counted[name] = max(counted.get(name, 0), entry.get("attempt") or 1)
+    return [(name, states.get(name, "pending"), attempts.get(name, 0), undo_attempts.get(name, 0)) for name in order]
 
 
 def summary(snapshot, status):

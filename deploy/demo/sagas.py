@@ -35,18 +35,21 @@ from saga_view import STATUSES, age, saga_cells, summary
 class Console(Session):
     """The admin's view of the sagas (the admin sees every customer's orders)."""
 
-    def orders(self, limit, status):
+    def orders(self, limit, status, with_sagas=False):
         query = {"limit": str(limit)}
         if status:
             query["status"] = status
+        if with_sagas:
+            query["include"] = "sagas"
         return self.get("/api/v1/orders?" + urllib.parse.urlencode(query)).get("data", [])
 
     def sagas(self, order_id):
         return self.get(f"/api/v1/orders/{order_id}/saga").get("sagas", [])
 
     def snapshot(self, limit, status):
-        """[(order, its sagas)] of the newest `limit` orders (of `status` if given), newest first."""
-        return [(order, self.sagas(order["id"])) for order in self.orders(limit, status)]
+        """[(order, its sagas)] of the newest `limit` orders (of `status` if given), newest first:
+        one request (`include=sagas`), whatever `limit` is."""
+        return [(order, order.get("sagas") or []) for order in self.orders(limit, status, with_sagas=True)]
 
     def overview(self, limit, status):
         """The newest orders, a line per saga, and a summary line."""

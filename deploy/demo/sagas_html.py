@@ -44,12 +44,14 @@ def page(title, active, live, refresh=True, extra=""):
 def strip(saga):
     """The saga's steps in order, each with its state: ✔ done, ✘ failed, ↺ compensated, …"""
     cells = []
-    for name, state, attempts in step_states(saga):
+    for name, state, attempts, undo_attempts in step_states(saga):
         where = PARTICIPANT.get(name, "?")
         tries = f", {attempts} attempts" if attempts > 1 else ""
+        tries += f", undone in {undo_attempts} attempts" if undo_attempts > 1 else ""
+        counts = f" <small>×{attempts}</small>" if attempts > 1 else ""
+        counts += f" <small>↺×{undo_attempts}</small>" if undo_attempts > 1 else ""
         cells.append(f'<li class="step {state.replace(", ", "-").replace(" ", "-")}" title="{e(name)} ({e(where)}): {e(state)}{tries}">'
-                     f'<span class="mark">{MARKS.get(state, "?")}</span> {e(name)}'
-                     f'{f" <small>×{attempts}</small>" if attempts > 1 else ""}</li>')
+                     f'<span class="mark">{MARKS.get(state, "?")}</span> {e(name)}{counts}</li>')
     return f'<ol class="strip">{"".join(cells)}</ol>'
 
 

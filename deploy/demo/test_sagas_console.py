@@ -38,50 +38,63 @@ DECLINED = saga("place_order", [
 class StepStatesTests(unittest.TestCase):
     def test_a_declined_order_shows_the_failure_and_the_undone_reservation(self):
         self.assertEqual(step_states(DECLINED), [
-            ("reserve_stock", "compensated", 1), ("validate_customer", "done", 1),
-            ("authorize_payment", "failed", 1), ("approve_order", "pending", 0),
+            ("reserve_stock", "compensated", 1, 1), ("validate_customer", "done", 1, 0),
+            ("authorize_payment", "failed", 1, 0), ("approve_order", "pending", 0, 0),
         ])
 
     def test_a_timed_out_command_is_retried_then_succeeds(self):
         entries = [(0, "command_sent", "validate_customer", 1), (10, "timed_out", "validate_customer", None),
                    (11, "retried", "validate_customer", 2)]
-        self.assertEqual(step_states(saga("place_order", entries))[1], ("validate_customer", "retrying", 2))
+        self.assertEqual(step_states(saga("place_order", entries))[1], ("validate_customer", "retrying", 2, 0))
         entries.append((20, "step_succeeded", "validate_customer", None))
-        self.assertEqual(step_states(saga("place_order", entries))[1], ("validate_customer", "done", 2))
-        self.assertEqual(step_states(saga("place_order", entries[:2]))[1], ("validate_customer", "timed out", 1))
+        self.assertEqual(step_states(saga("place_order", entries))[1], ("validate_customer", "done", 2, 0))
+        self.assertEqual(step_states(saga("place_order", entries[:2]))[1], ("validate_customer", "timed out", 1, 0))
 
     def test_a_void_in_flight_is_compensating_the_authorization(self):
         entries = [(0, "command_sent", "authorize_payment", 1), (5, "step_succeeded", "authorize_payment", None),
                    (6, "compensation_sent", "void_payment", 1)]
-        self.assertIn(("authorize_payment", "compensating", 1), step_states(saga("place_order", entries)))
+        self.assertIn(("authorize_payment", "compensating", 1, 1), step_states(saga("place_order", entries)))
 
     def test_release_stock_is_a_forward_step_of_cancel_order(self):
         entries = [(0, "command_sent", "refund_payment", 1), (5, "step_succeeded", "refund_payment", None),
                    (6, "local_run", "release_stock", 1)]
         self.assertEqual(step_states(saga("cancel_order", entries)), [
-            ("refund_payment", "done", 1), ("release_stock", "running", 1), ("mark_cancelled", "pending", 0)])
+            ("refund_payment", "done", 1, 0), ("release_stock", "running", 1, 0), ("mark_cancelled", "pending", 0, 0)])
 
     def test_an_unknown_saga_shows_the_steps_its_timeline_names(self):
         entries = [(0, "command_sent", "ship", 1), (1, "ignored", None, None), (2, "finished", None, None)]
-        self.assertEqual(step_states(saga("ship_order", entries)), [("ship", "running", 1)])
+        self.assertEqual(step_states(saga("ship_order", entries)), [("ship", "running", 1, 0)])
 
     def test_a_payment_that_never_answered_is_voided_after_its_last_attempt(self):
         # The engine compensates the timed-out step itself: it may have been authorized after all.
         entries = [(0, "command_sent", "authorize_payment", 1), (10, "timed_out", "authorize_payment", 1),
                    (10, "retried", "authorize_payment", 2), (30, "timed_out", "authorize_payment", 2),
                    (30, "compensation_sent", "void_payment", 1)]
-        self.assertIn(("authorize_payment", "timed out, compensating", 2), step_states(saga("place_order", entries)))
+        self.assertIn(("authorize_payment", "timed out, compensating", 2, 1), step_states(saga("place_order", entries)))
         entries += [(40, "compensated", "void_payment", 1), (41, "local_run", "release_stock", 1), (41, "compensated", "release_stock", None)]
         states = step_states(saga("place_order", entries))
-        self.assertIn(("authorize_payment", "timed out, compensated", 2), states)
-        self.assertIn(("reserve_stock", "compensated", 0), states)
+        self.assertIn(("authorize_payment", "timed out, compensated", 2, 1), states)
+        self.assertIn(("reserve_stock", "compensated", 0, 1), states)
+
+    def test_a_compensation_that_times_out_is_resent_and_counted(self):
+        # Payments down while a void is on its way: the engine re-sends it until it is answered.
+        entries = [(0, "command_sent", "authorize_payment", 1), (5, "step_succeeded", "authorize_payment", 1),
+                   (6, "command_sent", "approve_order", 1), (7, "step_failed", "approve_order", 1),
+                   (8, "compensation_sent", "void_payment", 1), (18, "timed_out", "void_payment", 1),
+                   (18, "retried", "void_payment", 2), (38, "timed_out", "void_payment", 2), (38, "retried", "void_payment", 3)]
+        self.assertIn(("authorize_payment", "compensating", 1, 3), step_states(saga("place_order", entries)))
+        entries.append((40, "compensated", "void_payment", 3))
+        self.assertIn(("authorize_payment", "compensated", 1, 3), step_states(saga("place_order", entries)))
+        strip = sagas_html.strip(saga("place_order", entries))
+        self.assertIn("undone in 3 attempts", strip)
+        self.assertIn("↺×3", strip)
 
     def test_a_failed_compensation_is_not_shown_in_progress(self):
         entries = [(0, "command_sent", "authorize_payment", 1), (5, "step_succeeded", "authorize_payment", 1),
                    (6, "command_sent", "approve_order", 1), (7, "step_failed", "approve_order", 1),
                    (8, "compensation_sent", "void_payment", 1), (9, "step_failed", "void_payment", 1)]
         states = step_states(saga("place_order", entries))
-        self.assertIn(("authorize_payment", "compensation failed", 1), states)
+        self.assertIn(("authorize_payment", "compensation failed", 1, 1), states)
         self.assertIn('class="step compensation-failed"', sagas_html.strip(saga("place_order", entries)))
 
 

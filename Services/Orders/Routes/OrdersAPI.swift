@@ -24,7 +24,7 @@ struct OrdersAPI: APIProtocol {
 
     /// The checks the generated code cannot express (see ``RequestPrecheck``).
     static let prechecks: [String: [RequestPrecheck]] = [
-        Operations.listProducts.id: [.page], Operations.listOrders.id: [.page, .orderStatus], Operations.placeOrder.id: [.idempotencyKey],
+        Operations.listProducts.id: [.page], Operations.listOrders.id: [.page, .orderStatus, .orderInclude], Operations.placeOrder.id: [.idempotencyKey],
     ]
 
     func listProducts(_ input: Operations.listProducts.Input) async throws -> Operations.listProducts.Output {
@@ -41,17 +41,22 @@ struct OrdersAPI: APIProtocol {
         return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(body))))
     }
 
-    /// The caller's orders (everyone's for an admin), newest first, optionally by status.
+    /// The caller's orders (everyone's for an admin), newest first, optionally by status; with
+    /// `include=sagas` each with its sagas and their timelines.
     func listOrders(_ input: Operations.listOrders.Input) async throws -> Operations.listOrders.Output {
         let identity = try Identity.caller()
         let page = try PageRequest.parse(limit: input.query.limit, cursor: input.query.cursor)
         // The same values on both sides (the `orderStatus` precheck has already refused others).
         let status = try input.query.status.map { try ContractServer.bridge(request: $0, to: OrderStatus.self) }
+        let withSagas = input.query.include == .sagas
         let before = try page.position { UUID(uuidString: $0) }
-        let found = try await client.withConnection { connection in
-            try await orders.list(customerID: identity.isAdmin ? nil : identity.userID, status: status, before: before, limit: page.limit + 1, on: connection)
+        let found = try await client.withConnection { connection -> [ListedOrder] in
+            let found = try await orders.list(customerID: identity.isAdmin ? nil : identity.userID, status: status, before: before, limit: page.limit + 1, on: connection)
+            guard withSagas else { return found.map { ListedOrder(order: $0, sagas: nil) } }
+            let sagas = try await SagaTimelineQuery(logger: logger).sagas(ofOrders: found.compactMap { UUID(uuidString: $0.id) }, on: connection)
+            return found.map { order in ListedOrder(order: order, sagas: UUID(uuidString: order.id).flatMap { sagas[$0] } ?? []) }
         }
-        let body = Page(rows: found, request: page) { $0.id }
+        let body = Page(rows: found, request: page) { $0.order.id }
         return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(body))))
     }
 
@@ -105,12 +110,10 @@ struct OrdersAPI: APIProtocol {
 extension RequestPrecheck {
     /// `status` of `GET /api/v1/orders`: one of ``OrderStatus``, else a 400 naming the field
     /// (the runtime's own decoding error for an unknown enum value names no parameter).
-    static let orderStatus = RequestPrecheck { request in
-        guard let raw = URI(request.path ?? "").queryParameters.get("status") else { return }
-        guard OrderStatus(rawValue: String(raw)) != nil else {
-            throw ProblemDetails.validation([.init(field: "status", message: "must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", "))")])
-        }
-    }
+    static let orderStatus = RequestPrecheck.oneOf(queryParameter: "status", values: OrderStatus.allCases.map(\.rawValue))
+
+    /// `include` of `GET /api/v1/orders`: only `sagas`.
+    static let orderInclude = RequestPrecheck.oneOf(queryParameter: "include", values: ["sagas"])
 }
 
 struct Product: Encodable, Sendable {

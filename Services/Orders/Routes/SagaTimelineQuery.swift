@@ -34,21 +34,37 @@ struct SagaTimelineQuery: Sendable {
         }
     }
 
+    /// The sagas of one order, oldest first, each with its timeline.
     func sagas(of orderID: UUID, on connection: PostgresConnection) async throws -> [Saga] {
+        try await sagas(ofOrders: [orderID], on: connection)[orderID] ?? []
+    }
+
+    /// The sagas of each of `orderIDs`, oldest first, each with its timeline: two statements
+    /// whatever the number of orders. An order without a saga has no entry.
+    func sagas(ofOrders orderIDs: [UUID], on connection: PostgresConnection) async throws -> [UUID: [Saga]] {
+        guard !orderIDs.isEmpty else { return [:] }
         var sagas: [Saga] = []
-        for try await (id, type, phase, created, finished) in try await connection.query("""
-            SELECT id, saga_type, phase, created_at, finished_at FROM orders.saga_instances WHERE order_id = \(orderID) ORDER BY created_at
-            """, logger: logger).decode((UUID, String, String, Date, Date?).self) {
+        var orderOfSaga: [UUID] = []
+        var indexOfSaga: [UUID: Int] = [:]
+        for try await (id, orderID, type, phase, created, finished) in try await connection.query("""
+            SELECT id, order_id, saga_type, phase, created_at, finished_at FROM orders.saga_instances
+            WHERE order_id = ANY(\(orderIDs)) ORDER BY created_at, id
+            """, logger: logger).decode((UUID, UUID, String, String, Date, Date?).self) {
+            indexOfSaga[id] = sagas.count
+            orderOfSaga.append(orderID)
             sagas.append(Saga(id: id.uuidString.lowercased(), type: type, phase: phase, createdAt: created, finishedAt: finished, steps: []))
         }
-        for index in sagas.indices {
-            guard let id = UUID(uuidString: sagas[index].id) else { continue }
-            for try await (at, kind, step, command, attempt, detail) in try await connection.query("""
-                SELECT at, kind, step, command_id, attempt, detail FROM orders.saga_steps WHERE saga_id = \(id) ORDER BY id
-                """, logger: logger).decode((Date, String, String?, UUID?, Int?, String?).self) {
-                sagas[index].steps.append(Step(at: at, kind: kind, step: step, commandID: command?.uuidString.lowercased(), attempt: attempt, detail: detail))
-            }
+        guard !sagas.isEmpty else { return [:] }
+        let sagaIDs = Array(indexOfSaga.keys)
+        for try await (sagaID, at, kind, step, command, attempt, detail) in try await connection.query("""
+            SELECT saga_id, at, kind, step, command_id, attempt, detail FROM orders.saga_steps
+            WHERE saga_id = ANY(\(sagaIDs)) ORDER BY id
+            """, logger: logger).decode((UUID, Date, String, String?, UUID?, Int?, String?).self) {
+            guard let index = indexOfSaga[sagaID] else { continue }
+            sagas[index].steps.append(Step(at: at, kind: kind, step: step, commandID: command?.uuidString.lowercased(), attempt: attempt, detail: detail))
         }
-        return sagas
+        var byOrder: [UUID: [Saga]] = [:]
+        for (saga, orderID) in zip(sagas, orderOfSaga) { byOrder[orderID, default: []].append(saga) }
+        return byOrder
     }
 }
