@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TestSupport
 import Testing
 
@@ -25,14 +22,14 @@ extension LiveServices {
                 try await system.run(["/usr/bin/env", "RATE_LIMIT_READ_BURST=77"] + ports + [system.script, "start", system.directory, binaries],
                                      deadline: .seconds(180))
                 try await system.waitForPartitions(["users", "orders", "payments", "notifications"])  // ADR 0006: Tansu's JoinGroup quirk
-                let gateway = try system.port("GATEWAY"), payments = try system.port("PAYMENTS")
+                let gateway = LoopbackEndpoint(port: try system.port("GATEWAY")), payments = LoopbackEndpoint(port: try system.port("PAYMENTS"))
                 let (crashed, users) = (try system.pid("payments"), try system.pid("users"))
                 let crashedGateway = try system.pid("gateway")
 
                 try await system.run([system.script, "crash", system.directory, "payments"])
                 try await system.run([system.script, "crash", system.directory, "gateway"])
                 #expect(!Self.running(crashed) && !Self.running(crashedGateway), "still running after make crash")
-                #expect(await Self.status("http://127.0.0.1:\(payments)/health/ready") == nil, "payments still answers after make crash")
+                #expect((try? await payments.request("GET", "/health/ready")) == nil, "payments still answers after make crash")
                 await #expect(throws: ScriptedSystem.Failed.self, "naming no service is refused") {
                     try await system.run([system.script, "crash", system.directory, "nonsense"])
                 }
@@ -48,12 +45,13 @@ extension LiveServices {
                 }
 
                 // Through the revived gateway, on its old port: its settings, the JWKS and the upstreams are the ones it had.
-                let products = await Self.status("http://127.0.0.1:\(gateway)/api/v1/products")
-                #expect(products?.code == 200 && products?.headers["ratelimit-limit"] == "77",
+                let products = try? await gateway.request("GET", "/api/v1/products")
+                #expect(products?.status == 200 && products?.header("RateLimit-Limit") == "77",
                         "the revived gateway's read limit (RATE_LIMIT_READ_BURST=77 given to start only): \(String(describing: products))")
-                let token = try await Self.adminToken(gateway: gateway)
-                let faults = await Self.status("http://127.0.0.1:\(gateway)/api/v1/payments/faults", token: token)
-                #expect(faults?.code == 200, "an admin's read through the revived gateway to the revived payments: \(String(describing: faults))")
+                let token = try await gateway.login(email: try StackEnvironment.value("ORDERFLOW_ADMIN_EMAIL"),
+                                                    password: try StackEnvironment.value("ORDERFLOW_ADMIN_PASSWORD")).access
+                let faults = try? await gateway.request("GET", "/api/v1/payments/faults", headers: ["Authorization": "Bearer \(token)"])
+                #expect(faults?.status == 200, "an admin's read through the revived gateway to the revived payments: \(String(describing: faults))")
 
                 try await system.run([system.script, "revive", system.directory, binaries], deadline: .seconds(60))  // nothing to do
                 #expect(try system.pid("payments") == revived)
@@ -74,29 +72,6 @@ extension LiveServices {
             guard kill(pid, 0) == 0 else { return false }
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
             return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).first != "Z"
-        }
-
-        /// The status and (lower-cased) headers of a GET, or nil when nothing answers.
-        static func status(_ url: String, token: String? = nil) async -> (code: Int, headers: [String: String])? {
-            var request = URLRequest(url: URL(string: url)!)
-            request.timeoutInterval = 10
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            guard let (_, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse else { return nil }
-            var headers: [String: String] = [:]
-            for (name, value) in http.allHeaderFields { headers["\(name)".lowercased()] = "\(value)" }
-            return (http.statusCode, headers)
-        }
-
-        static func adminToken(gateway: Int) async throws -> String {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gateway)/api/v1/auth/tokens")!)
-            request.httpMethod = "POST"
-            request.timeoutInterval = 30
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            let login = ["email": try StackEnvironment.value("ORDERFLOW_ADMIN_EMAIL"), "password": try StackEnvironment.value("ORDERFLOW_ADMIN_PASSWORD")]
-            request.httpBody = try JSONSerialization.data(withJSONObject: login)
-            let (data, _) = try await URLSession.shared.data(for: request)
-            let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-            return try #require(body?["access_token"] as? String, "the admin's login: \(String(decoding: data, as: UTF8.self))")
         }
     }
 }

@@ -77,11 +77,7 @@ struct UsersAndPayments {
     }
 
     func login(email: String, password: String, via entry: ServiceProcess? = nil) async throws -> (access: String, refresh: String) {
-        let reply = try await (entry ?? users).request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
-        try #require(reply.status == 200, "login: \(reply.status) \(reply.text)")
-        let body = try reply.json()
-        let access = body["access_token"] as? String, refresh = body["refresh_token"] as? String
-        return (try #require(access), try #require(refresh))
+        try await (entry ?? users).endpoint.login(email: email, password: password)
     }
 
     /// The bootstrap administrator's access token.

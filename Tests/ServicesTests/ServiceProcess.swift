@@ -86,45 +86,15 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     /// An HTTP exchange's outcome.
-    struct Reply: Sendable {
-        let status: Int
-        let headers: [String: String]
-        let body: Data
-        var text: String { String(decoding: body, as: UTF8.self) }
-        /// The body as a JSON object (a failed expectation when it is not one).
-        func json() throws -> [String: Any] {
-            let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
-            return try #require(object, "not a JSON object: \(text)")
-        }
-        /// A header, by case-insensitive name.
-        func header(_ name: String) -> String? {
-            headers.first { $0.key.lowercased() == name.lowercased() }?.value
-        }
-    }
+    typealias Reply = LoopbackEndpoint.Reply
 
-    /// Sends `method path` with `headers` and an optional JSON body, or form fields as a browser
-    /// posts them. Redirects are followed.
+    /// Where the process serves HTTP.
+    var endpoint: LoopbackEndpoint { LoopbackEndpoint(port: port) }
+
+    /// Sends `method path` to the process (``LoopbackEndpoint/request(_:_:headers:json:form:)``).
     func request(_ method: String, _ path: String, headers: [String: String] = [:], json: String? = nil,
                  form: [String: String]? = nil) async throws -> Reply {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 30
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        if let json {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(json.utf8)
-        }
-        if let form {
-            var encoded = URLComponents()
-            encoded.queryItems = form.map { URLQueryItem(name: $0.key, value: $0.value) }
-            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data((encoded.percentEncodedQuery ?? "").utf8)
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = try #require(response as? HTTPURLResponse)
-        var fields: [String: String] = [:]
-        for (key, value) in http.allHeaderFields { fields["\(key)"] = "\(value)" }
-        return Reply(status: http.statusCode, headers: fields, body: data)
+        try await endpoint.request(method, path, headers: headers, json: json, form: form)
     }
 
     /// Waits until a log line contains `text` (the process must log at a level that shows it).
