@@ -59,6 +59,16 @@ service_env() {
   esac
 }
 
+# lock_system — holds $PID_DIR/lock until this script exits. `stop` and `revive` take it, so a
+# revive racing a stop (Ctrl-C of `make run` while `make revive` runs) either finishes first, and
+# the stop then ends what it started, or runs after and sees the stop mark. Services are started
+# with the lock's descriptor closed, so none holds it. Without flock (not Linux) there is no lock.
+lock_system() {
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"$PID_DIR/lock"
+  flock 9
+}
+
 start_one() {
   local svc="$1" port="$2" dburl=""
   if pid_alive "$PID_DIR/$svc.pid"; then log "$svc already running"; return; fi
@@ -71,7 +81,7 @@ start_one() {
   $detach env HTTP_HOST=127.0.0.1 HTTP_PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" \
       ${dburl:+DATABASE_URL="$dburl"} KAFKA_BROKERS="$ORDERFLOW_KAFKA_BROKERS" REDIS_URL="$ORDERFLOW_REDIS_URL" \
       $(service_env "$svc") KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}" KAFKA_MAX_POLL_INTERVAL_MS="${KAFKA_MAX_POLL_INTERVAL_MS:-10000}" \
-      nohup "$BIN_DIR/$svc" >>"$LOG_DIR/$svc.log" 2>&1 &
+      nohup "$BIN_DIR/$svc" >>"$LOG_DIR/$svc.log" 2>&1 9>&- &
   echo $! > "$PID_DIR/$svc.pid.new" && mv "$PID_DIR/$svc.pid.new" "$PID_DIR/$svc.pid"  # never read half-written
 }
 
@@ -116,7 +126,7 @@ case "$cmd" in
     wait_ready $SERVICES
     ;;
   stop)
-    if [ -d "$PID_DIR" ]; then touch "$STOPPED_MARK"; fi
+    if [ -d "$PID_DIR" ]; then lock_system; touch "$STOPPED_MARK"; fi
     for svc in notifications payments orders users gateway; do
       # A crashed service's pid file stays until here; its pid may belong to another process by now.
       service_alive "$svc" || { rm -f "$PID_DIR/$svc.pid"; continue; }
@@ -137,6 +147,7 @@ case "$cmd" in
     [ -n "$BIN_DIR" ] || die "usage: $0 revive STACK_DIR BIN_DIR"
     [ -f "$URLS_FILE" ] && [ -f "$STACK_DIR/stack.env" ] \
       || die "no system in $STACK_DIR (services.env missing): start it with \`make run\`"
+    mkdir -p "$PID_DIR"; lock_system
     [ ! -e "$STOPPED_MARK" ] || die "the system in $STACK_DIR was stopped: start it with \`make run\`"
     # The environment `start` ran in, so a revived service keeps the settings it had.
     if [ -f "$SETTINGS_FILE" ]; then source "$SETTINGS_FILE"; fi
