@@ -277,6 +277,83 @@ extension LiveServices {
             try await SagaInvariants.check(orders: [retried, abandoned])
             try await fleet.stop()
         }
+
+        @Test("two orders instances share the deadline scan (FOR UPDATE SKIP LOCKED): both feed deadlines, none is fed twice, every saga finishes")
+        func twoDeadlineScanners() async throws {
+            // Short timeouts and a fast scan on both instances, so that they race for due sagas.
+            let timing = ["SAGA_STEP_TIMEOUT_MS": "1000", "SAGA_STEP_ATTEMPTS": "2", "SAGA_DEADLINE_SCAN_MS": "50"]
+            var fleet = try await SystemFleet.start(orders: timing)
+            let second = try await fleet.core.startVerifying("orders", extra: timing)
+            let customer = try await fleet.newCustomer("Raced")
+            _ = try await fleet.walletBalance(of: customer)
+
+            // With payments down every authorization times out twice, then its void times out
+            // until payments returns: several deadlines per saga, all in the shared database.
+            try await fleet.payments.crash()
+            var orders: [String] = []
+            for _ in 0..<8 { orders.append(try await fleet.place(customer, [(SystemFleet.mug, 1)]).1) }
+            let placed = orders, watched = fleet
+            try await Poll.until("every saga's void timed out at least once", deadline: .seconds(120)) {
+                for id in placed {
+                    let steps = try await watched.timeline(id, for: customer)
+                    guard steps.contains(where: { $0["kind"] as? String == "timed_out" && $0["step"] as? String == "void_payment" }) else { return false }
+                }
+                return true
+            }
+            try await fleet.restartPayments()
+            for id in placed {
+                let order = try await fleet.settled(id, for: customer)
+                #expect(order["status"] as? String == "rejected" && order["rejection_reason"] as? String == "timed_out", "\(order)")
+                // A deadline fed twice would repeat its timeout (or its retry) for one attempt.
+                let steps = try await fleet.timeline(id, for: customer)
+                let timeouts = steps.filter { ["timed_out", "retried"].contains($0["kind"] as? String) }
+                    .map { "\($0["kind"] ?? "") \($0["step"] ?? "") \($0["attempt"] ?? "")" }
+                #expect(Set(timeouts).count == timeouts.count, "\(id): a deadline was handled twice: \(timeouts)")
+                #expect(timeouts.filter { $0.hasPrefix("timed_out authorize_payment") }.count == 2, "\(id): \(timeouts)")
+                // A scanner that fed a deadline another had already handled would time out the
+                // next attempt early: every timeout comes its attempt's whole wait after the send.
+                for early in try Self.earlyTimeouts(steps, base: .milliseconds(1000)) {
+                    Issue.record("\(id): \(early)")
+                }
+            }
+            let fed = (first: try await fleet.orders.metric("saga_deadlines_handled_total"), second: try await second.metric("saga_deadlines_handled_total"))
+            #expect(fed.first > 0 && fed.second > 0, "both instances fed deadlines: \(fed)")
+            #expect(fed.first + fed.second >= Double(3 * placed.count), "two authorization timeouts and a void's per saga at least: \(fed)")
+            try await SagaInvariants.check(orders: placed)
+            // The first instance takes the partitions back before it stops too: stopped while
+            // Tansu holds its JoinGroup, it would leave the group stalled for the next test (ADR 0006).
+            let assignments = fleet.orders.logCount("kafka partitions assigned")
+            _ = try await second.terminate()
+            let first = fleet.orders
+            try await Poll.until("the first orders instance owns every partition again", deadline: .seconds(90)) {
+                first.logCount("kafka partitions assigned") > assignments
+            }
+            try await fleet.stop()
+        }
+
+        /// The timeouts of a timeline that came before their attempt's wait had passed: the wait
+        /// of attempt n is `base` doubled n − 1 times (``SagaRetryPolicy``; the cap of 60 s is not
+        /// reached here), counted from the entry that sent it.
+        static func earlyTimeouts(_ steps: [[String: Any]], base: Duration) throws -> [String] {
+            let format = ISO8601DateFormatter()
+            format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var sent: [String: Date] = [:]
+            var early: [String] = []
+            for entry in steps {
+                let kind = entry["kind"] as? String ?? "", key = "\(entry["step"] ?? "") attempt \(entry["attempt"] ?? "")"
+                let at = try #require((entry["at"] as? String).flatMap(format.date(from:)), "\(entry)")
+                switch kind {
+                case "command_sent", "retried", "compensation_sent", "local_run": sent[key] = at
+                case "timed_out":
+                    let attempt = entry["attempt"] as? Int ?? 1
+                    let wait = (Double(base.components.seconds) + Double(base.components.attoseconds) / 1e18) * Double(1 << (attempt - 1))
+                    guard let start = sent[key] else { early.append("\(key) timed out, never sent"); continue }
+                    if at.timeIntervalSince(start) < wait - 0.001 { early.append("\(key) timed out \(at.timeIntervalSince(start)) s after its send, wait \(wait) s") }
+                default: break
+                }
+            }
+            return early
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PostgresNIO
 import ServiceLifecycle
 
@@ -25,16 +26,34 @@ struct SagaDeadlineService: Service {
         }
     }
 
-    /// Handles one due saga; false when none is due.
+    /// Handles one due saga; false when none is due. A deadline fed to its saga counts in
+    /// `saga_deadlines_handled_total` once its transaction has committed.
     private func handleOneDue() async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
-            guard let (id, state) = try await orchestrator.sagas.lockDue(on: connection) else { return false }
+        let outcome = try await client.withTransaction(logger: logger) { connection -> ScanOutcome in
+            guard let (id, state) = try await orchestrator.sagas.lockDue(on: connection) else { return .noneDue }
             guard let awaited = state.awaitedCommandID, !state.phase.isTerminal else {
                 try await orchestrator.sagas.clearDeadline(id, on: connection)
-                return true
+                return .cleared
             }
             try await orchestrator.apply(.deadlinePassed(commandID: awaited), to: id, on: connection)
+            return .fed
+        }
+        switch outcome {
+        case .noneDue: return false
+        case .cleared: return true
+        case .fed:
+            Counter(label: "saga_deadlines_handled_total").increment()
             return true
         }
+    }
+
+    /// What one scan step did.
+    private enum ScanOutcome {
+        /// No saga's deadline had passed.
+        case noneDue
+        /// A stale deadline of a finished saga was removed.
+        case cleared
+        /// A passed deadline was fed to its saga (a timeout: retry or compensation).
+        case fed
     }
 }
