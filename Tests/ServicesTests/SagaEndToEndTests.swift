@@ -304,14 +304,12 @@ extension LiveServices {
             for id in placed {
                 let order = try await fleet.settled(id, for: customer)
                 #expect(order["status"] as? String == "rejected" && order["rejection_reason"] as? String == "timed_out", "\(order)")
-                // A deadline fed twice would repeat its timeout (or its retry) for one attempt.
                 let steps = try await fleet.timeline(id, for: customer)
-                let timeouts = steps.filter { ["timed_out", "retried"].contains($0["kind"] as? String) }
-                    .map { "\($0["kind"] ?? "") \($0["step"] ?? "") \($0["attempt"] ?? "")" }
-                #expect(Set(timeouts).count == timeouts.count, "\(id): a deadline was handled twice: \(timeouts)")
-                #expect(timeouts.filter { $0.hasPrefix("timed_out authorize_payment") }.count == 2, "\(id): \(timeouts)")
-                // A scanner that fed a deadline another had already handled would time out the
-                // next attempt early: every timeout comes its attempt's whole wait after the send.
+                let authorizationTimeouts = steps.filter { $0["kind"] as? String == "timed_out" && $0["step"] as? String == "authorize_payment" }
+                #expect(authorizationTimeouts.count == 2, "\(id): both attempts timed out: \(steps)")
+                // A deadline fed a second time (by a scanner that read the saga before the other
+                // committed) passes as the *next* attempt's timeout, since a retry keeps its
+                // command id: that timeout then comes right after its send, not a wait later.
                 for early in try Self.earlyTimeouts(steps, base: .milliseconds(1000)) {
                     Issue.record("\(id): \(early)")
                 }
@@ -331,9 +329,12 @@ extension LiveServices {
             try await fleet.stop()
         }
 
-        /// The timeouts of a timeline that came before their attempt's wait had passed: the wait
-        /// of attempt n is `base` doubled n − 1 times (``SagaRetryPolicy``; the cap of 60 s is not
-        /// reached here), counted from the entry that sent it.
+        /// The timeouts of a timeline that came less than half their attempt's wait after the
+        /// entry that sent it: the wait of attempt n is `base` doubled n − 1 times
+        /// (``SagaRetryPolicy``; the cap of 60 s is not reached here). Half, because the
+        /// timestamps are not the deadline's own: an entry is stamped when its statement runs
+        /// (`clock_timestamp()`), after the deadline was computed, so a correct timeout can
+        /// measure a few milliseconds short; a repeated feed measures milliseconds in all.
         static func earlyTimeouts(_ steps: [[String: Any]], base: Duration) throws -> [String] {
             let format = ISO8601DateFormatter()
             format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -348,7 +349,7 @@ extension LiveServices {
                     let attempt = entry["attempt"] as? Int ?? 1
                     let wait = (Double(base.components.seconds) + Double(base.components.attoseconds) / 1e18) * Double(1 << (attempt - 1))
                     guard let start = sent[key] else { early.append("\(key) timed out, never sent"); continue }
-                    if at.timeIntervalSince(start) < wait - 0.001 { early.append("\(key) timed out \(at.timeIntervalSince(start)) s after its send, wait \(wait) s") }
+                    if at.timeIntervalSince(start) < wait / 2 { early.append("\(key) timed out \(at.timeIntervalSince(start)) s after its send, wait \(wait) s") }
                 default: break
                 }
             }

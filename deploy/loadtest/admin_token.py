@@ -11,7 +11,12 @@ on stdout (nothing else); progress and errors go to stderr. Exits 1 when the ord
 """
 import argparse, os, sys, time
 
-from customer import fail, request
+from customer import request
+
+
+def fail(message):
+    print(f"admin_token.py: {message}", file=sys.stderr)
+    sys.exit(1)
 
 
 def in_flight(base, auth):

@@ -5,8 +5,8 @@
 # missing documented headers.
 #
 # Uses a throwaway stack (Postgres, Redis, Tansu) on free ports and the debug build; stops them
-# afterwards (logs kept in .run/fuzz-<pid>/logs when the run fails). The JUnit report goes to
-# .run/fuzz-report/.
+# afterwards (logs kept in .run/fuzz-<pid>/logs when the run fails). The JUnit reports go to
+# .run/fuzz-report/customer/ and .run/fuzz-report/admin/.
 #
 # Knobs: FUZZ_EXAMPLES (200 test cases per operation), FUZZ_SEED (reproduce a run),
 #        FUZZ_MAX_TIME (seconds, unset = no budget), FUZZ_ARGS (more schemathesis flags),

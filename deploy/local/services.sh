@@ -59,13 +59,16 @@ service_env() {
   esac
 }
 
-# lock_system — holds $PID_DIR/lock until this script exits. `stop` and `revive` take it, so a
-# revive racing a stop (Ctrl-C of `make run` while `make revive` runs) either finishes first, and
-# the stop then ends what it started, or runs after and sees the stop mark. Services are started
-# with the lock's descriptor closed, so none holds it. Without flock (not Linux) there is no lock.
+# lock_system — holds $PID_DIR/lock until this script exits. `start`, `stop` and `revive` take
+# it, so a revive racing a stop (Ctrl-C of `make run` while `make revive` runs) either finishes
+# first, and the stop then ends what it started, or runs after and sees the stop mark; and a
+# revive during a start waits for it instead of starting a second copy. Services are started with
+# the lock's descriptor closed, so none holds it. Without flock (not Linux) there is no lock.
 lock_system() {
   command -v flock >/dev/null 2>&1 || return 0
   exec 9>"$PID_DIR/lock"
+  flock -n 9 && return 0
+  log "waiting for another services.sh on $STACK_DIR to finish (a start or revive in progress)"
   flock 9
 }
 
@@ -106,6 +109,7 @@ case "$cmd" in
     set -a; source "$STACK_DIR/stack.env"; set +a
     pkg_config_env
     mkdir -p "$PID_DIR" "$LOG_DIR"
+    lock_system
     rm -f "$STOPPED_MARK"
     # The settings the services start with (RATE_LIMIT_*, SAGA_*, LOG_LEVEL, …) for `revive`, which
     # runs from another shell; not this script's own variables, nor read-only ones. Mode 600: it

@@ -50,11 +50,20 @@ struct OrdersAPI: APIProtocol {
         let status = try input.query.status.map { try ContractServer.bridge(request: $0, to: OrderStatus.self) }
         let withSagas = input.query.include == .sagas
         let before = try page.position { UUID(uuidString: $0) }
-        let found = try await client.withConnection { connection -> [ListedOrder] in
-            let found = try await orders.list(customerID: identity.isAdmin ? nil : identity.userID, status: status, before: before, limit: page.limit + 1, on: connection)
-            guard withSagas else { return found.map { ListedOrder(order: $0, sagas: nil) } }
-            let sagas = try await SagaTimelineQuery(logger: logger).sagas(ofOrders: found.compactMap { UUID(uuidString: $0.id) }, on: connection)
-            return found.map { order in ListedOrder(order: order, sagas: UUID(uuidString: order.id).flatMap { sagas[$0] } ?? []) }
+        let customerID = identity.isAdmin ? nil : identity.userID
+        let found: [ListedOrder]
+        if withSagas {
+            // One snapshot for the orders and their sagas: a page never shows a saga ahead of its order.
+            found = try await client.withCheckedTransaction(logger: logger, access: .readOnlySnapshot) { connection -> [ListedOrder] in
+                let found = try await orders.list(customerID: customerID, status: status, before: before, limit: page.limit + 1, on: connection)
+                let shown = found.prefix(page.limit).compactMap { UUID(uuidString: $0.id) }  // not the look-ahead row
+                let sagas = try await SagaTimelineQuery(logger: logger).sagas(ofOrders: shown, on: connection)
+                return found.map { order in ListedOrder(order: order, sagas: UUID(uuidString: order.id).flatMap { sagas[$0] } ?? []) }
+            }
+        } else {
+            found = try await client.withConnection { connection in
+                try await orders.list(customerID: customerID, status: status, before: before, limit: page.limit + 1, on: connection)
+            }.map { ListedOrder(order: $0, sagas: nil) }
         }
         let body = Page(rows: found, request: page) { $0.order.id }
         return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(body))))

@@ -12,6 +12,16 @@ public struct TransactionRolledBack: Error, Sendable, Equatable, CustomStringCon
     }
 }
 
+/// What a transaction may do and see.
+public enum TransactionAccess: Sendable {
+    /// Reads and writes at the default isolation (READ COMMITTED: each statement sees what was
+    /// committed when it began).
+    case readWrite
+    /// Reads only, every statement seeing the same snapshot (REPEATABLE READ READ ONLY): for an
+    /// answer assembled from several statements that must agree with one another.
+    case readOnlySnapshot
+}
+
 extension PostgresConnection {
     /// Runs `body` in a transaction and commits it, or rolls it back when `body` throws (then
     /// `body`'s own error is rethrown, unwrapped).
@@ -24,13 +34,17 @@ extension PostgresConnection {
     /// `body` must not end the transaction itself (`COMMIT`, `ROLLBACK`): the final `COMMIT`
     /// would then answer `COMMIT` with only a warning. If the `ROLLBACK` after a thrown error
     /// fails, the connection is closed, so the pool never hands out one still inside the
-    /// transaction.
+    /// transaction. `access` chooses the transaction's mode (``TransactionAccess``).
     public func withCheckedTransaction<Result>(
         logger: Logger,
+        access: TransactionAccess = .readWrite,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
-        try await query("BEGIN", logger: logger)
+        switch access {
+        case .readWrite: try await query("BEGIN", logger: logger)
+        case .readOnlySnapshot: try await query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+        }
         let result: Result
         do {
             result = try await body(self)
@@ -50,15 +64,16 @@ extension PostgresConnection {
 }
 
 extension PostgresClient {
-    /// ``PostgresNIO/PostgresConnection/withCheckedTransaction(logger:isolation:_:)`` on a pooled
-    /// connection.
+    /// ``PostgresNIO/PostgresConnection/withCheckedTransaction(logger:access:isolation:_:)`` on a
+    /// pooled connection.
     public func withCheckedTransaction<Result>(
         logger: Logger,
+        access: TransactionAccess = .readWrite,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         try await withConnection(isolation: isolation) { connection in
-            try await connection.withCheckedTransaction(logger: logger, isolation: isolation, body)
+            try await connection.withCheckedTransaction(logger: logger, access: access, isolation: isolation, body)
         }
     }
 }
