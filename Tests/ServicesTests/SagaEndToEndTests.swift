@@ -256,7 +256,7 @@ extension LiveServices {
             let (_, retried) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
             let watched = fleet
             try await Poll.until("authorize_payment timed out and was retried") {
-                try await watched.timeline(retried, for: customer).contains { $0["kind"] as? String == "retried" && $0["step"] as? String == "authorize_payment" }
+                !SystemFleet.entries(try await watched.timeline(retried, for: customer), "retried", of: "authorize_payment").isEmpty
             }
             try await fleet.restartPayments()
             #expect(try await fleet.settled(retried, for: customer)["status"] as? String == "approved")
@@ -267,7 +267,7 @@ extension LiveServices {
             let (_, abandoned) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
             let watching = fleet
             try await Poll.until("the saga gave up on authorize_payment and sent void_payment", deadline: .seconds(90)) {
-                try await watching.timeline(abandoned, for: customer).contains { $0["kind"] as? String == "compensation_sent" && $0["step"] as? String == "void_payment" }
+                !SystemFleet.entries(try await watching.timeline(abandoned, for: customer), "compensation_sent", of: "void_payment").isEmpty
             }
             try await fleet.restartPayments()
             let order = try await fleet.settled(abandoned, for: customer)
@@ -296,7 +296,7 @@ extension LiveServices {
             try await Poll.until("every saga's void timed out at least once", deadline: .seconds(120)) {
                 for id in placed {
                     let steps = try await watched.timeline(id, for: customer)
-                    guard steps.contains(where: { $0["kind"] as? String == "timed_out" && $0["step"] as? String == "void_payment" }) else { return false }
+                    guard !SystemFleet.entries(steps, "timed_out", of: "void_payment").isEmpty else { return false }
                 }
                 return true
             }
@@ -305,7 +305,7 @@ extension LiveServices {
                 let order = try await fleet.settled(id, for: customer)
                 #expect(order["status"] as? String == "rejected" && order["rejection_reason"] as? String == "timed_out", "\(order)")
                 let steps = try await fleet.timeline(id, for: customer)
-                let authorizationTimeouts = steps.filter { $0["kind"] as? String == "timed_out" && $0["step"] as? String == "authorize_payment" }
+                let authorizationTimeouts = SystemFleet.entries(steps, "timed_out", of: "authorize_payment")
                 #expect(authorizationTimeouts.count == 2, "\(id): both attempts timed out: \(steps)")
                 // A deadline fed a second time (by a scanner that read the saga before the other
                 // committed) passes as the *next* attempt's timeout, since a retry keeps its
@@ -347,7 +347,7 @@ extension LiveServices {
                 case "command_sent", "retried", "compensation_sent", "local_run": sent[key] = at
                 case "timed_out":
                     let attempt = entry["attempt"] as? Int ?? 1
-                    let wait = (Double(base.components.seconds) + Double(base.components.attoseconds) / 1e18) * Double(1 << (attempt - 1))
+                    let wait = base / .seconds(1) * Double(1 << (attempt - 1))
                     guard let start = sent[key] else { early.append("\(key) timed out, never sent"); continue }
                     if at.timeIntervalSince(start) < wait / 2 { early.append("\(key) timed out \(at.timeIntervalSince(start)) s after its send, wait \(wait) s") }
                 default: break

@@ -35,8 +35,7 @@ struct ScriptedSystem {
     }
 
     func logCount(_ service: String, _ text: String) -> Int {
-        let log = (try? String(contentsOfFile: "\(directory)/logs/\(service).log", encoding: .utf8)) ?? ""
-        return log.components(separatedBy: "\n").filter { $0.contains(text) }.count
+        ((try? String(contentsOfFile: "\(directory)/logs/\(service).log", encoding: .utf8)) ?? "").linesContaining(text)
     }
 
     func waitForPartitions(_ services: [String]) async throws {

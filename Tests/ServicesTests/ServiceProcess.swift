@@ -105,7 +105,7 @@ final class ServiceProcess: @unchecked Sendable {
 
     /// How many log lines so far contain `text`.
     func logCount(_ text: String) -> Int {
-        log.components(separatedBy: "\n").filter { $0.contains(text) }.count
+        log.linesContaining(text)
     }
 
     /// Standard output and error so far (the JSON log lines).
@@ -124,3 +124,9 @@ final class ServiceProcess: @unchecked Sendable {
     }
 }
 
+extension String {
+    /// How many lines contain `text` (a process's log, say).
+    func linesContaining(_ text: String) -> Int {
+        split(separator: "\n").filter { $0.contains(text) }.count
+    }
+}

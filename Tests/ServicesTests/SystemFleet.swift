@@ -98,6 +98,11 @@ struct SystemFleet {
         return sagas.flatMap { ($0["steps"] as? [[String: Any]]) ?? [] }
     }
 
+    /// The entries of `timeline` of `kind` about `step` (`timed_out` of `authorize_payment`, …).
+    static func entries(_ timeline: [[String: Any]], _ kind: String, of step: String) -> [[String: Any]] {
+        timeline.filter { $0["kind"] as? String == kind && $0["step"] as? String == step }
+    }
+
     /// Stock of a product, from the catalogue.
     func stock(of product: String) async throws -> Int {
         var cursor: String?

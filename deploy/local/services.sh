@@ -27,7 +27,7 @@ default_port() {
 
 choose_port() {
   local svc="$1" var override
-  var="ORDERFLOW_$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
+  var="ORDERFLOW_${svc^^}_PORT"
   override="${!var:-}"
   if [ -n "$override" ]; then echo "$override"; return; fi
   local p; p="$(default_port "$svc")"
@@ -74,9 +74,8 @@ lock_system() {
 
 start_one() {
   local svc="$1" port="$2" dburl=""
-  if pid_alive "$PID_DIR/$svc.pid"; then log "$svc already running"; return; fi
-  local upper; upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"
-  local var="ORDERFLOW_${upper}_DATABASE_URL"
+  if service_alive "$svc"; then log "$svc already running"; return; fi
+  local var="ORDERFLOW_${svc^^}_DATABASE_URL"
   dburl="${!var:-}"
   # Own session (where setsid exists): Ctrl-C in the terminal reaches run.sh, which stops the
   # services in order with SIGTERM, instead of hitting every process at once.
@@ -94,7 +93,7 @@ wait_ready() {
   local svc var port failed=0
   source "$URLS_FILE"
   for svc in "$@"; do
-    var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_URL"; port="${!var##*:}"
+    var="${svc^^}_URL"; port="${!var##*:}"
     if ! wait_until "$svc (port $port)" 60 ready "$port"; then
       warn "$svc is not ready; last log lines:"; tail -n 5 "$LOG_DIR/$svc.log" >&2 || true; failed=1
     fi
@@ -118,13 +117,12 @@ case "$cmd" in
       > "$SETTINGS_FILE")
     : > "$URLS_FILE"
     for svc in $SERVICES; do
-      upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"
       port="$(choose_port "$svc")"
-      printf -v "${upper}_PORT" '%s' "$port"
-      echo "${upper}_URL=http://127.0.0.1:$port" >> "$URLS_FILE"
+      printf -v "${svc^^}_PORT" '%s' "$port"
+      echo "${svc^^}_URL=http://127.0.0.1:$port" >> "$URLS_FILE"
     done
     for svc in $SERVICES; do
-      var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
+      var="${svc^^}_PORT"
       start_one "$svc" "${!var}"
     done
     wait_ready $SERVICES
@@ -161,14 +159,14 @@ case "$cmd" in
     done
     pkg_config_env
     for svc in $SERVICES; do  # each keeps its port: the gateway and the services.env readers know only that one
-      upper="$(echo "$svc" | tr '[:lower:]' '[:upper:]')"; url_var="${upper}_URL"
+      url_var="${svc^^}_URL"
       [ -n "${!url_var:-}" ] || die "$URLS_FILE names no ${url_var}"
-      printf -v "${upper}_PORT" '%s' "${!url_var##*:}"
+      printf -v "${svc^^}_PORT" '%s' "${!url_var##*:}"
     done
     revived=""
     for svc in $SERVICES; do
       service_alive "$svc" && continue
-      var="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
+      var="${svc^^}_PORT"
       ! tcp_open "${!var}" || die "$svc is not running, but something else listens on its port ${!var}"
       log "$svc is not running: starting it again on port ${!var}"
       start_one "$svc" "${!var}"

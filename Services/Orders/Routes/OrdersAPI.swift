@@ -51,19 +51,20 @@ struct OrdersAPI: APIProtocol {
         let withSagas = input.query.include == .sagas
         let before = try page.position { UUID(uuidString: $0) }
         let customerID = identity.isAdmin ? nil : identity.userID
+        let listPage = { @Sendable (connection: PostgresConnection) async throws -> [Order] in
+            try await orders.list(customerID: customerID, status: status, before: before, limit: page.limit + 1, on: connection)
+        }
         let found: [ListedOrder]
         if withSagas {
             // One snapshot for the orders and their sagas: a page never shows a saga ahead of its order.
             found = try await client.withCheckedTransaction(logger: logger, access: .readOnlySnapshot) { connection -> [ListedOrder] in
-                let found = try await orders.list(customerID: customerID, status: status, before: before, limit: page.limit + 1, on: connection)
+                let found = try await listPage(connection)
                 let shown = found.prefix(page.limit).compactMap { UUID(uuidString: $0.id) }  // not the look-ahead row
                 let sagas = try await SagaTimelineQuery(logger: logger).sagas(ofOrders: shown, on: connection)
                 return found.map { order in ListedOrder(order: order, sagas: UUID(uuidString: order.id).flatMap { sagas[$0] } ?? []) }
             }
         } else {
-            found = try await client.withConnection { connection in
-                try await orders.list(customerID: customerID, status: status, before: before, limit: page.limit + 1, on: connection)
-            }.map { ListedOrder(order: $0, sagas: nil) }
+            found = try await client.withConnection(listPage).map { ListedOrder(order: $0, sagas: nil) }
         }
         let body = Page(rows: found, request: page) { $0.order.id }
         return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(body))))

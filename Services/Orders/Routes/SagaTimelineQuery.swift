@@ -43,28 +43,23 @@ struct SagaTimelineQuery: Sendable {
     /// whatever the number of orders. An order without a saga has no entry.
     func sagas(ofOrders orderIDs: [UUID], on connection: PostgresConnection) async throws -> [UUID: [Saga]] {
         guard !orderIDs.isEmpty else { return [:] }
-        var sagas: [Saga] = []
-        var orderOfSaga: [UUID] = []
+        var sagas: [(orderID: UUID, saga: Saga)] = []
         var indexOfSaga: [UUID: Int] = [:]
         for try await (id, orderID, type, phase, created, finished) in try await connection.query("""
             SELECT id, order_id, saga_type, phase, created_at, finished_at FROM orders.saga_instances
             WHERE order_id = ANY(\(orderIDs)) ORDER BY created_at, id
             """, logger: logger).decode((UUID, UUID, String, String, Date, Date?).self) {
             indexOfSaga[id] = sagas.count
-            orderOfSaga.append(orderID)
-            sagas.append(Saga(id: id.uuidString.lowercased(), type: type, phase: phase, createdAt: created, finishedAt: finished, steps: []))
+            sagas.append((orderID, Saga(id: id.uuidString.lowercased(), type: type, phase: phase, createdAt: created, finishedAt: finished, steps: [])))
         }
         guard !sagas.isEmpty else { return [:] }
-        let sagaIDs = Array(indexOfSaga.keys)
         for try await (sagaID, at, kind, step, command, attempt, detail) in try await connection.query("""
             SELECT saga_id, at, kind, step, command_id, attempt, detail FROM orders.saga_steps
-            WHERE saga_id = ANY(\(sagaIDs)) ORDER BY id
+            WHERE saga_id = ANY(\(Array(indexOfSaga.keys))) ORDER BY id
             """, logger: logger).decode((UUID, Date, String, String?, UUID?, Int?, String?).self) {
             guard let index = indexOfSaga[sagaID] else { continue }
-            sagas[index].steps.append(Step(at: at, kind: kind, step: step, commandID: command?.uuidString.lowercased(), attempt: attempt, detail: detail))
+            sagas[index].saga.steps.append(Step(at: at, kind: kind, step: step, commandID: command?.uuidString.lowercased(), attempt: attempt, detail: detail))
         }
-        var byOrder: [UUID: [Saga]] = [:]
-        for (saga, orderID) in zip(sagas, orderOfSaga) { byOrder[orderID, default: []].append(saga) }
-        return byOrder
+        return Dictionary(grouping: sagas, by: \.orderID).mapValues { $0.map(\.saga) }
     }
 }
