@@ -55,6 +55,7 @@ extension LiveServices {
 
                 try await system.run([system.script, "revive", system.directory, binaries], deadline: .seconds(60))  // nothing to do
                 #expect(try system.pid("payments") == revived)
+                try await Self.checkSystemLock(of: system, binaries: binaries)
                 try await system.run([system.script, "stop", system.directory], deadline: .seconds(120))
                 await #expect(throws: ScriptedSystem.Failed.self, "a stopped system is not revived") {
                     try await system.run([system.script, "revive", system.directory, binaries])
@@ -64,6 +65,30 @@ extension LiveServices {
                 throw error
             }
             try? FileManager.default.removeItem(atPath: system.directory)
+        }
+
+        /// services.sh's `pids/lock`: no service it started holds it (they start with its descriptor
+        /// closed, else every later stop or revive would wait for them forever), and a revive waits
+        /// while another script holds it — what keeps a revive and a stop from interleaving.
+        static func checkSystemLock(of system: ScriptedSystem, binaries: String) async throws {
+            let lock = "\(system.directory)/pids/lock"
+            try await system.run(["flock", "--nonblock", lock, "true"])  // exits 1 if anyone holds it
+            // Close-on-exec: a revive that inherited this descriptor would hold the lock itself.
+            let held = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            try #require(held >= 0 && flock(held, LOCK_EX) == 0, "the test takes the lock")
+            var releasedLock = false
+            defer { if !releasedLock { close(held) } }
+            let output = "\(system.directory)/revive-behind-lock.out"
+            let said: @Sendable (String) -> Bool = { text in ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains(text) }
+            async let revive: Void = system.run([system.script, "revive", system.directory, binaries], deadline: .seconds(60), output: output)
+            try await Poll.until("the revive says it waits for the lock", deadline: .seconds(30)) {
+                said("waiting for another services.sh")
+            }
+            #expect(!said("nothing to revive"), "the revive went on while the lock was held")
+            close(held)
+            releasedLock = true
+            try await revive
+            #expect(said("nothing to revive"), "the revive finished once the lock was free")
         }
 
         /// Whether `pid` runs: a zombie (exited, not yet reaped by whatever adopted the detached

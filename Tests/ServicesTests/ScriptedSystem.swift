@@ -14,9 +14,10 @@ struct ScriptedSystem {
         var description: String { "\(failure): \(output)" }
     }
 
-    /// Runs a command; its output goes to a file whose text a failure carries.
-    func run(_ arguments: [String], deadline: Duration = .seconds(30)) async throws {
-        let output = "\(directory)/script-\(UUID().uuidString.prefix(8)).out"
+    /// Runs a command; its output goes to a file (`output`, else a new one in the directory)
+    /// whose text a failure carries.
+    func run(_ arguments: [String], deadline: Duration = .seconds(30), output: String? = nil) async throws {
+        let output = output ?? "\(directory)/script-\(UUID().uuidString.prefix(8)).out"
         do {
             try await Script.run(arguments, deadline: deadline, outputFile: output, errorsToOutput: true)
         } catch let failure as Script.Failed {
