@@ -240,8 +240,10 @@ extension LiveServices {
             }
             #expect(fleet.orders.log.contains("reply for an unknown saga ignored"))
             await channel.close()
+            #expect(try await fleet.orders.metric("saga_replies_unknown_total") == 1)
 
             try await SagaInvariants.check(orders: [id])
+            try await fleet.checkSagaCounters(orders: [id])  // PlaceOrder and CancelOrder, both succeeded
             try await fleet.stop()
         }
 
@@ -275,6 +277,7 @@ extension LiveServices {
             #expect(order["rejection_reason"] as? String == "timed_out")
             #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
             try await SagaInvariants.check(orders: [retried, abandoned])
+            try await fleet.checkSagaCounters(orders: [retried, abandoned])  // one succeeded, one compensated by the deadline scan
             try await fleet.stop()
         }
 

@@ -103,6 +103,48 @@ struct SystemFleet {
         timeline.filter { $0["kind"] as? String == kind && $0["step"] as? String == step }
     }
 
+    /// Checks orders' saga counters against the database: `sagas_started_total{saga}` and
+    /// `sagas_finished_total{saga,outcome}` on this fleet's orders process equal the sagas of
+    /// `ids`, by kind and ending, which must be every saga that process ran. Polled: the
+    /// counters are recorded just after each transaction commits.
+    func checkSagaCounters(orders ids: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let orderIDs = ids.compactMap(UUID.init(uuidString:))
+        let expected = try await AdminDatabase.with { client in
+            var expected: [String: Int64] = [:]
+            for kind in ["place_order", "cancel_order"] {
+                expected["started \(kind)"] = try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM orders.saga_instances WHERE order_id = ANY(\(orderIDs)) AND saga_type = \(kind)
+                    """, on: client)
+                for ending in ["succeeded", "compensated"] {
+                    expected["\(ending) \(kind)"] = try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM orders.saga_instances WHERE order_id = ANY(\(orderIDs)) AND saga_type = \(kind) AND phase = \(ending)
+                        """, on: client)
+                }
+            }
+            return expected
+        }
+        let orders = self.orders
+        let counted: @Sendable () async throws -> [String: Int64] = {
+            var counted: [String: Int64] = [:]
+            for kind in ["place_order", "cancel_order"] {
+                counted["started \(kind)"] = Int64(try await orders.metric("sagas_started_total", labels: [#"saga="\#(kind)""#]))
+                for ending in ["succeeded", "compensated"] {
+                    counted["\(ending) \(kind)"] = Int64(try await orders.metric(
+                        "sagas_finished_total", labels: [#"saga="\#(kind)""#, #"outcome="\#(ending)""#]))
+                }
+            }
+            return counted
+        }
+        let wanted = expected
+        do {
+            try await Poll.until("orders' saga counters match the database: \(wanted)") { try await counted() == wanted }
+        } catch {
+            let lines = (await orders.get("metrics")?.body ?? "").split(separator: "\n").filter { $0.hasPrefix("sagas_") }
+            Issue.record("saga counters \(try await counted()) against the database's \(wanted); orders' lines: \(lines)",
+                         sourceLocation: sourceLocation)
+        }
+    }
+
     /// Stock of a product, from the catalogue.
     func stock(of product: String) async throws -> Int {
         var cursor: String?

@@ -38,9 +38,11 @@ struct SagaReplyHandlers: Sendable {
         else {
             throw PermanentFailure("reply \(context.event.type) carries no saga (correlation_id) or command (causation_id)")
         }
-        let known = try await orchestrator.apply(.outcome(commandID: command, outcome), to: saga, on: context.connection)
-        if !known {
-            Counter(label: "saga_replies_unknown_total").increment()
+        // Counted after the commit: a retried message must not count twice.
+        if let tally = try await orchestrator.apply(.outcome(commandID: command, outcome), to: saga, on: context.connection) {
+            context.afterCommit { tally.record() }
+        } else {
+            context.afterCommit { Counter(label: "saga_replies_unknown_total").increment() }
             context.logger.warning("reply for an unknown saga ignored", metadata: ["saga.id": "\(saga)"])
         }
     }

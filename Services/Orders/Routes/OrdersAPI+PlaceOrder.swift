@@ -22,16 +22,17 @@ extension OrdersAPI {
         let body = try ContractServer.bridge(request: generated, to: PlaceOrderRequest.self)
         try OrderRules.validate(body)
         let fingerprint = Data(SHA256.hash(data: try JSONBody.encoder.encode(body)))
-        let (order, replayed) = try await client.withTransaction(logger: logger) { connection -> (Order, Bool) in
+        let (order, tally) = try await client.withTransaction(logger: logger) { connection -> (Order, SagaTally?) in
             try await IdempotencyKey.lock(key, scope: "order", owner: identity.userID, on: connection, logger: logger)
             if let (existing, storedFingerprint) = try await orders.byIdempotencyKey(key, customerID: identity.userID, on: connection) {
                 guard storedFingerprint == fingerprint else { throw IdempotencyKey.reusedWithDifferentBody }
                 guard let order = try await orders.find(existing, on: connection) else { throw ProblemDetails(status: .notFound) }
-                return (order, true)
+                return (order, nil)  // a replay: no saga started
             }
-            let order = try await create(body, for: identity.userID, key: key, fingerprint: fingerprint, on: connection)
-            return (order, false)
+            return try await create(body, for: identity.userID, key: key, fingerprint: fingerprint, on: connection)
         }
+        tally?.record()
+        let replayed = tally == nil
         let headers = Operations.placeOrder.Output.Accepted.Headers(
             X_hyphen_Request_hyphen_ID: CurrentRequest.requestID, Location: "/api/v1/orders/\(order.id)",
             Idempotent_hyphen_Replayed: replayed ? ._true : nil)
@@ -39,9 +40,10 @@ extension OrdersAPI {
     }
 
     /// Prices the lines from the catalogue (422 for unknown products or mixed currencies),
-    /// stores the order `pending`, appends `order_created` and starts PlaceOrder.
+    /// stores the order `pending`, appends `order_created` and starts PlaceOrder; returns the
+    /// order and the saga tally to record once the transaction has committed.
     private func create(_ body: PlaceOrderRequest, for customerID: UUID, key: String, fingerprint: Data,
-                        on connection: PostgresConnection) async throws -> Order {
+                        on connection: PostgresConnection) async throws -> (Order, SagaTally) {
         let prices = try await orders.prices(of: body.items.map(\.productID), on: connection)
         var unknown: [ProblemDetails.FieldError] = []
         for (index, line) in body.items.enumerated() where prices[line.productID] == nil {
@@ -66,11 +68,11 @@ extension OrdersAPI {
                          total: Money(amountMinor: total, currency: currency), createdAt: Date()),
             on: connection, logger: logger
         )
-        try await orchestrator.start(.placeOrder, data: OrderSagaData(
+        let tally = try await orchestrator.start(.placeOrder, data: OrderSagaData(
             orderID: id, customerID: customerID, totalMinor: total, currency: currency,
             lines: lines.map { OrderSagaData.Line(productID: $0.0.productID, quantity: $0.1) }
         ), on: connection)
         guard let order = try await orders.find(id, on: connection) else { throw ProblemDetails(status: .notFound) }
-        return order
+        return (order, tally)
     }
 }

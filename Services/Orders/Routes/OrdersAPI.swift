@@ -81,19 +81,20 @@ struct OrdersAPI: APIProtocol {
         let identity = try Identity.caller()
         let id = try UUID.pathParameter(input.path.id, name: "id")
         let current = try await visibleOrder(id, to: identity)
-        let order = try await client.withTransaction(logger: logger) { connection -> Order in
+        let (order, tally) = try await client.withTransaction(logger: logger) { connection -> (Order, SagaTally) in
             guard try await orders.transition(id, from: .approved, to: .cancelling, on: connection) else {
                 throw ProblemDetails(status: .conflict, type: "/problems/not-cancellable", title: "Not cancellable",
                                      detail: "Only an approved order can be cancelled; this one is \(current.status.rawValue).")
             }
             let lines = current.items.compactMap { item in UUID(uuidString: item.productID).map { OrderSagaData.Line(productID: $0, quantity: item.quantity) } }
-            try await orchestrator.start(.cancelOrder, data: OrderSagaData(
+            let tally = try await orchestrator.start(.cancelOrder, data: OrderSagaData(
                 orderID: id, customerID: UUID(uuidString: current.customerID) ?? identity.userID, totalMinor: current.total.amountMinor,
                 currency: current.total.currency, lines: lines
             ), on: connection)
             guard let order = try await orders.find(id, on: connection) else { throw ProblemDetails(status: .notFound) }
-            return order
+            return (order, tally)
         }
+        tally.record()
         return .accepted(.init(headers: .init(X_hyphen_Request_hyphen_ID: CurrentRequest.requestID), body: .json(try ContractServer.bridge(order))))
     }
 

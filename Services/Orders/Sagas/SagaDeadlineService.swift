@@ -35,14 +35,15 @@ struct SagaDeadlineService: Service {
                 try await orchestrator.sagas.clearDeadline(id, on: connection)
                 return .cleared
             }
-            try await orchestrator.apply(.deadlinePassed(commandID: awaited), to: id, on: connection)
-            return .fed
+            let tally = try await orchestrator.apply(.deadlinePassed(commandID: awaited), to: id, on: connection)
+            return .fed(tally ?? SagaTally())
         }
         switch outcome {
         case .noneDue: return false
         case .cleared: return true
-        case .fed:
+        case .fed(let tally):
             Counter(label: "saga_deadlines_handled_total").increment()
+            tally.record()
             return true
         }
     }
@@ -53,7 +54,8 @@ struct SagaDeadlineService: Service {
         case noneDue
         /// A stale deadline of a finished saga was removed.
         case cleared
-        /// A passed deadline was fed to its saga (a timeout: retry or compensation).
-        case fed
+        /// A passed deadline was fed to its saga (a timeout: retry or compensation), with what
+        /// that did for the metrics.
+        case fed(SagaTally)
     }
 }

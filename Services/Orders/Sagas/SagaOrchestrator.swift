@@ -1,7 +1,6 @@
 import Contracts
 import Foundation
 import Logging
-import Metrics
 import Outbox
 import PostgresNIO
 import Sagas
@@ -27,30 +26,32 @@ struct SagaOrchestrator: Sendable {
 
     /// Creates a saga for the order and starts it, inside the caller's transaction. The instance
     /// is written once, after its first transition (which may run local steps and send the first
-    /// command): no insert-then-lock-then-update for a row no one else can see yet.
-    @discardableResult
-    func start(_ kind: SagaKind, data: OrderSagaData, on connection: PostgresConnection) async throws -> UUID {
+    /// command): no insert-then-lock-then-update for a row no one else can see yet. The caller
+    /// records the returned tally once its transaction has committed.
+    func start(_ kind: SagaKind, data: OrderSagaData, on connection: PostgresConnection) async throws -> SagaTally {
         let instance = SagaStore.Instance(id: UUID.v7(), kind: kind, state: .initial, data: data, version: 0)
-        let advanced = try await advance(instance, by: .start, on: connection)
+        var advanced = try await advance(instance, by: .start, on: connection)
         try await sagas.insert(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection)
-        Counter(label: "sagas_started_total", dimensions: [("saga", kind.rawValue)]).increment()
-        return instance.id
+        advanced.tally.start(kind)
+        return advanced.tally
     }
 
-    /// Applies `input` to saga `id` (locked for the transaction); false when no such saga exists.
-    @discardableResult
-    func apply(_ input: SagaInput, to id: UUID, on connection: PostgresConnection) async throws -> Bool {
-        guard let instance = try await sagas.lock(id, on: connection) else { return false }
+    /// Applies `input` to saga `id` (locked for the transaction); nil when no such saga exists.
+    /// The caller records the returned tally once its transaction has committed.
+    func apply(_ input: SagaInput, to id: UUID, on connection: PostgresConnection) async throws -> SagaTally? {
+        guard let instance = try await sagas.lock(id, on: connection) else { return nil }
         let advanced = try await advance(instance, by: input, on: connection)
         try await sagas.save(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection)
-        return true
+        return advanced.tally
     }
 
-    /// What one input did to an instance: its new state, deadline and timeline rows.
+    /// What one input did to an instance: its new state, deadline and timeline rows, and the
+    /// tally for the metrics.
     struct Advanced {
         var state: SagaState
         var deadline: SagaStore.DeadlineUpdate
         var timeline: [SagaTimelineEntry]
+        var tally = SagaTally()
     }
 
     /// Runs the pure transitions for `input` and their effects — commands to the outbox, local
@@ -76,7 +77,7 @@ struct SagaOrchestrator: Sendable {
                         advanced.deadline = .set(Date().addingTimeInterval(Double(execution.timeout.components.seconds) + Double(execution.timeout.components.attoseconds) / 1e18))
                     }
                 case .finished(let outcome):
-                    try await finish(instance, outcome: outcome, on: connection)
+                    advanced.tally.finish(instance.kind, try await finish(instance, outcome: outcome, on: connection))
                 }
             }
         }
@@ -138,15 +139,13 @@ struct SagaOrchestrator: Sendable {
         }
     }
 
-    /// Settles the order when its saga ends.
-    private func finish(_ instance: SagaStore.Instance, outcome: SagaOutcome, on connection: PostgresConnection) async throws {
+    /// Settles the order when its saga ends; returns how it ended, for the tally.
+    private func finish(_ instance: SagaStore.Instance, outcome: SagaOutcome, on connection: PostgresConnection) async throws -> SagaTally.Ending {
         let data = instance.data
-        let label: String
         switch (instance.kind, outcome) {
         case (.placeOrder, .succeeded), (.cancelOrder, .succeeded):
-            label = "succeeded"
+            return .succeeded
         case (.placeOrder, .compensated(let reason)):
-            label = "compensated"
             let mapped = OrderRejectionReason(rawValue: reason) ?? (reason.contains("timed out") ? .timedOut : .paymentDeclined)
             if try await orders.transition(data.orderID, from: .pending, to: .rejected, reason: mapped.rawValue, detail: reason, on: connection) {
                 try await outbox.append(
@@ -154,12 +153,12 @@ struct SagaOrchestrator: Sendable {
                     correlationID: instance.id.uuidString.lowercased(), on: connection, logger: logger
                 )
             }
+            return .compensated
         case (.cancelOrder, .compensated(let reason)):
-            label = "compensated"
             logger.error("cancellation gave up; the order stays approved", metadata: ["order.id": "\(data.orderID)", "reason": "\(reason)"])
             _ = try await orders.transition(data.orderID, from: .cancelling, to: .approved, on: connection)
+            return .compensated
         }
-        Counter(label: "sagas_finished_total", dimensions: [("saga", instance.kind.rawValue), ("outcome", label)]).increment()
     }
 
     struct UnknownStep: Error {
