@@ -67,6 +67,22 @@ extension LiveServices {
             try await channel.waitUntil("the injected decline") { _ in !channel.replies(causedBy: injected.id).isEmpty }
             #expect(try channel.replies(causedBy: injected.id).first?.decode(PaymentDeclinedReply.self).reason == .injectedFault)
             #expect(try await fleet.walletBalance(of: customer) == 10_000)
+
+            // payments_commands_total: one count per handled command (the redelivered one is
+            // the inbox's duplicate, not handled); committed outcomes are counted after the commit.
+            let counted: [(command: String, outcome: String, count: Double)] = [
+                ("authorize", "authorized", 2), ("authorize", "repeated", 1), ("authorize", "declined_insufficient_funds", 1),
+                ("authorize", "declined_over_limit", 1), ("authorize", "declined_injected_fault", 1), ("authorize", "closed", 1),
+                ("void", "returned", 1), ("void", "nothing_taken", 1), ("refund", "returned", 1),
+            ]
+            let payments = fleet.payments
+            try await Poll.until("payments_commands_total counts each handled command once") {
+                for (command, outcome, count) in counted {
+                    let value = try await payments.metric("payments_commands_total", labels: [#"command="\#(command)""#, #"outcome="\#(outcome)""#])
+                    guard value == count else { return false }
+                }
+                return try await payments.metric("payments_commands_total") == counted.map(\.count).reduce(0, +)
+            }
             await dlq.close()
             await channel.close()
             try await fleet.stop()

@@ -29,6 +29,13 @@ struct PaymentCommandHandlers: Sendable {
         Counter(label: "payments_commands_total", dimensions: [("command", command), ("outcome", outcome)]).increment()
     }
 
+    /// Counts a command whose outcome commits with the handler's transaction, once it has: a
+    /// transaction rolled back and retried would otherwise count the command twice. (Outcomes
+    /// that dead-letter the command roll back; they are counted when decided.)
+    static func countOnCommit(_ command: String, _ outcome: String, _ context: HandlerContext) {
+        context.afterCommit { count(command, outcome) }
+    }
+
     func authorize(_ command: AuthorizePayment, _ context: HandlerContext) async throws {
         await faults.delay()
         let connection = context.connection
@@ -40,9 +47,9 @@ struct PaymentCommandHandlers: Sendable {
         )
         let now = Date()
         switch decision {
-        case .authorize: Self.count("authorize", "authorized")
-        case .decline(let reason, _): Self.count("authorize", "declined_\(reason.rawValue)")
-        case .repeatOutcome: Self.count("authorize", "repeated")
+        case .authorize: Self.countOnCommit("authorize", "authorized", context)
+        case .decline(let reason, _): Self.countOnCommit("authorize", "declined_\(reason.rawValue)", context)
+        case .repeatOutcome: Self.countOnCommit("authorize", "repeated", context)
         case .closed: Self.count("authorize", "closed")
         }
         switch decision {
@@ -94,9 +101,9 @@ struct PaymentCommandHandlers: Sendable {
         let decision = ReturnDecision.decide(existing: existing, target: target)
         let command = target == .voided ? "void" : "refund"
         switch decision {
-        case .returnFunds: Self.count(command, "returned")
-        case .repeatReply: Self.count(command, "repeated")
-        case .nothingTaken: Self.count(command, "nothing_taken")
+        case .returnFunds: Self.countOnCommit(command, "returned", context)
+        case .repeatReply: Self.countOnCommit(command, "repeated", context)
+        case .nothingTaken: Self.countOnCommit(command, "nothing_taken", context)
         case .inconsistent: Self.count(command, "inconsistent")
         }
         switch decision {
