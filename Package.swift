@@ -342,7 +342,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["Redis", "TestSupport"],
+            dependencies: ["Auth", "Redis", "TestSupport"],
             path: "Tests/RedisTests",
             swiftSettings: strictSettings
         ),

@@ -17,6 +17,10 @@ public struct AuthSettings: Sendable {
     public static let audienceKey = SettingKey("jwt.audience", expecting: "the token audience, for example orderflow")
     /// `JWT_LEEWAY_SECONDS`.
     public static let leewayKey = SettingKey("jwt.leeway.seconds", expecting: "an integer number of seconds 0-300")
+    /// The largest clock leeway any verifier may be configured with (`JWT_LEEWAY_SECONDS`):
+    /// a token stays acceptable up to this long after its `exp`, so a revocation must outlive
+    /// the expiry by as much.
+    public static let maximumLeeway: Duration = .seconds(300)
     /// `JWT_JWKS_URL`: where services other than users fetch the verification keys.
     public static let jwksURLKey = SettingKey(
         "jwt.jwks.url", expecting: "an http(s) URL, for example http://127.0.0.1:8081/.well-known/jwks.json"
@@ -27,7 +31,9 @@ public struct AuthSettings: Sendable {
         AuthSettings(
             issuer: settings.optionalString(issuerKey) ?? "orderflow-users",
             audience: settings.optionalString(audienceKey) ?? "orderflow",
-            leeway: .seconds(try settings.optionalParsed(leewayKey) { Int($0).flatMap { (0...300).contains($0) ? $0 : nil } } ?? 30)
+            leeway: .seconds(try settings.optionalParsed(leewayKey) {
+                Int($0).flatMap { (0...Int(maximumLeeway.components.seconds)).contains($0) ? $0 : nil }
+            } ?? 30)
         )
     }
 
