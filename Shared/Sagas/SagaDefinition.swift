@@ -57,17 +57,38 @@ public struct SagaCompensation: Sendable, Equatable {
 
 /// Attempts and backoff for a step whose reply does not arrive. Each attempt waits twice as
 /// long as the one before, up to ``maximumTimeout``. Compensations are retried without limit
-/// (they must eventually happen); forward steps give up after ``maximumAttempts`` and compensate.
+/// (they must eventually happen); forward steps give up after ``maximumAttempts`` and compensate,
+/// unless they are retried ``untilAnswered(maximumTimeout:)``.
 public struct SagaRetryPolicy: Sendable, Equatable {
-    /// Attempts in all (1 = no retry).
-    public let maximumAttempts: Int
+    /// Attempts in all (1 = no retry); nil for a step re-sent until it is answered.
+    public let maximumAttempts: Int?
     /// The longest wait for one attempt.
     public let maximumTimeout: Duration
 
+    /// Gives up after `maximumAttempts` (at least 1), then the saga compensates.
     public init(maximumAttempts: Int = 3, maximumTimeout: Duration = .seconds(60)) {
         precondition(maximumAttempts >= 1)
         self.maximumAttempts = maximumAttempts
         self.maximumTimeout = maximumTimeout
+    }
+
+    private init(unlimitedWithMaximumTimeout maximumTimeout: Duration) {
+        self.maximumAttempts = nil
+        self.maximumTimeout = maximumTimeout
+    }
+
+    /// Never gives up: for a step past the saga's point of no return, which has to happen as a
+    /// compensation has to. A step whose effect cannot be undone (no compensation) but may have
+    /// happened when its reply is late — CancelOrder's refund — must not be abandoned: the
+    /// saga would compensate around a refund that payments still makes.
+    public static func untilAnswered(maximumTimeout: Duration = .seconds(60)) -> SagaRetryPolicy {
+        SagaRetryPolicy(unlimitedWithMaximumTimeout: maximumTimeout)
+    }
+
+    /// Whether a step whose attempt `attempt` timed out is tried again.
+    public func retries(after attempt: Int) -> Bool {
+        guard let maximumAttempts else { return true }
+        return attempt < maximumAttempts
     }
 
     /// The wait for `attempt` (1-based) of a step whose first wait is `base`.

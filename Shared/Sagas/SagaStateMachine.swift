@@ -60,7 +60,7 @@ public struct SagaStateMachine: Sendable {
             guard id == state.awaitedCommandID else { builder.ignoreUnexpected(id); break }
             let definition = self.definition.steps[step]
             builder.record(.timedOut, step: definition.name, commandID: id, attempt: attempt)
-            if attempt < definition.retry.maximumAttempts {
+            if definition.retry.retries(after: attempt) {
                 builder.state.phase = .forward(step: step, attempt: attempt + 1)
                 builder.record(.retried, step: definition.name, commandID: id, attempt: attempt + 1)
                 builder.execute(step: step, name: definition.name, direction: .forward, action: definition.action, attempt: attempt + 1,

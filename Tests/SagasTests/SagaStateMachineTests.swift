@@ -95,11 +95,11 @@ struct SagaStateMachineTests {
     }
 
     @Test("timeout at each step, every attempt spent: the timed-out step is compensated too", arguments: [1, 2, 3])
-    func timeoutExhausted(_ step: Int) {
+    func timeoutExhausted(_ step: Int) throws {
         var driver = Driver()
         _ = driver.apply(.start)
         for _ in 0..<step { _ = driver.succeed() }
-        let attempts = Self.definition.steps[step].retry.maximumAttempts
+        let attempts = try #require(Self.definition.steps[step].retry.maximumAttempts)
         for attempt in 1..<attempts {
             let retry = driver.timeOut()
             #expect(Self.executions(retry) == ["\(Self.definition.steps[step].name)#\(attempt + 1)"])
@@ -125,6 +125,33 @@ struct SagaStateMachineTests {
         _ = driver.timeOut()
         #expect(driver.state.phase == .forward(step: 2, attempt: 3))
         #expect(Self.executions(driver.succeed()) == ["approve_order#1"])
+    }
+
+    @Test("a step retried until answered never compensates: 50 timeouts re-send the same command id, then its reply continues the saga")
+    func retryUntilAnswered() throws {
+        let definition = SagaDefinition(name: "cancel_order", steps: [
+            SagaStep(name: "refund_payment", action: .command(participant: "payments"), timeout: .seconds(5),
+                     retry: .untilAnswered(maximumTimeout: .seconds(40))),
+            SagaStep(name: "release_stock", action: .local),
+        ])
+        let machine = SagaStateMachine(definition: definition)
+        var ids = 0
+        func next() -> UUID { ids += 1; return UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", ids))! }
+        var transition = machine.transition(.initial, .start, newCommandID: next)
+        guard case .execute(let first) = try #require(transition.effects.first) else { Issue.record("no refund sent"); return }
+        for attempt in 2...51 {
+            transition = machine.transition(transition.state, .deadlinePassed(commandID: first.commandID), newCommandID: next)
+            guard case .execute(let retry) = try #require(transition.effects.first) else { Issue.record("attempt \(attempt): no re-send"); return }
+            #expect(retry.commandID == first.commandID && retry.attempt == attempt && retry.direction == .forward)
+            #expect(retry.timeout <= .seconds(40))
+        }
+        #expect(transition.state.phase == .forward(step: 0, attempt: 51))
+        transition = machine.transition(transition.state, .outcome(commandID: first.commandID, .succeeded), newCommandID: next)
+        #expect(transition.effects.compactMap { effect -> String? in
+            if case .execute(let execution) = effect { execution.name } else { nil }
+        } == ["release_stock"])
+        #expect(SagaRetryPolicy.untilAnswered().maximumAttempts == nil)
+        #expect(SagaRetryPolicy(maximumAttempts: 2).retries(after: 1) && !SagaRetryPolicy(maximumAttempts: 2).retries(after: 2))
     }
 
     @Test("backoff doubles and is capped")

@@ -197,6 +197,10 @@ enum SagaInvariants {
                     SELECT count(*) FROM orders.products p WHERE p.stock + coalesce((
                         SELECT sum(r.quantity) FROM orders.stock_reservations r WHERE r.product_id = p.id AND r.released_at IS NULL), 0) <> p.stock_added
                     """, on: client),
+                "sagas whose finished_at moved after their finish (a late input rewrote it)": try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM orders.saga_instances s WHERE s.order_id = ANY(\(orderIDs)) AND s.finished_at > (
+                        SELECT max(t.at) FROM orders.saga_steps t WHERE t.saga_id = s.id AND t.kind = 'finished')
+                    """, on: client),
                 "rejected or cancelled orders still holding stock": try await AdminDatabase.scalar("""
                     SELECT count(*) FROM orders.stock_reservations r JOIN orders.orders o ON o.id = r.order_id
                     WHERE o.id = ANY(\(orderIDs)) AND o.status IN ('rejected', 'cancelled') AND r.released_at IS NULL

@@ -19,11 +19,13 @@ enum OrderSagas {
     }
 
     /// CancelOrder (an approved order): refund → release stock → cancelled. The refund is
-    /// retried far longer: giving up would leave a paid, cancelled order.
+    /// re-sent until payments answers: a refund whose reply is late may still happen, and it
+    /// cannot be undone, so giving up would put the order back to approved while payments later
+    /// refunds it. A cancellation waits for payments instead.
     static func cancelOrder(_ timing: SagaTiming) -> SagaDefinition {
         SagaDefinition(name: SagaKind.cancelOrder.rawValue, steps: [
             SagaStep(name: "refund_payment", action: .command(participant: "payments"), timeout: timing.stepTimeout,
-                     retry: SagaRetryPolicy(maximumAttempts: max(10, timing.retry.maximumAttempts), maximumTimeout: timing.retry.maximumTimeout)),
+                     retry: .untilAnswered(maximumTimeout: timing.retry.maximumTimeout)),
             SagaStep(name: "release_stock", action: .local),
             SagaStep(name: "mark_cancelled", action: .local),
         ])

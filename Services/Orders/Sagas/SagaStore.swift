@@ -58,7 +58,8 @@ struct SagaStore: Sendable {
     }
 
     /// Writes the new state (checking the version read) and appends the timeline, in one
-    /// statement: the timeline is written only when the version matched.
+    /// statement: the timeline is written only when the version matched. A finished saga keeps
+    /// its `finished_at`: a late reply it ignores is saved too, and must not move it.
     func save(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
         let (finished, newDeadline) = Self.settle(state, deadline)
         let keep = if case .keep = deadline { true } else { false }
@@ -67,7 +68,7 @@ struct SagaStore: Sendable {
                 UPDATE orders.saga_instances
                 SET state = \(try Self.json(state))::jsonb, phase = \(Self.phaseName(state.phase)),
                     deadline = CASE WHEN \(keep) THEN deadline ELSE \(newDeadline) END,
-                    version = version + 1, updated_at = now(), finished_at = CASE WHEN \(finished) THEN now() ELSE NULL END
+                    version = version + 1, updated_at = now(), finished_at = CASE WHEN \(finished) THEN coalesce(finished_at, now()) ELSE NULL END
                 WHERE id = \(instance.id) AND version = \(instance.version) RETURNING id
             ), appended AS (
                 \(unescaped: Self.insertTimeline)

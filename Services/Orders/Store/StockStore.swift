@@ -33,8 +33,16 @@ struct StockStore: Sendable {
         return true
     }
 
-    /// Puts back what the order holds (once: released reservations stay released).
+    /// Puts back what the order holds (once: released reservations stay released). The
+    /// products are locked first, in id order as ``reserve(orderID:lines:on:)`` locks them: the
+    /// update's join would take them in whatever order its plan reads them, and a reservation
+    /// holding one and waiting for another deadlocks with it.
     func release(orderID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            SELECT p.id FROM orders.products p
+            WHERE p.id IN (SELECT product_id FROM orders.stock_reservations WHERE order_id = \(orderID) AND released_at IS NULL)
+            ORDER BY p.id FOR NO KEY UPDATE
+            """, logger: logger)
         try await connection.query("""
             WITH released AS (
                 UPDATE orders.stock_reservations SET released_at = now()
