@@ -1,4 +1,7 @@
+import Contracts
 import Foundation
+import Logging
+import PostgresNIO
 import TestSupport
 import Testing
 
@@ -8,6 +11,67 @@ extension LiveServices {
     /// shared glue (`CurrentRequest`, `ServerError` mapping, request ids) were missing.
     @Suite("Notifications API (generated stubs)")
     struct NotificationsAPITests {
+        @Test("the live stream misses nothing: one user's notifications commit in sequence order, and one whose publish was lost arrives with the next heartbeat")
+        func streamMissesNothing() async throws {
+            let core = try await UsersAndPayments.start()
+            let notifications = try await core.startVerifying("notifications", extra: ["NOTIFICATIONS_HEARTBEAT_MS": "1000"])
+            let ada = try await core.newCustomer("Ada")
+            try await Poll.until("Ada's welcome notification is listed") {
+                let list = try await notifications.request("GET", "/api/v1/notifications", headers: ada.bearer)
+                return ((try? list.json()["data"] as? [[String: Any]])??.count ?? 0) > 0
+            }
+            let stream = EventStreamReader(url: URL(string: "http://127.0.0.1:\(notifications.port)/api/v1/notifications/stream")!, bearer: ada.accessToken)
+            defer { stream.close() }
+            try await Poll.until("the stream is connected") { stream.text.contains(": connected") }
+            #expect(stream.ids.isEmpty, "without Last-Event-ID the stream starts after the newest notification")
+
+            // A notification stored without a publish (as when Redis was briefly unreachable):
+            // the next heartbeat brings it.
+            let unpublished = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("""
+                    INSERT INTO notifications.notifications (id, user_id, kind, payload, message, source_event_id)
+                    VALUES (gen_random_uuid(), \(ada.id), 'welcome', '{}', 'stored, never published', gen_random_uuid()) RETURNING seq
+                    """, on: client)
+            }
+            try await Poll.until("the unpublished notification arrives") { stream.ids.contains(unpublished) }
+
+            // Two notifications of Ada in flight at once. The test holds the lock a notification
+            // insert takes (NotificationStore.insert) and draws its sequence first; the service's
+            // insert for an order_approved must wait for it, so it commits second with the higher
+            // sequence. Without that order the stream would send the service's first, and never
+            // the test's lower one.
+            let channel = try SagaChannel()
+            let orderID = UUID()
+            let logger = Logger(label: "notifications-stream-test")
+            let first = try await AdminDatabase.with { client in
+                try await client.withTransaction(logger: logger) { connection in
+                    try await connection.query("""
+                        SELECT pg_advisory_xact_lock(hashtext('orderflow.notifications.user'), hashtext(\(ada.id.uuidString.lowercased())))
+                        """, logger: logger)
+                    _ = try await channel.send(OrderApproved(orderID: orderID, customerID: ada.id, total: Money(amountMinor: 1_499, currency: "EUR"), approvedAt: Date()))
+                    try await Poll.until("the service's insert waits for Ada's lock") {
+                        try await AdminDatabase.with { other in
+                            try await AdminDatabase.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", on: other)
+                        } >= 1
+                    }
+                    var seq: Int64 = 0
+                    for try await (value,) in try await connection.query("""
+                        INSERT INTO notifications.notifications (id, user_id, kind, payload, message, source_event_id)
+                        VALUES (gen_random_uuid(), \(ada.id), 'welcome', '{}', 'drew its sequence first', gen_random_uuid()) RETURNING seq
+                        """, logger: logger).decode((Int64,).self) { seq = value }
+                    return seq
+                }
+            }
+            try await Poll.until("both arrive, the lower sequence first") {
+                stream.events.contains { $0.contains(orderID.uuidString.lowercased()) } && stream.ids.contains(first)
+            }
+            let ids = stream.ids
+            #expect(ids == ids.sorted() && Set(ids).count == ids.count, "in sequence order, once each: \(ids)")
+            await channel.close()
+            _ = try await notifications.terminate()
+            try await core.stop()
+        }
+
         @Test("list, mark read, and every error as a problem the contract documents")
         func listAndMarkRead() async throws {
             let core = try await UsersAndPayments.start()

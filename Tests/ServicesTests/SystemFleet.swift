@@ -243,6 +243,11 @@ final class EventStreamReader: NSObject, URLSessionDataDelegate, @unchecked Send
         text.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
     }
 
+    /// The `id:`s of the events received so far, in the order they came.
+    var ids: [Int64] {
+        text.components(separatedBy: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+    }
+
     func close() {
         task?.cancel()
         session?.invalidateAndCancel()

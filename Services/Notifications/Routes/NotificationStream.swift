@@ -7,13 +7,18 @@ import ServiceLifecycle
 import ServiceKit
 
 /// One caller's Server-Sent Events stream: the backlog after `Last-Event-ID` (from Postgres),
-/// the comment `: connected`, then live notifications (from the Redis subscription), each
-/// `id:` the notification's sequence, and a `: heartbeat` comment every `heartbeat` so proxies
-/// keep the connection open.
+/// the comment `: connected`, then live notifications, each `id:` the notification's sequence,
+/// and a `: heartbeat` comment every `heartbeat` so proxies keep the connection open.
 ///
-/// The stream ends when the client goes away (the producing task is cancelled) or the service
-/// shuts down gracefully (clients reconnect with `Last-Event-ID`), so open streams never hold
-/// up a shutdown.
+/// Everything sent is read from Postgres, after the last sequence sent: a message on the user's
+/// Redis channel only says "there is something new", and so does every heartbeat. One user's
+/// notifications commit in sequence order (``NotificationStore/insert``), so reading after the
+/// last one sent misses nothing — not one committed out of order, nor one whose publish was
+/// lost (it arrives with the next heartbeat at the latest).
+///
+/// The stream ends when the client goes away (the producing task is cancelled), when Postgres
+/// cannot be read (the client reconnects with `Last-Event-ID`), or when the service shuts down
+/// gracefully, so open streams never hold up a shutdown.
 struct NotificationStream: Sendable {
     let userID: UUID
     let lastSeen: Int64?
@@ -40,21 +45,17 @@ struct NotificationStream: Sendable {
     }
 
     private func produce(into output: AsyncThrowingStream<ArraySlice<UInt8>, any Error>.Continuation) async throws {
-        // `sent` is the last sequence written; Int64.max means no backlog was asked for.
-        var sent = Int64.max
-        if let lastSeen {
-            sent = lastSeen
-            for notification in try await store.list(userID: userID, afterSequence: lastSeen, limit: 1_000, on: client) {
-                output.yield(Self.event(notification.sequence, try JSONBody.encoder.encode(notification)))
-                sent = notification.sequence
-            }
-        }
+        // The last sequence sent; without Last-Event-ID the stream starts after the newest
+        // notification (the subscription is already listening, so nothing newer is missed).
+        var sent: Int64
+        if let lastSeen { sent = lastSeen } else { sent = try await store.lastSequence(userID: userID, on: client) }
+        try await sendNew(after: &sent, into: output)
         output.yield(ArraySlice(": connected\n\n".utf8))
-        let (items, itemSink) = AsyncStream.makeStream(of: Item.self)
+        let (items, itemSink) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(2))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [subscription, logger] in
                 do {
-                    for try await message in subscription { itemSink.yield(.message(message.payload)) }
+                    for try await _ in subscription { itemSink.yield(.wakeUp) }
                 } catch {
                     logger.debug("notification subscription ended", metadata: ["error": "\(error)"])
                 }
@@ -67,17 +68,10 @@ struct NotificationStream: Sendable {
                 }
             }
             defer { group.cancelAll() }
-            await withGracefulShutdownHandler {
+            try await withGracefulShutdownHandler {
                 for await item in items {
-                    switch item {
-                    case .heartbeat:
-                        output.yield(ArraySlice(": heartbeat\n\n".utf8))
-                    case .message(let payload):
-                        guard let sequence = try? JSONDecoder().decode(Sequenced.self, from: Data(payload)).seq else { continue }
-                        if sent != Int64.max, sequence <= sent { continue }  // already sent from the backlog
-                        output.yield(Self.event(sequence, Data(payload)))
-                        sent = sequence
-                    }
+                    if case .heartbeat = item { output.yield(ArraySlice(": heartbeat\n\n".utf8)) }
+                    try await sendNew(after: &sent, into: output)
                 }
             } onGracefulShutdown: {
                 itemSink.finish()
@@ -85,14 +79,24 @@ struct NotificationStream: Sendable {
         }
     }
 
-    private enum Item: Sendable {
-        case heartbeat
-        case message([UInt8])
+    /// Sends, oldest first, every notification after `sent`, and advances it.
+    private func sendNew(after sent: inout Int64, into output: AsyncThrowingStream<ArraySlice<UInt8>, any Error>.Continuation) async throws {
+        let page = 1_000
+        while true {
+            let found = try await store.list(userID: userID, afterSequence: sent, limit: page, on: client)
+            for notification in found {
+                output.yield(Self.event(notification.sequence, try JSONBody.encoder.encode(notification)))
+                sent = notification.sequence
+            }
+            if found.count < page { return }
+        }
     }
 
-    /// The part of a fanned-out notification the stream needs to order it.
-    private struct Sequenced: Decodable {
-        let seq: Int64
+    /// What wakes the stream: a message on the user's channel, or the heartbeat. Only the
+    /// newest ones waiting matter — either way the stream reads what is new.
+    private enum Item: Sendable {
+        case wakeUp
+        case heartbeat
     }
 
     /// One SSE event.

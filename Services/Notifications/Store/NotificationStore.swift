@@ -9,9 +9,18 @@ struct NotificationStore: Sendable {
 
     /// Stores a notification for `userID` caused by `event`; nil when that event was turned
     /// into a notification already.
+    ///
+    /// One user's notifications commit in the order of their `seq`: the insert first takes a
+    /// transaction lock on the user, so a second one draws its `seq` only after the first has
+    /// committed. A stream that has sent `seq` n may then read "after n" and miss nothing; without
+    /// the lock two events of one user handled side by side (an order rejected, its payment
+    /// declined) could commit 11 before 10, and a stream that had sent 11 would skip 10.
     func insert(userID: UUID, kind: String, message: String, payload: [String: String], sourceEventID: UUID,
                 on connection: PostgresConnection) async throws -> Notification? {
         let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+        try await connection.query("""
+            SELECT pg_advisory_xact_lock(hashtext('orderflow.notifications.user'), hashtext(\(userID.uuidString.lowercased())))
+            """, logger: logger)
         let rows = try await connection.query("""
             INSERT INTO notifications.notifications (id, user_id, kind, payload, message, source_event_id)
             VALUES (\(UUID.v7()), \(userID), \(kind), \(json)::jsonb, \(message), \(sourceEventID))
@@ -23,6 +32,16 @@ struct NotificationStore: Sendable {
                                 payload: (try? JSONDecoder().decode([String: String].self, from: Data(stored.utf8))) ?? [:], createdAt: created, readAt: nil)
         }
         return nil
+    }
+
+    /// The sequence of the user's newest notification (0 when there is none).
+    func lastSequence(userID: UUID, on client: PostgresClient) async throws -> Int64 {
+        for try await (seq,) in try await client.query("""
+            SELECT coalesce(max(seq), 0) FROM notifications.notifications WHERE user_id = \(userID)
+            """, logger: logger).decode((Int64,).self) {
+            return seq
+        }
+        return 0
     }
 
     /// The user's notifications, newest first, before `beforeSequence`; or, with
