@@ -16,7 +16,8 @@ import ServiceKit
 func buildApplication(settings: Settings, common: ServiceSettings, logger: Logger) async throws -> ServiceApplication {
     let verifier = try AuthSettings.verifier(from: settings, logger: logger)
     let redis = RedisClient(configuration: RedisConfiguration(settings: try RedisSettings.read(from: settings)), logger: logger)
-    let authenticator = Authenticator(verifier: verifier, revocations: RedisRevocationList(redis: redis), logger: logger)
+    let revocations = RedisRevocationList(redis: redis)
+    let authenticator = Authenticator(verifier: verifier, revocations: revocations, logger: logger)
     let heartbeatKey = SettingKey("notifications.heartbeat.ms", expecting: "milliseconds 100-60000")
     let heartbeat = try settings.optionalParsed(heartbeatKey) { Int($0).flatMap { (100...60_000).contains($0) ? $0 : nil } } ?? 15_000
     let store = NotificationStore(logger: logger)
@@ -25,7 +26,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "notifications", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["notifications"], logger: logger
     ) { router, parts in
-        try NotificationsAPI(client: parts.database.client, store: store, redis: redis,
+        try NotificationsAPI(client: parts.database.client, store: store, redis: redis, revocations: revocations,
                              heartbeat: .milliseconds(heartbeat), logger: logger)
             .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares(
                 prechecks: NotificationsAPI.prechecks, gate: authenticator.gate(NotificationsAPI.access)))

@@ -1,3 +1,4 @@
+import Auth
 import Contracts
 import Foundation
 import Logging
@@ -11,7 +12,7 @@ extension LiveServices {
     /// shared glue (`CurrentRequest`, `ServerError` mapping, request ids) were missing.
     @Suite("Notifications API (generated stubs)")
     struct NotificationsAPITests {
-        @Test("the live stream misses nothing: one user's notifications commit in sequence order, and one whose publish was lost arrives with the next heartbeat")
+        @Test("the live stream misses nothing (one user's notifications commit in sequence order; one whose publish was lost arrives with the next heartbeat) and lasts as long as its token")
         func streamMissesNothing() async throws {
             let core = try await UsersAndPayments.start()
             let notifications = try await core.startVerifying("notifications", extra: ["NOTIFICATIONS_HEARTBEAT_MS": "1000"])
@@ -67,6 +68,21 @@ extension LiveServices {
             }
             let ids = stream.ids
             #expect(ids == ids.sorted() && Set(ids).count == ids.count, "in sequence order, once each: \(ids)")
+
+            // A stream lasts as long as its token: it ends at the first heartbeat after the token
+            // expires (one minted to expire in 3 s; verifiers' leeway still accepts it after) or
+            // is revoked by a logout.
+            let keys = try #require(SigningKey.parseList(
+                try String(contentsOfFile: try StackEnvironment.value("ORDERFLOW_JWT_SIGNING_KEYS_FILE"), encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
+            let shortLived = TokenForge(key: keys[0], subject: ada.id).signed(claims: ["exp": Date().timeIntervalSince1970.rounded(.down) + 3])
+            let expiring = EventStreamReader(url: URL(string: "http://127.0.0.1:\(notifications.port)/api/v1/notifications/stream")!, bearer: shortLived)
+            defer { expiring.close() }
+            try await Poll.until("the short-lived token's stream is connected") { expiring.text.contains(": connected") }
+            try await Poll.until("the stream ends once its token has expired") { expiring.ended }
+            #expect(!stream.ended, "Ada's other stream goes on")
+            #expect(try await core.users.request("POST", "/api/v1/auth/logout", headers: ada.bearer).status == 204)
+            try await Poll.until("Ada's stream ends after her logout") { stream.ended }
             await channel.close()
             _ = try await notifications.terminate()
             try await core.stop()

@@ -236,6 +236,14 @@ final class EventStreamReader: NSObject, URLSessionDataDelegate, @unchecked Send
         lock.withLock { buffer += String(decoding: data, as: UTF8.self) }
     }
 
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        lock.withLock { completed = true }
+    }
+
+    private var completed = false
+    /// Whether the stream has ended (the server closed it, or it failed).
+    var ended: Bool { lock.withLock { completed } }
+
     var text: String { lock.withLock { buffer } }
 
     /// The `data:` payloads of the events received so far.

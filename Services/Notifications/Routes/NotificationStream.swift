@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import Logging
 import OpenAPIRuntime
@@ -16,11 +17,17 @@ import ServiceKit
 /// last one sent misses nothing — not one committed out of order, nor one whose publish was
 /// lost (it arrives with the next heartbeat at the latest).
 ///
-/// The stream ends when the client goes away (the producing task is cancelled), when Postgres
-/// cannot be read (the client reconnects with `Last-Event-ID`), or when the service shuts down
-/// gracefully, so open streams never hold up a shutdown.
+/// The stream ends when the client goes away (the producing task is cancelled), when its token
+/// expires or is revoked (checked at each heartbeat), when Postgres cannot be read (the client
+/// reconnects with `Last-Event-ID`), or when the service shuts down gracefully, so open streams
+/// never hold up a shutdown.
 struct NotificationStream: Sendable {
     let userID: UUID
+    /// The token the stream was opened with: the stream ends at the first heartbeat after it
+    /// expires or is revoked (logout), and the client reconnects with a current one.
+    let tokenID: String
+    let tokenExpiresAt: Date
+    let revocations: (any RevocationList)?
     let lastSeen: Int64?
     let subscription: RedisSubscription
     let store: NotificationStore
@@ -70,13 +77,28 @@ struct NotificationStream: Sendable {
             defer { group.cancelAll() }
             try await withGracefulShutdownHandler {
                 for await item in items {
-                    if case .heartbeat = item { output.yield(ArraySlice(": heartbeat\n\n".utf8)) }
+                    if case .heartbeat = item {
+                        guard await tokenStillValid() else {
+                            logger.debug("notification stream ended: its token expired or was revoked")
+                            return
+                        }
+                        output.yield(ArraySlice(": heartbeat\n\n".utf8))
+                    }
                     try await sendNew(after: &sent, into: output)
                 }
             } onGracefulShutdown: {
                 itemSink.finish()
             }
         }
+    }
+
+    /// Whether the stream's token still speaks for the caller: not expired, not revoked. A
+    /// revocation list that cannot be read lets the stream go on, as ``Authenticator`` lets a
+    /// request through.
+    private func tokenStillValid() async -> Bool {
+        guard Date() < tokenExpiresAt else { return false }
+        guard let revocations else { return true }
+        return (try? await revocations.isRevoked(tokenID: tokenID)) != true
     }
 
     /// Sends, oldest first, every notification after `sent`, and advances it.

@@ -13,6 +13,8 @@ struct NotificationsAPI: APIProtocol {
     let client: PostgresClient
     let store: NotificationStore
     let redis: RedisClient
+    /// Checked by open streams at each heartbeat (a logout ends them).
+    let revocations: (any RevocationList)?
     let heartbeat: Duration
     let logger: Logger
 
@@ -55,7 +57,8 @@ struct NotificationsAPI: APIProtocol {
         let subscription = redis.subscribe([NotificationFanOut.channel(for: identity.userID)])
         try await subscription.waitUntilSubscribed()
         let stream = NotificationStream(
-            userID: identity.userID, lastSeen: lastSeen, subscription: subscription,
+            userID: identity.userID, tokenID: identity.tokenID, tokenExpiresAt: identity.expiresAt, revocations: revocations,
+            lastSeen: lastSeen, subscription: subscription,
             store: store, client: client, heartbeat: heartbeat, logger: logger)
         let headers = Operations.streamNotifications.Output.Ok.Headers(
             X_hyphen_Request_hyphen_ID: CurrentRequest.requestID, Cache_hyphen_Control: "no-cache", X_hyphen_Accel_hyphen_Buffering: "no")
