@@ -44,6 +44,42 @@ struct RelayTests {
         }
     }
 
+    @Test("the leader prunes published outbox rows past OUTBOX_RETENTION_HOURS and inbox records past INBOX_RETENTION_HOURS, and nothing younger or unpublished")
+    func pruning() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-prune")
+            try await schema.append(try (0..<3).map { OutboxMessage(try OutboxTestKit.event(note: "p\($0)"), topic: topic) })
+            let inbox = ["expired": "now() - interval '200 hours'", "recent": "now() - interval '100 hours'", "new": "now()"]
+            for (note, at) in inbox {
+                try await schema.client.query(PostgresQuery(unsafeSQL: """
+                    INSERT INTO \(schema.name).processed_messages (consumer, message_id, message_type, processed_at)
+                    VALUES ('\(note)', gen_random_uuid(), 'test', \(at))
+                    """), logger: OutboxTestKit.logger)
+            }
+            var settings = OutboxTestKit.relaySettings
+            settings.pruneInterval = .milliseconds(200)
+            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
+                                        settings: settings, logger: OutboxTestKit.logger)
+            try await OutboxTestKit.running({ try await relay.run() }) {
+                try await Poll.until("the three rows are published") {
+                    try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
+                }
+                // Two of them published long ago (the clock moved back by hand), one just now.
+                _ = try await schema.count("""
+                    WITH aged AS (UPDATE $schema.outbox SET published_at = now() - interval '25 hours'
+                        WHERE id IN (SELECT id FROM $schema.outbox ORDER BY id LIMIT 2) RETURNING 1) SELECT count(*)::int8 FROM aged
+                    """)
+                try await Poll.until("the expired outbox rows and inbox record are pruned") {
+                    let outbox = try await schema.count("SELECT count(*)::int8 FROM $schema.outbox")
+                    let expired = try await schema.count("SELECT count(*)::int8 FROM $schema.processed_messages WHERE consumer = 'expired'")
+                    return outbox == 1 && expired == 0
+                }
+            }
+            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at > now() - interval '1 hour'") == 1)
+            #expect(try await schema.count("SELECT count(*)::int8 FROM $schema.processed_messages") == 2, "the recent and new inbox records stay")
+        }
+    }
+
     @Test("a relay killed between produce and mark-published: the duplicate reaches consumers, the inbox absorbs it")
     func crashBetweenProduceAndMark() async throws {
         try await OutboxTestKit.withSchema { schema in

@@ -10,6 +10,12 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     public var leaderRetry: Duration
     /// `OUTBOX_RETENTION_HOURS`: published rows older than this are deleted.
     public var retention: Duration
+    /// `INBOX_RETENTION_HOURS`: inbox records (`processed_messages`) older than this are
+    /// deleted. It must outlast any redelivery the inbox has to recognise: Kafka's retention
+    /// (Apache Kafka's default is 168 hours), and the outbox retention, after which a saga retry
+    /// re-appends its command under the same id. Handlers are idempotent by business key too,
+    /// so a duplicate older than this repeats its answer rather than its effect.
+    public var inboxRetention: Duration
     /// How often the leader refreshes the backlog metrics.
     public var metricsInterval: Duration
     /// How often the leader prunes published rows.
@@ -20,13 +26,14 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     /// Creates settings; the defaults suit a service.
     public init(
         batchSize: Int = 500, pollInterval: Duration = .seconds(1), leaderRetry: Duration = .seconds(1),
-        retention: Duration = .seconds(24 * 3_600), metricsInterval: Duration = .seconds(5),
+        retention: Duration = .seconds(24 * 3_600), inboxRetention: Duration = .seconds(168 * 3_600), metricsInterval: Duration = .seconds(5),
         pruneInterval: Duration = .seconds(60), failureBackoff: Duration = .seconds(1)
     ) {
         self.batchSize = batchSize
         self.pollInterval = pollInterval
         self.leaderRetry = leaderRetry
         self.retention = retention
+        self.inboxRetention = inboxRetention
         self.metricsInterval = metricsInterval
         self.pruneInterval = pruneInterval
         self.failureBackoff = failureBackoff
@@ -41,6 +48,9 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     /// `OUTBOX_RETENTION_HOURS`.
     public static let retentionKey = SettingKey("outbox.retention.hours", expecting: "an integer number of hours 1-8760")
 
+    /// `INBOX_RETENTION_HOURS`.
+    public static let inboxRetentionKey = SettingKey("inbox.retention.hours", expecting: "an integer number of hours 25-8760")
+
     /// Reads the settings that are set, keeping defaults for the rest.
     public static func read(from settings: Settings) throws(ConfigurationError) -> OutboxRelaySettings {
         var result = OutboxRelaySettings()
@@ -51,6 +61,9 @@ public struct OutboxRelaySettings: Sendable, Equatable {
         if settings.optionalString(leaderRetryKey) != nil { result.leaderRetry = try settings.milliseconds(leaderRetryKey) }
         if let hours = try settings.optionalParsed(retentionKey, { Int($0).flatMap { (1...8_760).contains($0) ? $0 : nil } }) {
             result.retention = .seconds(hours * 3_600)
+        }
+        if let hours = try settings.optionalParsed(inboxRetentionKey, { Int($0).flatMap { (25...8_760).contains($0) ? $0 : nil } }) {
+            result.inboxRetention = .seconds(hours * 3_600)
         }
         return result
     }

@@ -242,20 +242,28 @@ struct PublishPipeline: Sendable {
         }
     }
 
-    /// Deletes expired published rows in chunks of 10,000 until a chunk comes back short.
+    /// Deletes expired published rows, then expired inbox records, in chunks of 10,000 until a
+    /// chunk comes back short.
     private func prune() async throws {
-        let seconds = Double(settings.retention.components.seconds)
+        try await deleteInChunks("""
+            DELETE FROM \(schema).outbox WHERE id IN (
+                SELECT id FROM \(schema).outbox
+                WHERE published_at < now() - make_interval(secs => \(settings.retention.components.seconds)) ORDER BY id LIMIT 10000)
+            """)
+        try await deleteInChunks("""
+            DELETE FROM \(schema).processed_messages WHERE (consumer, message_id) IN (
+                SELECT consumer, message_id FROM \(schema).processed_messages
+                WHERE processed_at < now() - make_interval(secs => \(settings.inboxRetention.components.seconds)) ORDER BY processed_at LIMIT 10000)
+            """)
+    }
+
+    /// Runs `delete` (a `DELETE` of at most 10,000 rows; its text holds only the checked schema
+    /// name and whole seconds) until it deletes fewer.
+    private func deleteInChunks(_ delete: String) async throws {
         var deleted = 10_000
         while deleted == 10_000 {
             try Task.checkCancellation()
-            let rows = try await connection.query("""
-                WITH gone AS (
-                    DELETE FROM \(unescaped: schema).outbox WHERE id IN (
-                        SELECT id FROM \(unescaped: schema).outbox
-                        WHERE published_at < now() - make_interval(secs => \(seconds)) ORDER BY id LIMIT 10000)
-                    RETURNING 1)
-                SELECT count(*)::int8 FROM gone
-                """, logger: logger)
+            let rows = try await connection.query("WITH gone AS (\(unescaped: delete) RETURNING 1) SELECT count(*)::int8 FROM gone", logger: logger)
             deleted = 0
             for try await count in rows.decode(Int.self) { deleted = count }
         }

@@ -3,7 +3,8 @@ public import ServiceKit
 /// The tables every service's messaging needs, in its own schema: `outbox` (what the relay
 /// publishes) and `processed_messages` (the inbox that makes redelivery harmless).
 ///
-/// Shipped as migrations 1000 (`1000_messaging_backbone`) and 1001 (`1001_outbox_publish_floor`);
+/// Shipped as migrations 1000 (`1000_messaging_backbone`), 1001 (`1001_outbox_publish_floor`) and
+/// 1002 (`1002_inbox_pruning`);
 /// a service's own migrations use versions below 1000, and 1000–1099 are reserved for this
 /// module. The runner applies pending versions in order, so a service may add `0002_…` after
 /// 1000 was applied.
@@ -14,7 +15,14 @@ public enum MessagingTables {
         [
             try Migration(fileName: "1000_messaging_backbone.sql", sql: sql(schema: schema)),
             try Migration(fileName: "1001_outbox_publish_floor.sql", sql: publishFloorSQL(schema: schema)),
+            try Migration(fileName: "1002_inbox_pruning.sql", sql: inboxPruningSQL(schema: schema)),
         ]
+    }
+
+    /// Lets the relay's leader find expired inbox records (`INBOX_RETENTION_HOURS`) without
+    /// reading the whole table.
+    static func inboxPruningSQL(schema s: String) -> String {
+        "CREATE INDEX processed_messages_processed_at_idx ON \(s).processed_messages (processed_at);\n"
     }
 
     /// The `LISTEN` channel the outbox trigger notifies on commit.
