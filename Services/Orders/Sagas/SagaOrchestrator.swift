@@ -64,7 +64,7 @@ struct SagaOrchestrator: Sendable {
             let transition = machine.transition(advanced.state, pending.removeFirst()) { UUID.v7() }
             advanced.state = transition.state
             advanced.timeline += transition.timeline
-            if !transition.effects.isEmpty { advanced.deadline = .set(nil) }  // an ignored input keeps the current wait
+            if !transition.effects.isEmpty { advanced.deadline = .set(after: nil) }  // an ignored input keeps the current wait
             for effect in transition.effects {
                 switch effect {
                 case .execute(let execution):
@@ -74,7 +74,7 @@ struct SagaOrchestrator: Sendable {
                         pending.append(.outcome(commandID: execution.commandID, outcome))
                     case .command:
                         try await send(execution, instance: instance, on: connection)
-                        advanced.deadline = .set(Date().addingTimeInterval(Double(execution.timeout.components.seconds) + Double(execution.timeout.components.attoseconds) / 1e18))
+                        advanced.deadline = .set(after: execution.timeout)
                     }
                 case .finished(let outcome):
                     advanced.tally.finish(instance.kind, try await finish(instance, outcome: outcome, on: connection))

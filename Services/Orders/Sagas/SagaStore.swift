@@ -23,12 +23,13 @@ struct SagaStore: Sendable {
     /// Writes a new instance with the state its first transition left it in, and that timeline,
     /// in one statement.
     func insert(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
-        let (finished, due) = Self.settle(state, deadline)
+        let (finished, wait) = Self.settle(state, deadline)
         try await connection.query("""
             WITH \(timelineOf: timeline), saga AS (
                 INSERT INTO orders.saga_instances (id, saga_type, order_id, state, phase, data, deadline, version, finished_at)
                 VALUES (\(instance.id), \(instance.kind.rawValue), \(instance.data.orderID), \(try Self.json(state))::jsonb,
-                        \(Self.phaseName(state.phase)), \(try Self.json(instance.data))::jsonb, \(due), \(instance.version),
+                        \(Self.phaseName(state.phase)), \(try Self.json(instance.data))::jsonb,
+                        now() + make_interval(secs => \(wait)::float8), \(instance.version),
                         CASE WHEN \(finished) THEN now() ELSE NULL END)
                 RETURNING id
             )
@@ -52,22 +53,26 @@ struct SagaStore: Sendable {
     }
 
     /// What happens to the instance's deadline.
+    /// What a transition does to the saga's deadline. A new deadline is a wait, turned into a
+    /// time by the database's clock (`now()`), the one the deadline scan compares it with: an
+    /// orders instance whose own clock ran behind would otherwise write deadlines already past.
     enum DeadlineUpdate: Sendable {
         case keep
-        case set(Date?)
+        /// Due `after` from now; nil for none.
+        case set(after: Duration?)
     }
 
     /// Writes the new state (checking the version read) and appends the timeline, in one
     /// statement: the timeline is written only when the version matched. A finished saga keeps
     /// its `finished_at`: a late reply it ignores is saved too, and must not move it.
     func save(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
-        let (finished, newDeadline) = Self.settle(state, deadline)
+        let (finished, wait) = Self.settle(state, deadline)
         let keep = if case .keep = deadline { true } else { false }
         let rows = try await connection.query("""
             WITH \(timelineOf: timeline), saga AS (
                 UPDATE orders.saga_instances
                 SET state = \(try Self.json(state))::jsonb, phase = \(Self.phaseName(state.phase)),
-                    deadline = CASE WHEN \(keep) THEN deadline ELSE \(newDeadline) END,
+                    deadline = CASE WHEN \(keep) THEN deadline ELSE now() + make_interval(secs => \(wait)::float8) END,
                     version = version + 1, updated_at = now(), finished_at = CASE WHEN \(finished) THEN coalesce(finished_at, now()) ELSE NULL END
                 WHERE id = \(instance.id) AND version = \(instance.version) RETURNING id
             ), appended AS (
@@ -107,11 +112,15 @@ struct SagaStore: Sendable {
 
     /// Whether `state` is terminal, and the deadline to store (none once terminal; `.keep` of a
     /// row not yet written is none).
-    private static func settle(_ state: SagaState, _ deadline: DeadlineUpdate) -> (finished: Bool, deadline: Date?) {
+    /// Whether the saga finished, and the wait of its new deadline in seconds (nil for none, or
+    /// to keep the current one).
+    private static func settle(_ state: SagaState, _ deadline: DeadlineUpdate) -> (finished: Bool, wait: Double?) {
         let finished = state.phase.isTerminal
         switch deadline {
         case .keep: return (finished, nil)
-        case .set(let date): return (finished, finished ? nil : date)
+        case .set(let wait):
+            guard !finished, let wait else { return (finished, nil) }
+            return (finished, Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
         }
     }
 
