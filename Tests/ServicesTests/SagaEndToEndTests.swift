@@ -298,6 +298,56 @@ extension LiveServices {
             try await fleet.stop()
         }
 
+        @Test("a saga whose deadline cannot be handled is postponed and counted; the sagas due after it go on")
+        func poisonedDeadline() async throws {
+            var fleet = try await SystemFleet.start(orders: ["SAGA_STEP_TIMEOUT_MS": "1000", "SAGA_STEP_ATTEMPTS": "5", "SAGA_DEADLINE_SCAN_MS": "50"])
+            let customer = try await fleet.newCustomer("Poisoned")
+            _ = try await fleet.walletBalance(of: customer)
+            // A finished saga made unreadable (as after a bad deploy) and due an hour ago: the
+            // oldest deadline, which the scan takes first.
+            let (_, spoiled) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
+            #expect(try await fleet.settled(spoiled, for: customer)["status"] as? String == "approved")
+            let spoiledOrder = try #require(UUID(uuidString: spoiled))
+            try await AdminDatabase.with { client in
+                _ = try await client.query("""
+                    UPDATE orders.saga_instances SET state = '{"unreadable": true}'::jsonb, deadline = now() - interval '1 hour'
+                    WHERE order_id = \(spoiledOrder)
+                    """)
+            }
+            // Leave nothing due behind for the next tests' orders processes, whatever happens here.
+            @Sendable func disarm() async throws {
+                try await AdminDatabase.with { client in
+                    _ = try await client.query("UPDATE orders.saga_instances SET deadline = NULL WHERE order_id = \(spoiledOrder)")
+                }
+            }
+            try await fleet.payments.crash()
+            let (_, waiting) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
+            let watched = fleet
+            do {
+                try await Poll.until("the waiting saga's authorization timed out (its deadline was handled)") {
+                    !SystemFleet.entries(try await watched.timeline(waiting, for: customer), "timed_out", of: "authorize_payment").isEmpty
+                }
+            } catch {
+                try await disarm()
+                try await fleet.restartPayments()
+                throw error
+            }
+            let orders = fleet.orders
+            try await Poll.until("the unreadable saga's failure is counted") { try await orders.metric("saga_deadline_failures_total") >= 1 }
+            let postponed = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM orders.saga_instances WHERE order_id = \(spoiledOrder) AND deadline > now() + interval '30 seconds'
+                    """, on: client)
+            }
+            #expect(postponed == 1, "the unreadable saga's deadline moved a backoff ahead")
+            #expect(fleet.orders.log.contains("saga deadline failed; postponed so the others go on"))
+            try await fleet.restartPayments()
+            #expect(try await fleet.settled(waiting, for: customer)["status"] as? String == "approved")
+            try await disarm()
+            try await SagaInvariants.check(orders: [waiting])
+            try await fleet.stop()
+        }
+
         @Test("two orders instances share the deadline scan (FOR UPDATE SKIP LOCKED): both feed deadlines, none is fed twice, every saga finishes")
         func twoDeadlineScanners() async throws {
             // Short timeouts and a fast scan on both instances, so that they race for due sagas.

@@ -7,10 +7,16 @@ import ServiceLifecycle
 /// Feeds passed deadlines to their sagas: each due saga is locked with `FOR UPDATE SKIP
 /// LOCKED` and handled in its own transaction, so several orders instances can run this side
 /// by side without handling one saga twice.
+///
+/// A saga whose deadline fails for a reason of its own (a state that does not decode, a step
+/// the definition no longer knows) is postponed by `failureBackoff` and counted in
+/// `saga_deadline_failures_total`, so the sagas due after it are not held up: the scan takes
+/// the oldest deadline first, and would otherwise take that one again and again.
 struct SagaDeadlineService: Service {
     let client: PostgresClient
     let orchestrator: SagaOrchestrator
     let interval: Duration
+    var failureBackoff: Duration = .seconds(60)
     let logger: Logger
 
     func run() async throws {
@@ -29,14 +35,37 @@ struct SagaDeadlineService: Service {
     /// Handles one due saga; false when none is due. A deadline fed to its saga counts in
     /// `saga_deadlines_handled_total` once its transaction has committed.
     private func handleOneDue() async throws -> Bool {
-        let outcome = try await client.withTransaction(logger: logger) { connection -> ScanOutcome in
-            guard let (id, state) = try await orchestrator.sagas.lockDue(on: connection) else { return .noneDue }
-            guard let awaited = state.awaitedCommandID, !state.phase.isTerminal else {
-                try await orchestrator.sagas.clearDeadline(id, on: connection)
-                return .cleared
+        let outcome: ScanOutcome
+        do {
+            outcome = try await client.withTransaction(logger: logger) { connection -> ScanOutcome in
+                guard let (id, state) = try await orchestrator.sagas.lockDue(on: connection) else { return .noneDue }
+                guard let awaited = state.awaitedCommandID, !state.phase.isTerminal else {
+                    try await orchestrator.sagas.clearDeadline(id, on: connection)
+                    return .cleared
+                }
+                do {
+                    let tally = try await orchestrator.apply(.deadlinePassed(commandID: awaited), to: id, on: connection)
+                    return .fed(tally ?? SagaTally())
+                } catch let error as PSQLError {
+                    throw error  // the database's trouble, not this saga's: the scan retries
+                } catch let error as SagaStore.ConcurrentModification {
+                    throw error  // another writer won: the scan retries
+                } catch {
+                    throw SagaStore.DueSagaFailed(sagaID: id, underlying: error)
+                }
             }
-            let tally = try await orchestrator.apply(.deadlinePassed(commandID: awaited), to: id, on: connection)
-            return .fed(tally ?? SagaTally())
+        } catch {
+            let failed = error as? SagaStore.DueSagaFailed
+                ?? ((error as? PostgresTransactionError)?.closureError as? SagaStore.DueSagaFailed)
+            guard let failed else { throw error }
+            try await client.withConnection { connection in
+                try await orchestrator.sagas.postponeDeadline(failed.sagaID, by: failureBackoff, on: connection)
+            }
+            Counter(label: "saga_deadline_failures_total").increment()
+            logger.error("saga deadline failed; postponed so the others go on", metadata: [
+                "saga.id": "\(failed.sagaID)", "retry_in": "\(failureBackoff)", "error": "\(String(reflecting: failed.underlying))",
+            ])
+            return true
         }
         switch outcome {
         case .noneDue: return false

@@ -129,15 +129,34 @@ struct SagaStore: Sendable {
         try await connection.query("UPDATE orders.saga_instances SET deadline = NULL WHERE id = \(id)", logger: logger)
     }
 
-    /// One saga whose deadline passed, locked (others skip it), with its state; nil when none is due.
+    /// One saga whose deadline passed, locked (others skip it), with its state; nil when none is
+    /// due. A state that cannot be decoded throws ``DueSagaFailed`` naming the saga.
     func lockDue(on connection: PostgresConnection) async throws -> (id: UUID, state: SagaState)? {
         let rows = try await connection.query("""
             SELECT id, state::text FROM orders.saga_instances WHERE deadline <= now() ORDER BY deadline LIMIT 1 FOR UPDATE SKIP LOCKED
             """, logger: logger)
         for try await (id, state) in rows.decode((UUID, String).self) {
-            return (id, try JSONDecoder().decode(SagaState.self, from: Data(state.utf8)))
+            do {
+                return (id, try JSONDecoder().decode(SagaState.self, from: Data(state.utf8)))
+            } catch {
+                throw DueSagaFailed(sagaID: id, underlying: error)
+            }
         }
         return nil
+    }
+
+    /// Moves the deadline of saga `id` `wait` into the future (by the database's clock).
+    func postponeDeadline(_ id: UUID, by wait: Duration, on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            UPDATE orders.saga_instances SET deadline = now() + make_interval(secs => \(Double(wait.components.seconds))::float8)
+            WHERE id = \(id) AND deadline IS NOT NULL
+            """, logger: logger)
+    }
+
+    /// A due saga whose deadline could not be handled, and why.
+    struct DueSagaFailed: Error {
+        let sagaID: UUID
+        let underlying: any Error
     }
 
     static func phaseName(_ phase: SagaPhase) -> String {
