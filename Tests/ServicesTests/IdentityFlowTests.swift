@@ -1,5 +1,7 @@
 import Contracts
 import Foundation
+import Logging
+import PostgresNIO
 import TestSupport
 import Testing
 
@@ -82,6 +84,62 @@ extension LiveServices {
             }
             let refreshAfterLogout = try await fleet.users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(session.refresh)"}"#)
             #expect(refreshAfterLogout.status == 401)
+            try await fleet.stop()
+        }
+
+        @Test("a logout racing a refresh of the same family leaves no usable refresh token: both wait for the family's lock")
+        func logoutRacingRefresh() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let customer = try await fleet.newCustomer("Racer")
+            let session = try await fleet.login(email: customer.email, password: customer.password)
+            let users = fleet.users
+            let family = try await AdminDatabase.with { client in
+                var found: UUID?
+                for try await (id,) in try await client.query("""
+                    SELECT family_id FROM users.refresh_tokens WHERE user_id = \(customer.id) ORDER BY created_at DESC LIMIT 1
+                    """).decode((UUID,).self) { found = id }
+                return try #require(found)
+            }
+            let lockKey = family.uuidString.lowercased()
+            // Waiters for this family's lock only (classid, objid: the two keys of the lock).
+            let waiting = { @Sendable () async throws -> Int64 in
+                try await AdminDatabase.with { client in
+                    try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                           AND classid = hashtext('orderflow.users.refresh_family')::oid AND objid = hashtext(\(lockKey))::oid
+                        """, on: client)
+                }
+            }
+            // The test holds the family's lock; the refresh and then the logout queue behind it,
+            // and run in that order once it is released.
+            let logger = Logger(label: "identity-race-test")
+            let (refreshed, loggedOut) = try await AdminDatabase.with { client in
+                try await client.withTransaction(logger: logger) { connection in
+                    try await connection.query("""
+                        SELECT pg_advisory_xact_lock(hashtext('orderflow.users.refresh_family'), hashtext(\(lockKey)))
+                        """, logger: logger)
+                    let refresh = Task { try await users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(session.refresh)"}"#) }
+                    try await Poll.until("the refresh waits for the family's lock") { try await waiting() >= 1 }
+                    let logout = Task {
+                        try await users.request("POST", "/api/v1/auth/logout", headers: ["Authorization": "Bearer \(session.access)"],
+                                                json: #"{"refresh_token":"\#(session.refresh)"}"#)
+                    }
+                    try await Poll.until("the logout waits too") { try await waiting() >= 2 }
+                    return (refresh, logout)
+                }
+            }
+            let (refresh, logout) = (try await refreshed.value, try await loggedOut.value)
+            #expect(logout.status == 204)
+            #expect(refresh.status == 200, "the refresh ran first: \(refresh.text)")
+            let successor = try #require(try refresh.json()["refresh_token"] as? String)
+            #expect(try await users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(successor)"}"#).status == 401,
+                    "the logout revoked the successor the racing refresh created")
+            let usable = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM users.refresh_tokens WHERE family_id = \(family) AND revoked_at IS NULL AND used_at IS NULL
+                    """, on: client)
+            }
+            #expect(usable == 0)
             try await fleet.stop()
         }
 

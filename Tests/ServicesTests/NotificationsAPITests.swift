@@ -52,7 +52,10 @@ extension LiveServices {
                     _ = try await channel.send(OrderApproved(orderID: orderID, customerID: ada.id, total: Money(amountMinor: 1_499, currency: "EUR"), approvedAt: Date()))
                     try await Poll.until("the service's insert waits for Ada's lock") {
                         try await AdminDatabase.with { other in
-                            try await AdminDatabase.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", on: other)
+                            try await AdminDatabase.scalar("""
+                                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                                   AND classid = hashtext('orderflow.notifications.user')::oid AND objid = hashtext(\(ada.id.uuidString.lowercased()))::oid
+                                """, on: other)
                         } >= 1
                     }
                     var seq: Int64 = 0

@@ -27,9 +27,12 @@ struct RefreshTokenStore: Sendable {
     }
 
     /// Rotates `token`: the stored token is locked, decided on, and either replaced (its
-    /// successor joins the family) or, when replayed, its whole family revoked.
+    /// successor joins the family) or, when replayed, its whole family revoked. The family is
+    /// locked first (``lockFamily(_:on:)``).
     func rotate(_ token: String) async throws -> Rotation {
         try await client.withTransaction(logger: logger) { connection in
+            guard let family = try await family(ofHash: Self.hash(token), userID: nil, on: connection) else { return .refused(nil) }
+            try await lockFamily(family, on: connection)
             let rows = try await connection.query("""
                 SELECT id, family_id, user_id, expires_at, used_at, revoked_at FROM users.refresh_tokens
                 WHERE token_hash = \(Self.hash(token)) FOR UPDATE
@@ -55,12 +58,34 @@ struct RefreshTokenStore: Sendable {
         }
     }
 
-    /// Revokes every token of the family `token` belongs to, if it belongs to `userID`.
+    /// Revokes every token of the family `token` belongs to, if it belongs to `userID`. The
+    /// family is locked first, so a rotation in flight either commits its successor before the
+    /// revocation reads the family, or reads the revoked token after it.
     func revokeFamily(of token: String, userID: UUID) async throws {
-        try await client.query("""
-            UPDATE users.refresh_tokens SET revoked_at = now()
-            WHERE revoked_at IS NULL AND family_id IN (
-                SELECT family_id FROM users.refresh_tokens WHERE token_hash = \(Self.hash(token)) AND user_id = \(userID))
+        try await client.withTransaction(logger: logger) { connection in
+            guard let family = try await family(ofHash: Self.hash(token), userID: userID, on: connection) else { return }
+            try await lockFamily(family, on: connection)
+            try await revokeFamily(family, on: connection)
+        }
+    }
+
+    /// The family of the token whose hash is `hash` (and whose user is `userID`, when given).
+    private func family(ofHash hash: Data, userID: UUID?, on connection: PostgresConnection) async throws -> UUID? {
+        for try await (family,) in try await connection.query("""
+            SELECT family_id FROM users.refresh_tokens WHERE token_hash = \(hash) AND (\(userID)::uuid IS NULL OR user_id = \(userID))
+            """, logger: logger).decode((UUID,).self) {
+            return family
+        }
+        return nil
+    }
+
+    /// Serialises the rotations and the revocation of one family until the transaction ends.
+    /// Without it a logout racing a refresh could miss the successor: the revocation's `UPDATE`
+    /// reads the family's rows once, while the rotation's successor is not yet committed, and it
+    /// stayed valid for the refresh token's whole lifetime.
+    private func lockFamily(_ family: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            SELECT pg_advisory_xact_lock(hashtext('orderflow.users.refresh_family'), hashtext(\(family.uuidString.lowercased())))
             """, logger: logger)
     }
 
