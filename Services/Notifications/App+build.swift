@@ -27,7 +27,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         consumers: ["notifications"], logger: logger
     ) { router, parts in
         try NotificationsAPI(client: parts.database.client, store: store, redis: redis, revocations: revocations,
-                             heartbeat: .milliseconds(heartbeat), logger: logger)
+                             tokenLeeway: verifier.leeway, heartbeat: .milliseconds(heartbeat), logger: logger)
             .registerHandlers(on: router, configuration: ContractServer.configuration, middlewares: ContractServer.middlewares(
                 prechecks: NotificationsAPI.prechecks, gate: authenticator.gate(NotificationsAPI.access)))
     }

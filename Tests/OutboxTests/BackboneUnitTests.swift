@@ -2,11 +2,34 @@ import Contracts
 import Foundation
 import Kafka
 @testable import Outbox
+import ServiceKit
 import Testing
 
 /// Pure logic of the backbone: backoff, dead-letter headers, header storage. No I/O.
 @Suite("Backbone logic")
 struct BackboneUnitTests {
+    @Test("the inbox remembers longer than the outbox may re-send: INBOX_RETENTION_HOURS above OUTBOX_RETENTION_HOURS, else startup stops naming it")
+    func retentions() throws {
+        func read(_ environment: [String: String]) throws(ConfigurationError) -> OutboxRelaySettings {
+            try OutboxRelaySettings.read(from: Settings(arguments: ["svc"], environment: environment))
+        }
+        #expect(try read([:]).retention == .seconds(24 * 3_600))
+        #expect(try read([:]).inboxRetention == .seconds(168 * 3_600))
+        #expect(try read(["OUTBOX_RETENTION_HOURS": "400"]).inboxRetention == .seconds(401 * 3_600), "unset, it follows a long outbox retention")
+        #expect(try read(["INBOX_RETENTION_HOURS": "48"]).inboxRetention == .seconds(48 * 3_600))
+        for (outbox, inbox) in [("24", "24"), ("24", "12"), ("100", "90"), ("24", "9000"), ("24", "two days")] {
+            #expect(throws: ConfigurationError.self, "outbox \(outbox) h, inbox \(inbox) h") {
+                try read(["OUTBOX_RETENTION_HOURS": outbox, "INBOX_RETENTION_HOURS": inbox])
+            }
+        }
+        do {
+            _ = try read(["INBOX_RETENTION_HOURS": "24"])
+            Issue.record("an inbox retention equal to the outbox's was accepted")
+        } catch {
+            #expect(error.message.contains("INBOX_RETENTION_HOURS") && error.message.contains("above OUTBOX_RETENTION_HOURS"), "\(error.message)")
+        }
+    }
+
     @Test("backoff doubles from the initial delay and stops at the cap")
     func backoff() {
         let policy = RetryPolicy(initial: .milliseconds(100), maximum: .seconds(1))

@@ -15,7 +15,8 @@ extension LiveServices {
         @Test("the live stream misses nothing (one user's notifications commit in sequence order; one whose publish was lost arrives with the next heartbeat) and lasts as long as its token")
         func streamMissesNothing() async throws {
             let core = try await UsersAndPayments.start()
-            let notifications = try await core.startVerifying("notifications", extra: ["NOTIFICATIONS_HEARTBEAT_MS": "1000"])
+            // No leeway past `exp`, so the short-lived token below is refused as soon as it expires.
+            let notifications = try await core.startVerifying("notifications", extra: ["NOTIFICATIONS_HEARTBEAT_MS": "1000", "JWT_LEEWAY_SECONDS": "0"])
             let ada = try await core.newCustomer("Ada")
             try await Poll.until("Ada's welcome notification is listed") {
                 let list = try await notifications.request("GET", "/api/v1/notifications", headers: ada.bearer)
@@ -72,9 +73,9 @@ extension LiveServices {
             let ids = stream.ids
             #expect(ids == ids.sorted() && Set(ids).count == ids.count, "in sequence order, once each: \(ids)")
 
-            // A stream lasts as long as its token: it ends at the first heartbeat after the token
-            // expires (one minted to expire in 3 s; verifiers' leeway still accepts it after) or
-            // is revoked by a logout.
+            // A stream lasts as long as its token is accepted: it ends at the first heartbeat after
+            // the token expires (one minted to expire in 3 s; this instance allows no leeway) or is
+            // revoked by a logout.
             let keys = try #require(SigningKey.parseList(
                 try String(contentsOfFile: try StackEnvironment.value("ORDERFLOW_JWT_SIGNING_KEYS_FILE"), encoding: .utf8)
                     .trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -24,9 +24,11 @@ import ServiceKit
 struct NotificationStream: Sendable {
     let userID: UUID
     /// The token the stream was opened with: the stream ends at the first heartbeat after it
-    /// expires or is revoked (logout), and the client reconnects with a current one.
+    /// is no longer accepted — past its `exp` plus the verifier's leeway — or is revoked
+    /// (logout), and the client reconnects with a current one.
     let tokenID: String
     let tokenExpiresAt: Date
+    let tokenLeeway: Duration
     let revocations: (any RevocationList)?
     let lastSeen: Int64?
     let subscription: RedisSubscription
@@ -96,7 +98,7 @@ struct NotificationStream: Sendable {
     /// revocation list that cannot be read lets the stream go on, as ``Authenticator`` lets a
     /// request through.
     private func tokenStillValid() async -> Bool {
-        guard Date() < tokenExpiresAt else { return false }
+        guard Date() < tokenExpiresAt.addingTimeInterval(TimeInterval(tokenLeeway.components.seconds)) else { return false }
         guard let revocations else { return true }
         return (try? await revocations.isRevoked(tokenID: tokenID)) != true
     }

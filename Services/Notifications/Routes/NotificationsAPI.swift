@@ -15,6 +15,8 @@ struct NotificationsAPI: APIProtocol {
     let redis: RedisClient
     /// Checked by open streams at each heartbeat (a logout ends them).
     let revocations: (any RevocationList)?
+    /// How long past its `exp` the verifier accepts a token: an open stream lasts as long.
+    let tokenLeeway: Duration
     let heartbeat: Duration
     let logger: Logger
 
@@ -57,7 +59,7 @@ struct NotificationsAPI: APIProtocol {
         let subscription = redis.subscribe([NotificationFanOut.channel(for: identity.userID)])
         try await subscription.waitUntilSubscribed()
         let stream = NotificationStream(
-            userID: identity.userID, tokenID: identity.tokenID, tokenExpiresAt: identity.expiresAt, revocations: revocations,
+            userID: identity.userID, tokenID: identity.tokenID, tokenExpiresAt: identity.expiresAt, tokenLeeway: tokenLeeway, revocations: revocations,
             lastSeen: lastSeen, subscription: subscription,
             store: store, client: client, heartbeat: heartbeat, logger: logger)
         let headers = Operations.streamNotifications.Output.Ok.Headers(

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import PostgresNIO
+import ServiceKit
 import ServiceLifecycle
 
 /// Feeds passed deadlines to their sagas: each due saga is locked with `FOR UPDATE SKIP
@@ -46,15 +47,13 @@ struct SagaDeadlineService: Service {
                 do {
                     let tally = try await orchestrator.apply(.deadlinePassed(commandID: awaited), to: id, on: connection)
                     return .fed(tally ?? SagaTally())
-                } catch let error as PSQLError {
-                    throw error  // the database's trouble, not this saga's: the scan retries
-                } catch let error as SagaStore.ConcurrentModification {
-                    throw error  // another writer won: the scan retries
                 } catch {
+                    guard Self.isTheSagasOwn(error) else { throw error }  // the scan retries
                     throw SagaStore.DueSagaFailed(sagaID: id, underlying: error)
                 }
             }
         } catch {
+            if Task.isCancelled { throw error }
             let failed = error as? SagaStore.DueSagaFailed
                 ?? ((error as? PostgresTransactionError)?.closureError as? SagaStore.DueSagaFailed)
             guard let failed else { throw error }
@@ -75,6 +74,17 @@ struct SagaDeadlineService: Service {
             tally.record()
             return true
         }
+    }
+
+    /// Whether `error`, raised while feeding a saga its deadline, comes from that saga rather
+    /// than from the moment: its data (SQLSTATE class 22) or a constraint it breaks (23), or
+    /// anything that is not the database's, such as a step its definition no longer knows. A
+    /// connection lost, a lock or serialization conflict, a lost version race or a shutdown is
+    /// not: the scan retries those.
+    static func isTheSagasOwn(_ error: any Error) -> Bool {
+        if error is CancellationError || error is SagaStore.ConcurrentModification || Task.isCancelled { return false }
+        if let state = PostgresErrorCode.sqlState(of: error) { return state.hasPrefix("22") || state.hasPrefix("23") }
+        return !(error is PSQLError)
     }
 
     /// What one scan step did.

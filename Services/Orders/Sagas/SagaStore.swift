@@ -52,7 +52,6 @@ struct SagaStore: Sendable {
         return nil
     }
 
-    /// What happens to the instance's deadline.
     /// What a transition does to the saga's deadline. A new deadline is a wait, turned into a
     /// time by the database's clock (`now()`), the one the deadline scan compares it with: an
     /// orders instance whose own clock ran behind would otherwise write deadlines already past.
@@ -110,10 +109,9 @@ struct SagaStore: Sendable {
         }
     }
 
-    /// Whether `state` is terminal, and the deadline to store (none once terminal; `.keep` of a
-    /// row not yet written is none).
-    /// Whether the saga finished, and the wait of its new deadline in seconds (nil for none, or
-    /// to keep the current one).
+    /// Whether the saga finished, and the wait of its new deadline in seconds: nil for none
+    /// (always once finished; `.keep` of a row not yet written is none too), or to keep the
+    /// current one.
     private static func settle(_ state: SagaState, _ deadline: DeadlineUpdate) -> (finished: Bool, wait: Double?) {
         let finished = state.phase.isTerminal
         switch deadline {

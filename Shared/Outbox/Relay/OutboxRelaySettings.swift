@@ -13,8 +13,9 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     /// `INBOX_RETENTION_HOURS`: inbox records (`processed_messages`) older than this are
     /// deleted. It must outlast any redelivery the inbox has to recognise: Kafka's retention
     /// (Apache Kafka's default is 168 hours), and the outbox retention, after which a saga retry
-    /// re-appends its command under the same id. Handlers are idempotent by business key too,
-    /// so a duplicate older than this repeats its answer rather than its effect.
+    /// re-appends its command under the same id (so it must be above `OUTBOX_RETENTION_HOURS`).
+    /// Handlers are idempotent by business key too, so a duplicate older than this repeats its
+    /// answer rather than its effect.
     public var inboxRetention: Duration
     /// How often the leader refreshes the backlog metrics.
     public var metricsInterval: Duration
@@ -49,7 +50,8 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     public static let retentionKey = SettingKey("outbox.retention.hours", expecting: "an integer number of hours 1-8760")
 
     /// `INBOX_RETENTION_HOURS`.
-    public static let inboxRetentionKey = SettingKey("inbox.retention.hours", expecting: "an integer number of hours 25-8760")
+    public static let inboxRetentionKey = SettingKey(
+        "inbox.retention.hours", expecting: "an integer number of hours up to 8760, above OUTBOX_RETENTION_HOURS")
 
     /// Reads the settings that are set, keeping defaults for the rest.
     public static func read(from settings: Settings) throws(ConfigurationError) -> OutboxRelaySettings {
@@ -62,8 +64,14 @@ public struct OutboxRelaySettings: Sendable, Equatable {
         if let hours = try settings.optionalParsed(retentionKey, { Int($0).flatMap { (1...8_760).contains($0) ? $0 : nil } }) {
             result.retention = .seconds(hours * 3_600)
         }
-        if let hours = try settings.optionalParsed(inboxRetentionKey, { Int($0).flatMap { (25...8_760).contains($0) ? $0 : nil } }) {
+        // The inbox must remember a message for longer than the outbox may re-send it (a saga
+        // retry re-appends a pruned command under its old id); unset, it is 168 hours or one
+        // hour more than the outbox's retention.
+        let outboxHours = Int(result.retention.components.seconds / 3_600)
+        if let hours = try settings.optionalParsed(inboxRetentionKey, { Int($0).flatMap { (outboxHours + 1...8_760).contains($0) ? $0 : nil } }) {
             result.inboxRetention = .seconds(hours * 3_600)
+        } else {
+            result.inboxRetention = .seconds(max(168, outboxHours + 1) * 3_600)
         }
         return result
     }
