@@ -17,7 +17,9 @@ struct BackboneUnitTests {
         #expect(try read([:]).inboxRetention == .seconds(168 * 3_600))
         #expect(try read(["OUTBOX_RETENTION_HOURS": "400"]).inboxRetention == .seconds(401 * 3_600), "unset, it follows a long outbox retention")
         #expect(try read(["INBOX_RETENTION_HOURS": "48"]).inboxRetention == .seconds(48 * 3_600))
-        for (outbox, inbox) in [("24", "24"), ("24", "12"), ("100", "90"), ("24", "9000"), ("24", "two days")] {
+        #expect(try read(["OUTBOX_RETENTION_HOURS": "8760", "INBOX_RETENTION_HOURS": "8761"]).inboxRetention == .seconds(8_761 * 3_600))
+        #expect(try read(["OUTBOX_RETENTION_HOURS": "8760"]).inboxRetention == .seconds(8_761 * 3_600))
+        for (outbox, inbox) in [("24", "24"), ("24", "12"), ("100", "90"), ("24", "9000"), ("24", "two days"), ("8760", "8760"), ("24", "8762")] {
             #expect(throws: ConfigurationError.self, "outbox \(outbox) h, inbox \(inbox) h") {
                 try read(["OUTBOX_RETENTION_HOURS": outbox, "INBOX_RETENTION_HOURS": inbox])
             }

@@ -51,7 +51,7 @@ public struct OutboxRelaySettings: Sendable, Equatable {
 
     /// `INBOX_RETENTION_HOURS`.
     public static let inboxRetentionKey = SettingKey(
-        "inbox.retention.hours", expecting: "an integer number of hours up to 8760, above OUTBOX_RETENTION_HOURS")
+        "inbox.retention.hours", expecting: "an integer number of hours above OUTBOX_RETENTION_HOURS, at most 8761")
 
     /// Reads the settings that are set, keeping defaults for the rest.
     public static func read(from settings: Settings) throws(ConfigurationError) -> OutboxRelaySettings {
@@ -68,7 +68,7 @@ public struct OutboxRelaySettings: Sendable, Equatable {
         // retry re-appends a pruned command under its old id); unset, it is 168 hours or one
         // hour more than the outbox's retention.
         let outboxHours = Int(result.retention.components.seconds / 3_600)
-        if let hours = try settings.optionalParsed(inboxRetentionKey, { Int($0).flatMap { (outboxHours + 1...8_760).contains($0) ? $0 : nil } }) {
+        if let hours = try settings.optionalParsed(inboxRetentionKey, { Int($0).flatMap { $0 > outboxHours && $0 <= 8_761 ? $0 : nil } }) {
             result.inboxRetention = .seconds(hours * 3_600)
         } else {
             result.inboxRetention = .seconds(max(168, outboxHours + 1) * 3_600)
