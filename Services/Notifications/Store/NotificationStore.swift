@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceKit
 
 /// The `notifications` table.
 struct NotificationStore: Sendable {
@@ -18,9 +19,7 @@ struct NotificationStore: Sendable {
     func insert(userID: UUID, kind: String, message: String, payload: [String: String], sourceEventID: UUID,
                 on connection: PostgresConnection) async throws -> Notification? {
         let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
-        try await connection.query("""
-            SELECT pg_advisory_xact_lock(hashtext('orderflow.notifications.user'), hashtext(\(userID.uuidString.lowercased())))
-            """, logger: logger)
+        try await TransactionLock.take("orderflow.notifications.user", key: userID.uuidString.lowercased(), on: connection, logger: logger)
         let rows = try await connection.query("""
             INSERT INTO notifications.notifications (id, user_id, kind, payload, message, source_event_id)
             VALUES (\(UUID.v7()), \(userID), \(kind), \(json)::jsonb, \(message), \(sourceEventID))

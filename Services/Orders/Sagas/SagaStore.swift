@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Sagas
+import ServiceKit
 
 /// `saga_instances` and `saga_steps`, always on the caller's connection (inside its transaction).
 struct SagaStore: Sendable {
@@ -118,7 +119,7 @@ struct SagaStore: Sendable {
         case .keep: return (finished, nil)
         case .set(let wait):
             guard !finished, let wait else { return (finished, nil) }
-            return (finished, Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+            return (finished, wait.fractionalMilliseconds / 1_000)
         }
     }
 

@@ -84,9 +84,7 @@ struct RefreshTokenStore: Sendable {
     /// reads the family's rows once, while the rotation's successor is not yet committed, and it
     /// stayed valid for the refresh token's whole lifetime.
     private func lockFamily(_ family: UUID, on connection: PostgresConnection) async throws {
-        try await connection.query("""
-            SELECT pg_advisory_xact_lock(hashtext('orderflow.users.refresh_family'), hashtext(\(family.uuidString.lowercased())))
-            """, logger: logger)
+        try await TransactionLock.take("orderflow.users.refresh_family", key: family.uuidString.lowercased(), on: connection, logger: logger)
     }
 
     private func revokeFamily(_ familyID: UUID, on connection: PostgresConnection) async throws {
