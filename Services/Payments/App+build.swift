@@ -32,9 +32,11 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
                               middlewares: ContractServer.middlewares(prechecks: WalletAPI.prechecks, gate: authenticator.gate(WalletAPI.access)))
     }
     var handlers = MessageHandlers()
-    handlers.register(WalletOpener(ledger: ledger, currency: payments.currency, startingBalanceMinor: payments.startingBalanceMinor))
-    PaymentCommandHandlers(ledger: ledger, payments: PaymentStore(logger: logger), faults: faults, perOrderLimitMinor: payments.orderLimitMinor)
-        .register(in: &handlers)
+    let wallets = WalletOpener(ledger: ledger, currency: payments.currency, startingBalanceMinor: payments.startingBalanceMinor)
+    handlers.register(wallets)
+    PaymentCommandHandlers(
+        ledger: ledger, payments: PaymentStore(logger: logger), faults: faults, perOrderLimitMinor: payments.orderLimitMinor, wallets: wallets
+    ).register(in: &handlers)
     try app.addConsumer("payments", topics: [.usersEvents, .paymentsCommands], handlers: handlers, parts: parts, logger: logger)
     if let redis { app.addServices(redis) }
     return app

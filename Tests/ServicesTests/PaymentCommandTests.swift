@@ -88,6 +88,65 @@ extension LiveServices {
             try await fleet.stop()
         }
 
+        @Test("an authorization ahead of user_registered opens the wallet once; a free order moves no money; a negative amount is dead-lettered")
+        func walletsAndOddAmounts() async throws {
+            let fleet = try await UsersAndPayments.start(payments: ["PAYMENTS_STARTING_BALANCE_MINOR": "10000"])
+            let channel = try SagaChannel()
+            let dlq = try SagaChannel(deadLettersOf: "payments")
+            func balance(_ user: UUID) async throws -> Int64 {
+                try await AdminDatabase.with { try await AdminDatabase.scalar("SELECT balance_minor FROM payments.accounts WHERE user_id = \(user)", on: $0) }
+            }
+
+            // A customer whose user_registered has not reached payments yet (here: never sent).
+            let early = UUID(), paid = UUID()
+            let authorize = try await channel.send(AuthorizePayment(orderID: paid, customerID: early, amount: Self.euros(2_500)))
+            try await channel.waitUntil("the early customer's authorization answered") { _ in !channel.replies(causedBy: authorize.id).isEmpty }
+            #expect(channel.replies(causedBy: authorize.id).map(\.type) == [PaymentAuthorizedReply.ceType], "not declined no_wallet")
+            #expect(try await balance(early) == 7_500)
+
+            // The event arrives late: the wallet exists, nothing is credited twice.
+            let registered = try await channel.send(UserRegistered(userID: early, email: "late@example.org", displayName: "Late", registeredAt: Date()))
+            try await Poll.until("payments handled the late user_registered") {
+                try await AdminDatabase.with { client in
+                    try await AdminDatabase.scalar("""
+                        SELECT count(*) FROM payments.processed_messages WHERE consumer = 'payments' AND message_id = \(registered.id)
+                        """, on: client)
+                } == 1
+            }
+            #expect(try await balance(early) == 7_500)
+            let openings = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("""
+                    SELECT count(*) FROM payments.ledger_transactions WHERE kind = 'opening' AND reference = \("user:\(early.uuidString.lowercased())")
+                    """, on: client)
+            }
+            #expect(openings == 1)
+
+            // A free order: authorized and refunded without a ledger posting (a zero leg is
+            // refused), so its partition is not blocked.
+            let free = UUID()
+            let authorizeFree = try await channel.send(AuthorizePayment(orderID: free, customerID: early, amount: Self.euros(0)))
+            try await channel.waitUntil("the free order authorized") { _ in !channel.replies(causedBy: authorizeFree.id).isEmpty }
+            let refundFree = try await channel.send(RefundPayment(orderID: free, customerID: early))
+            try await channel.waitUntil("the free order refunded") { _ in !channel.replies(causedBy: refundFree.id).isEmpty }
+            #expect(channel.replies(causedBy: authorizeFree.id).map(\.type) == [PaymentAuthorizedReply.ceType])
+            #expect(channel.replies(causedBy: refundFree.id).map(\.type) == [PaymentRefundedReply.ceType])
+            #expect(try await balance(early) == 7_500)
+
+            // A negative amount would move money from the merchant to the customer: dead-lettered
+            // with its reason, no reply, and the next command is handled.
+            let negative = try await channel.send(AuthorizePayment(orderID: UUID(), customerID: early, amount: Self.euros(-500)))
+            try await dlq.waitUntil("the negative authorization is dead-lettered") { events in events.contains { $0.id == negative.id } }
+            let after = try await channel.send(RefundPayment(orderID: paid, customerID: early))
+            try await channel.waitUntil("the refund after it answered") { _ in !channel.replies(causedBy: after.id).isEmpty }
+            #expect(channel.replies(causedBy: negative.id).isEmpty)
+            #expect(try await balance(early) == 10_000)
+            #expect(try await fleet.payments.metric("payments_commands_total", labels: [#"command="authorize""#, #"outcome="malformed""#]) == 1)
+
+            await dlq.close()
+            await channel.close()
+            try await fleet.stop()
+        }
+
         @Test("1,000 random authorize/void/refund commands with duplicates keep every ledger invariant")
         func randomizedLedger() async throws {
             let fleet = try await UsersAndPayments.start(payments: ["PAYMENTS_STARTING_BALANCE_MINOR": "10000", "PAYMENTS_ORDER_LIMIT_MINOR": "6000"])

@@ -40,6 +40,8 @@ struct PaymentsDomainTests {
         #expect(decide(wallet: nil, amount: 1).reason == .noWallet)
         #expect(decide(wallet: wallet(500), amount: 1, currency: "USD").reason == .noWallet)
         #expect(decide(wallet: wallet(500), amount: 1, inject: true).reason == .injectedFault)
+        #expect(decide(wallet: wallet(0), amount: 0) == .authorize, "a free order is authorized")
+        #expect(decide(wallet: wallet(500), amount: -1) == .malformed("amount -1 is negative"), "a negative amount would credit the customer")
         let authorized = record(.authorized)
         #expect(decide(authorized, wallet: wallet(0), amount: 500) == .repeatOutcome(authorized))
         let declined = record(.declined)

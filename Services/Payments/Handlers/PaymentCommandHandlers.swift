@@ -13,6 +13,8 @@ struct PaymentCommandHandlers: Sendable {
     let payments: PaymentStore
     let faults: FaultInjector
     let perOrderLimitMinor: Int64
+    /// Opens the wallet of a customer whose `user_registered` has not arrived yet.
+    let wallets: WalletOpener
 
     func register(in handlers: inout MessageHandlers) {
         handlers.on(AuthorizePayment.self) { command, context in try await authorize(command, context) }
@@ -40,7 +42,14 @@ struct PaymentCommandHandlers: Sendable {
         await faults.delay()
         let connection = context.connection
         let existing = try await payments.payment(for: command.orderID, on: connection)
-        let wallet = try await ledger.wallet(of: command.customerID, locking: true, on: connection)
+        var wallet = try await ledger.wallet(of: command.customerID, locking: true, on: connection)
+        if wallet == nil, existing == nil, command.amount.amountMinor >= 0 {
+            // The customer's user_registered is still on its way (another partition). Open the
+            // wallet now; a concurrent opener makes this wait for its commit, so read again
+            // either way.
+            try await wallets.open(for: command.customerID, on: connection, logger: context.logger)
+            wallet = try await ledger.wallet(of: command.customerID, locking: true, on: connection)
+        }
         let decision = AuthorizationDecision.decide(
             existing: existing, wallet: wallet, amount: command.amount, perOrderLimitMinor: perOrderLimitMinor,
             injectDecline: existing == nil && faults.shouldDecline()
@@ -51,15 +60,18 @@ struct PaymentCommandHandlers: Sendable {
         case .decline(let reason, _): Self.countOnCommit("authorize", "declined_\(reason.rawValue)", context)
         case .repeatOutcome: Self.countOnCommit("authorize", "repeated", context)
         case .closed: Self.count("authorize", "closed")
+        case .malformed: Self.count("authorize", "malformed")
         }
         switch decision {
         case .authorize:
             guard let wallet else { return }
-            let merchant = try await ledger.systemAccount(.merchant, currency: wallet.currency, on: connection)
-            try await ledger.post(.transfer(
-                .authorization, reference: "order:\(command.orderID.uuidString.lowercased())", amountMinor: command.amount.amountMinor,
-                from: wallet.accountID, to: merchant
-            ), on: connection)
+            if command.amount.amountMinor > 0 {  // a free order moves no money (a ledger leg is never zero)
+                let merchant = try await ledger.systemAccount(.merchant, currency: wallet.currency, on: connection)
+                try await ledger.post(.transfer(
+                    .authorization, reference: "order:\(command.orderID.uuidString.lowercased())", amountMinor: command.amount.amountMinor,
+                    from: wallet.accountID, to: merchant
+                ), on: connection)
+            }
             let record = PaymentRecord(
                 orderID: command.orderID, paymentID: UUID.v7(), customerID: command.customerID, amount: command.amount,
                 status: .authorized, declineReason: nil
@@ -90,6 +102,8 @@ struct PaymentCommandHandlers: Sendable {
             }
         case .closed(let record):
             throw PermanentFailure("authorization for order \(record.orderID) arrived after its payment was \(record.status.rawValue)")
+        case .malformed(let reason):
+            throw PermanentFailure("authorization for order \(command.orderID): \(reason)")
         }
     }
 
@@ -111,11 +125,13 @@ struct PaymentCommandHandlers: Sendable {
             guard let wallet = try await ledger.wallet(of: record.customerID, locking: true, on: connection) else {
                 throw PermanentFailure("wallet of customer \(record.customerID) is gone")
             }
-            let merchant = try await ledger.systemAccount(.merchant, currency: record.amount.currency, on: connection)
-            try await ledger.post(.transfer(
-                target == .voided ? .void : .refund, reference: "order:\(orderID.uuidString.lowercased())",
-                amountMinor: record.amount.amountMinor, from: merchant, to: wallet.accountID
-            ), on: connection)
+            if record.amount.amountMinor > 0 {  // a free order took nothing
+                let merchant = try await ledger.systemAccount(.merchant, currency: record.amount.currency, on: connection)
+                try await ledger.post(.transfer(
+                    target == .voided ? .void : .refund, reference: "order:\(orderID.uuidString.lowercased())",
+                    amountMinor: record.amount.amountMinor, from: merchant, to: wallet.accountID
+                ), on: connection)
+            }
             try await payments.setStatus(target, orderID: orderID, on: connection)
             try await emit(record, target: target, at: now, event: true, context)
         case .repeatReply(let record):

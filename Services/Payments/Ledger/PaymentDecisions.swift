@@ -25,6 +25,8 @@ enum AuthorizationDecision: Equatable {
     case repeatOutcome(PaymentRecord)
     /// The order's payment was voided or refunded already: a late command, never debited.
     case closed(PaymentRecord)
+    /// The command cannot be right (a negative amount would credit the customer): refused.
+    case malformed(String)
 
     static func decide(
         existing: PaymentRecord?, wallet: Wallet?, amount: Money, perOrderLimitMinor: Int64, injectDecline: Bool
@@ -34,6 +36,9 @@ enum AuthorizationDecision: Equatable {
             case .authorized, .declined: return .repeatOutcome(existing)
             case .voided, .refunded: return .closed(existing)
             }
+        }
+        guard amount.amountMinor >= 0 else {
+            return .malformed("amount \(amount.amountMinor) is negative")
         }
         guard let wallet, wallet.currency == amount.currency else {
             return .decline(.noWallet, detail: "the customer has no wallet in \(amount.currency)")
