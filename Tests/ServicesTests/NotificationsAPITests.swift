@@ -16,7 +16,9 @@ extension LiveServices {
         func streamMissesNothing() async throws {
             let core = try await UsersAndPayments.start()
             // No leeway past `exp`, so the short-lived token below is refused as soon as it expires.
-            let notifications = try await core.startVerifying("notifications", extra: ["NOTIFICATIONS_HEARTBEAT_MS": "1000", "JWT_LEEWAY_SECONDS": "0"])
+            let notifications = try await core.startVerifying("notifications", extra: [
+                "NOTIFICATIONS_HEARTBEAT_MS": "1000", "JWT_LEEWAY_SECONDS": "0", "NOTIFICATIONS_STREAMS_PER_USER": "2",
+            ])
             let ada = try await core.newCustomer("Ada")
             try await Poll.until("Ada's welcome notification is listed") {
                 let list = try await notifications.request("GET", "/api/v1/notifications", headers: ada.bearer)
@@ -83,8 +85,32 @@ extension LiveServices {
             let expiring = EventStreamReader(url: URL(string: "http://127.0.0.1:\(notifications.port)/api/v1/notifications/stream")!, bearer: shortLived)
             defer { expiring.close() }
             try await Poll.until("the short-lived token's stream is connected") { expiring.text.contains(": connected") }
+            let streamURL = URL(string: "http://127.0.0.1:\(notifications.port)/api/v1/notifications/stream")!
+
+            // At most two streams per user here (NOTIFICATIONS_STREAMS_PER_USER=2): a third is
+            // refused with a problem; another user is not affected.
+            let third = try await notifications.request("GET", "/api/v1/notifications/stream", headers: ada.bearer)
+            #expect(third.status == 429, "\(third.status) \(third.text)")
+            #expect(third.header("Content-Type") == "application/problem+json")
+            #expect(try third.json()["type"] as? String == "/problems/too-many-streams")
+            #expect(try await notifications.metric("notifications_streams_refused_total") == 1)
+            let grace = try await core.newCustomer("Grace")
+            let graces = EventStreamReader(url: streamURL, bearer: grace.accessToken)
+            defer { graces.close() }
+            try await Poll.until("Grace's stream is connected") { graces.text.contains(": connected") }
+            #expect(try await notifications.metric("notifications_streams_open") == 3)
+
             try await Poll.until("the stream ends once its token has expired") { expiring.ended }
             #expect(!stream.ended, "Ada's other stream goes on")
+            // Streams give their place back when they end: when the server ends them (the expired
+            // one) and when the client goes away (Grace's).
+            graces.close()
+            try await Poll.until("both ended streams gave their place back") {
+                try await notifications.metric("notifications_streams_open") == 1
+            }
+            let second = EventStreamReader(url: streamURL, bearer: ada.accessToken)
+            defer { second.close() }
+            try await Poll.until("Ada's second stream is accepted again") { second.text.contains(": connected") }
             #expect(try await core.users.request("POST", "/api/v1/auth/logout", headers: ada.bearer).status == 204)
             try await Poll.until("Ada's stream ends after her logout") { stream.ended }
             await channel.close()

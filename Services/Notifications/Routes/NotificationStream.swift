@@ -32,6 +32,8 @@ struct NotificationStream: Sendable {
     let revocations: (any RevocationList)?
     let lastSeen: Int64?
     let subscription: RedisSubscription
+    /// The stream's place in the user's ``StreamQuota``, given back when the stream ends.
+    let slot: StreamQuota.Slot
     let store: NotificationStore
     let client: PostgresClient
     let heartbeat: Duration
@@ -41,6 +43,7 @@ struct NotificationStream: Sendable {
     func body() -> HTTPBody {
         let (chunks, continuation) = AsyncThrowingStream.makeStream(of: ArraySlice<UInt8>.self)
         let producer = Task {
+            defer { slot.release() }
             do {
                 try await produce(into: continuation)
                 continuation.finish()

@@ -18,6 +18,8 @@ struct NotificationsAPI: APIProtocol {
     /// How long past its `exp` the verifier accepts a token: an open stream lasts as long.
     let tokenLeeway: Duration
     let heartbeat: Duration
+    /// Caps the streams each user may hold open.
+    let streams: StreamQuota
     let logger: Logger
 
     /// Who may call each operation (``OperationAccess``): every one needs a token.
@@ -55,12 +57,17 @@ struct NotificationsAPI: APIProtocol {
     func streamNotifications(_ input: Operations.streamNotifications.Input) async throws -> Operations.streamNotifications.Output {
         let identity = try Identity.caller()
         let lastSeen = input.headers.Last_hyphen_Event_hyphen_ID.flatMap { Int64($0) } ?? input.query.last_event_id.flatMap { Int64($0) }
+        guard let slot = streams.take(for: identity.userID) else {
+            throw ProblemDetails(
+                status: .tooManyRequests, type: "/problems/too-many-streams", title: "Too many streams",
+                detail: "At most \(streams.perUser) notification streams may be open per user; close one first.")
+        }
         // Subscribe before reading the backlog, so nothing committed in between is missed.
         let subscription = redis.subscribe([NotificationFanOut.channel(for: identity.userID)])
         try await subscription.waitUntilSubscribed()
         let stream = NotificationStream(
             userID: identity.userID, tokenID: identity.tokenID, tokenExpiresAt: identity.expiresAt, tokenLeeway: tokenLeeway, revocations: revocations,
-            lastSeen: lastSeen, subscription: subscription,
+            lastSeen: lastSeen, subscription: subscription, slot: slot,
             store: store, client: client, heartbeat: heartbeat, logger: logger)
         let headers = Operations.streamNotifications.Output.Ok.Headers(
             X_hyphen_Request_hyphen_ID: CurrentRequest.requestID, Cache_hyphen_Control: "no-cache", X_hyphen_Accel_hyphen_Buffering: "no")
