@@ -19,14 +19,26 @@ final class ConsumerCore: @unchecked Sendable {
         var nextGeneration = 1
         /// Paused by the application (backoff); flow control never resumes these.
         var pausedByUser: Set<TopicPartition> = []
-        /// Paused because the buffer is full.
+        /// Paused because too many messages wait across the partitions within their own limit.
         var pausedByFlowControl: Set<TopicPartition> = []
+        /// Paused because too many of this partition's own messages wait (its handler is slow
+        /// or stuck retrying): held back alone, it does not hold back the others.
+        var pausedByPartitionLoad: Set<TopicPartition> = []
         /// Messages handed to `process` lanes and not finished (or skipped) yet, per partition.
         var inFlight: [TopicPartition: Int] = [:]
+        /// Messages fetched and not yet finished (``process``) or handed out (``messages``), per
+        /// partition: those in the buffer plus those in flight.
+        var fetched: [TopicPartition: Int] = [:]
         /// Set by `close`: lanes skip what they still hold; the buffer delivers nothing more.
         var stopping = false
 
         var totalInFlight: Int { inFlight.values.reduce(0, +) }
+
+        /// Whether nothing holds `partition` paused any more (and it is still ours).
+        func mayResume(_ partition: TopicPartition) -> Bool {
+            generations[partition] != nil && !pausedByUser.contains(partition) && !pausedByFlowControl.contains(partition)
+                && !pausedByPartitionLoad.contains(partition)
+        }
     }
 
     let events: ClientEvents
@@ -40,6 +52,8 @@ final class ConsumerCore: @unchecked Sendable {
     private let handleLock = NIOLockedValueBox(true)
     private let highWatermark: Int
     private let lowWatermark: Int
+    private let partitionHighWatermark: Int
+    private let partitionLowWatermark: Int
     private let revokeDrainLimit: Duration
     private let lastLagReport = NIOLockedValueBox(ContinuousClock.now)
 
@@ -50,6 +64,8 @@ final class ConsumerCore: @unchecked Sendable {
         self.logger = logger
         self.highWatermark = bufferCapacity
         self.lowWatermark = max(bufferCapacity / 4, 1)
+        self.partitionHighWatermark = max(bufferCapacity / 2, 1)
+        self.partitionLowWatermark = max(bufferCapacity / 8, 1)
         self.revokeDrainLimit = revokeDrainLimit
     }
 
@@ -67,11 +83,23 @@ final class ConsumerCore: @unchecked Sendable {
         assignment.withLockedValue { $0.inFlight[partition, default: 0] += 1 }
     }
 
+    /// A lane finished (or skipped) a message of `partition`.
     func endInFlight(_ partition: TopicPartition) {
         assignment.withLockedValue { state in
             let left = (state.inFlight[partition] ?? 1) - 1
             state.inFlight[partition] = left > 0 ? left : nil
+            Self.settle(partition, in: &state)
         }
+    }
+
+    /// The ``KafkaConsumer/messages`` iterator took a message of `partition` from the buffer.
+    func handedOut(_ partition: TopicPartition) {
+        assignment.withLockedValue { Self.settle(partition, in: &$0) }
+    }
+
+    private static func settle(_ partition: TopicPartition, in state: inout Assignment) {
+        let left = (state.fetched[partition] ?? 1) - 1
+        state.fetched[partition] = left > 0 ? left : nil
     }
 
     /// Pauses or resumes `partitions` in librdkafka (caller holds whatever ordering it needs).
@@ -103,7 +131,12 @@ final class ConsumerCore: @unchecked Sendable {
             return
         }
         let partition = TopicPartition(topic: m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "", partition: m.partition)
-        guard let generation = assignment.withLockedValue({ $0.generations[partition] }) else { return }
+        let generation = assignment.withLockedValue { state -> Int? in
+            guard let generation = state.generations[partition] else { return nil }
+            state.fetched[partition, default: 0] += 1
+            return generation
+        }
+        guard let generation else { return }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         let consumed = KafkaMessage(
@@ -117,22 +150,38 @@ final class ConsumerCore: @unchecked Sendable {
         buffer.push(.init(message: consumed, generation: generation))
     }
 
-    /// Pauses every assigned partition while too many messages wait; resumes when drained.
+    /// Flow control, in two layers. A partition with half the buffer capacity of its own
+    /// messages waiting is paused alone until it has drained to an eighth: a handler stuck
+    /// retrying one message holds back its partition, never the others. Then all partitions
+    /// within their own limit are paused together while as many as the buffer capacity wait
+    /// across them, and resumed when a quarter remain.
+    ///
     /// librdkafka is called under the assignment lock, so a concurrent application
     /// ``KafkaConsumer/pause(_:)`` cannot be undone by a late flow-control resume.
     private func applyFlowControl() {
-        let waiting = buffer.count
         assignment.withLockedValue { state in
-            let load = waiting + state.totalInFlight
-            if load >= highWatermark {
-                let pause = state.generations.keys.filter { !state.pausedByFlowControl.contains($0) && !state.pausedByUser.contains($0) }
-                state.pausedByFlowControl.formUnion(pause)
-                setPaused(handle, pause, paused: true)
-            } else if load <= lowWatermark, !state.pausedByFlowControl.isEmpty {
-                let resume = state.pausedByFlowControl.filter { state.generations[$0] != nil && !state.pausedByUser.contains($0) }
-                state.pausedByFlowControl = []
-                setPaused(handle, Array(resume), paused: false)
+            var pause: Set<TopicPartition> = []
+            var resume: Set<TopicPartition> = []
+            for partition in state.generations.keys {
+                let waiting = state.fetched[partition, default: 0]
+                if waiting >= partitionHighWatermark {
+                    if state.pausedByPartitionLoad.insert(partition).inserted { pause.insert(partition) }
+                } else if waiting <= partitionLowWatermark, state.pausedByPartitionLoad.remove(partition) != nil {
+                    resume.insert(partition)
+                }
             }
+            let within = state.generations.keys.filter { !state.pausedByPartitionLoad.contains($0) }
+            let load = within.reduce(0) { $0 + state.fetched[$1, default: 0] }
+            if load >= highWatermark {
+                let more = within.filter { !state.pausedByFlowControl.contains($0) }
+                state.pausedByFlowControl.formUnion(more)
+                pause.formUnion(more)
+            } else if load <= lowWatermark, !state.pausedByFlowControl.isEmpty {
+                resume.formUnion(state.pausedByFlowControl)
+                state.pausedByFlowControl = []
+            }
+            setPaused(handle, Array(pause.filter { state.generations[$0] != nil && !state.pausedByUser.contains($0) }), paused: true)
+            setPaused(handle, Array(resume.filter { state.mayResume($0) }), paused: false)
         }
     }
 
@@ -190,6 +239,7 @@ final class ConsumerCore: @unchecked Sendable {
                     state.generations[partition] = nil
                     state.pausedByUser.remove(partition)
                     state.pausedByFlowControl.remove(partition)
+                    state.pausedByPartitionLoad.remove(partition)
                 }
             }
             // 2. Let handlers already running for them finish and mark their messages done.

@@ -14,8 +14,10 @@ public import ServiceLifecycle
 ///   in ``process(_:)`` are waited for (up to `revokeDrainLimit`), then stored offsets are committed.
 /// - Order: one partition's messages are delivered in offset order; ``process(_:)`` runs one
 ///   task per partition so partitions proceed concurrently.
-/// - Flow control: when too many messages wait, assigned partitions are paused (the poll loop
-///   keeps serving the group) and resumed when drained. ``pause(_:)``/``resume(_:)`` are for the
+/// - Flow control: a partition with too many of its own messages waiting is paused alone (so a
+///   handler stuck retrying holds back only its partition); when too many wait across the
+///   others, they are paused together (the poll loop keeps serving the group). Both resume
+///   when drained. ``pause(_:)``/``resume(_:)`` are for the
 ///   application's own backoff and are never undone by flow control.
 /// - Lag: gauge `kafka_consumer_lag{group,topic,partition}`, every 5 s.
 /// - As a ServiceLifecycle `Service`, it commits and leaves the group on graceful shutdown.
@@ -36,7 +38,8 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Joins `groupID` and subscribes to `topics`.
     /// - Parameters:
-    ///   - bufferCapacity: Messages waiting (buffered or in processing) before partitions are paused.
+    ///   - bufferCapacity: Messages waiting (buffered or in processing) across the partitions
+    ///     before they are paused; one partition is paused alone at half as many of its own.
     ///   - revokeDrainLimit: How long a revoke waits for running handlers of the revoked partitions.
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String], bufferCapacity: Int = 1_000,
@@ -112,7 +115,7 @@ public final class KafkaConsumer: Service, Sendable {
         _ = core.withHandle { handle in
             core.assignment.withLockedValue { state in
                 state.pausedByUser.remove(partition)
-                if !state.pausedByFlowControl.contains(partition) { core.setPaused(handle, [partition], paused: false) }
+                if state.mayResume(partition) { core.setPaused(handle, [partition], paused: false) }
             }
         }
     }
@@ -176,6 +179,7 @@ public final class KafkaConsumer: Service, Sendable {
 
             public mutating func next() async -> KafkaMessage? {
                 while let entry = await core.buffer.next() {
+                    core.handedOut(entry.message.topicPartition)
                     if core.mayHandle(entry.message.topicPartition, generation: entry.generation) { return entry.message }
                 }
                 return nil

@@ -1,4 +1,5 @@
 import Kafka
+import NIOConcurrencyHelpers
 import Metrics
 import ServiceKit
 import TestSupport
@@ -53,5 +54,81 @@ struct PauseAndLagTests {
             MetricsRegistry.render().split(separator: "\n").contains { $0 == "\(series) 40" || $0 == "\(series) 40.0" }
         }
         await consumer.close()
+    }
+}
+
+/// Flow control pauses a partition whose handler is stuck on its own, without holding back the
+/// others (a message retried for a long time must not stop a whole consumer).
+@Suite("Kafka consumer flow control (real broker)")
+struct FlowControlTests {
+    @Test("a partition stuck behind one message fills up and is paused alone; the other partition keeps flowing; nothing is lost")
+    func stuckPartition() async throws {
+        let topic = try await KafkaTestKit.topic("stuck", partitions: 2)
+        // Capacity 40: one partition is paused alone at 20 waiting, all together at 40.
+        let consumer = try KafkaConsumer(
+            configuration: try KafkaTestKit.configuration(), groupID: KafkaTestKit.group("stuck"), topics: [topic], bufferCapacity: 40,
+            logger: KafkaTestKit.logger
+        )
+        try await Poll.until("partitions assigned") { consumer.assignedPartitions.count == 2 }
+        let producer = try KafkaProducer(configuration: try KafkaTestKit.producerConfiguration(), logger: KafkaTestKit.logger)
+        let gate = StuckGate()
+        let handled = NIOLockedValueBox<[Int32: [String]]>([:])
+        let processing = Task {
+            await consumer.process { message in
+                if message.valueText == "stuck" { await gate.wait() }
+                handled.withLockedValue { $0[message.partition, default: []].append(message.valueText ?? "") }
+            }
+        }
+
+        // Partition 0: a message its handler cannot get past, and 200 behind it — many more than
+        // the consumer's whole capacity — fetched while the handler is stuck.
+        _ = try await producer.send([ProducerRecord(topic: topic, value: "stuck".bytes, partition: 0)]
+            + (0..<200).map { ProducerRecord(topic: topic, value: "behind-\($0)".bytes, partition: 0) })
+        try await Poll.until("the handler is stuck") { gate.isWaiting }
+        // Partition 1's messages are produced only now, after partition 0 filled up.
+        _ = try await producer.send((0..<20).map { ProducerRecord(topic: topic, value: "flowing-\($0)".bytes, partition: 1) })
+        try await Poll.until("partition 1 flows while partition 0 is stuck", deadline: .seconds(60)) {
+            handled.withLockedValue { $0[1]?.count ?? 0 } == 20
+        }
+        #expect(handled.withLockedValue { $0[0] } == nil, "nothing of partition 0 passed the stuck message")
+
+        gate.open()
+        try await Poll.until("partition 0 drains once unstuck", deadline: .seconds(60)) {
+            handled.withLockedValue { $0[0]?.count ?? 0 } == 201
+        }
+        let first = handled.withLockedValue { $0 }
+        #expect(first[0] == ["stuck"] + (0..<200).map { "behind-\($0)" }, "in order, once each")
+        #expect(first[1] == (0..<20).map { "flowing-\($0)" })
+        await producer.close()
+        await consumer.close()
+        await processing.value
+    }
+}
+
+/// Holds a handler until opened.
+private final class StuckGate: Sendable {
+    private let state = NIOLockedValueBox<(waiting: Bool, open: Bool, continuation: CheckedContinuation<Void, Never>?)>((false, false, nil))
+
+    var isWaiting: Bool { state.withLockedValue { $0.waiting } }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let proceed = state.withLockedValue { state -> Bool in
+                if state.open { return true }
+                state.waiting = true
+                state.continuation = continuation
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            state.open = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        waiter?.resume()
     }
 }
