@@ -221,6 +221,16 @@ extension LiveServices {
             #expect(try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer).status == 200)
 
             try await fleet.restartPayments(["HTTP_PORT": String(fleet.payments.port)])
+            // Readiness does not wait for traffic: once the open period is over, the breaker
+            // admits the next request as its trial, so the gateway is ready again even while
+            // nothing is routed to payments (a drained instance must be able to come back).
+            // (The gateway as a whole stays unready here: its notifications upstream is silent.)
+            try await Poll.until("the gateway reports payments up again with no request sent to it", deadline: .seconds(60)) {
+                guard let body = await gateway.get("health/ready")?.body,
+                      let report = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                      let checks = report["checks"] as? [[String: Any]] else { return false }
+                return checks.contains { $0["name"] as? String == "payments" && $0["status"] as? String == "up" }
+            }
             try await Poll.until("the gateway reaches payments again", deadline: .seconds(60)) {
                 try await gateway.request("GET", "/api/v1/wallet", headers: customer.bearer).status == 200
             }
@@ -358,12 +368,11 @@ extension LiveServices {
             let token = try #require(customer.bearer["Authorization"])
             let servedBefore = try await gateway.metric("gateway_fast_path_requests_total ")
             // A plain GET takes the event-loop path; `Connection: close` sends it to the router.
-            // A stalled 503 is one the gateway would retry: on the event-loop path its body is not
-            // whole by the deadline (504); on the router path the retry's discard of it ends at the
-            // deadline, leaving no time for a retry (503).
+            // A stalled 503 is one the gateway would retry, but its body is not whole by the
+            // deadline: on both paths the attempt times out (504), and a timeout is not retried.
             let cases = [
                 ("event-loop", "", HeldStreamUpstream.stalledQuery, 504), ("router", "Connection: close\r\n", HeldStreamUpstream.stalledQuery, 504),
-                ("event-loop", "", HeldStreamUpstream.stalledUnavailableQuery, 504), ("router", "Connection: close\r\n", HeldStreamUpstream.stalledUnavailableQuery, 503),
+                ("event-loop", "", HeldStreamUpstream.stalledUnavailableQuery, 504), ("router", "Connection: close\r\n", HeldStreamUpstream.stalledUnavailableQuery, 504),
             ]
             for (path, extra, query, status) in cases {
                 let client = try RawHTTPConnection(port: gateway.port)
@@ -391,6 +400,25 @@ extension LiveServices {
             }
             #expect(try await gateway.metric("gateway_fast_path_requests_total ") == servedBefore + 3, "three of the six took the event-loop path")
             #expect(try await gateway.terminate() == 0)
+
+            // A small body that stalls counts against the breaker once per request on the router
+            // path too (it used to count the head as a success first, so the count never grew):
+            // two stalled answers open a breaker of threshold 2, and the third request is refused
+            // at once.
+            let tripping = try await GatewayProcess.start(
+                users: fleet.users, payments: fleet.payments, ports: ["notifications": upstream.port],
+                environment: ["GATEWAY_UPSTREAM_TIMEOUT_MS": "1500", "GATEWAY_RETRIES": "0", "GATEWAY_BREAKER_FAILURES": "2", "GATEWAY_BREAKER_OPEN_MS": "60000"]
+            )
+            var outcomes: [String] = []
+            for _ in 0..<3 {
+                let client = try RawHTTPConnection(port: tripping.port)
+                try client.write("GET /api/v1/notifications?\(HeldStreamUpstream.stalledQuery) HTTP/1.1\r\nHost: orderflow.test\r\nConnection: close\r\nAuthorization: \(token)\r\n\r\n")
+                let text = client.read(until: { !RawHTTPResponse.parseAll($0).isEmpty }, deadline: .seconds(30))
+                let answer = try #require(RawHTTPResponse.parseAll(text).first, "no whole answer: \(text)")
+                outcomes.append("\(answer.status) \((try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["type"] as? String ?? "")")
+            }
+            #expect(outcomes == ["504 /problems/upstream-timeout", "504 /problems/upstream-timeout", "503 /problems/upstream-circuit-open"])
+            #expect(try await tripping.terminate() == 0)
             try await fleet.stop()
         }
 

@@ -47,22 +47,38 @@ struct UpstreamProxy: Sendable {
         if let body { outbound.body = .bytes(body) }
 
         // One deadline for the head and a small body's end (an upstream may stall after its head),
-        // the body of an answer about to be retried included.
+        // the body of an answer about to be retried included. A small body is collected within
+        // the attempt, so an attempt has one outcome for the breaker: a body that stalls counts
+        // against it as a head that never came does.
         let deadline = attempts.deadline()
         return try await attempts.withSlot(upstream) { upstreamGuard throws(ProxyFailure) in
-            let response = try await attempts.run(
+            let answer = try await attempts.run(
                 request.method, via: upstreamGuard, until: deadline,
-                send: { deadline throws(UpstreamAttemptFailure) in try await execute(outbound, deadline: deadline) },
-                status: { Int($0.status.code) },
-                discard: { _ = try? await Self.collect($0.body, by: deadline) }
+                send: { deadline throws(UpstreamAttemptFailure) in try await fetch(outbound, by: deadline) },
+                status: { Int($0.head.status.code) },
+                discard: { answer in if answer.wholeBody == nil { _ = try? await Self.collect(answer.head.body, by: deadline) } }
             )
-            do throws(ProxyFailure) {
-                return try await relay(response, wholeBy: deadline)
-            } catch {
-                // A body that stalled counts against the breaker, as a head that never came does.
-                if error == .timeout { upstreamGuard.record(.failure) }
-                throw error
-            }
+            return relay(answer)
+        }
+    }
+
+    /// An upstream's answer as an attempt leaves it: a small body (≤ ``wholeBodyLimit`` with a
+    /// `Content-Length`) already collected, any other still to stream.
+    private struct Answer: Sendable {
+        let head: HTTPClientResponse
+        let wholeBody: ByteBuffer?
+    }
+
+    /// One attempt: the head, and a small body whole, by `deadline`.
+    private func fetch(_ outbound: HTTPClientRequest, by deadline: NIODeadline) async throws(UpstreamAttemptFailure) -> Answer {
+        let head = try await execute(outbound, deadline: deadline)
+        guard let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length <= Self.wholeBodyLimit else {
+            return Answer(head: head, wholeBody: nil)
+        }
+        do throws(ProxyFailure) {
+            return Answer(head: head, wholeBody: try await Self.collect(head.body, by: deadline))
+        } catch {
+            throw error == .timeout ? .timeout : .brokenAnswer
         }
     }
 
@@ -76,21 +92,18 @@ struct UpstreamProxy: Sendable {
         }
     }
 
-    /// The client's answer: a small body collected whole by `deadline` (→ `.timeout` if not),
-    /// anything else streamed.
-    private func relay(_ upstream: HTTPClientResponse, wholeBy deadline: NIODeadline) async throws(ProxyFailure) -> Response {
+    /// The client's answer: a small body as collected, anything else streamed.
+    private func relay(_ answer: Answer) -> Response {
+        let upstream = answer.head
         var headers = HTTPFields()
         headers.reserveCapacity(upstream.headers.count + 8)
-        var contentLength: Int?
         for (name, value) in upstream.headers {
             guard let fieldName = HTTPField.Name(name) else { continue }
-            if fieldName == .contentLength { contentLength = Int(value) }
             headers.append(HTTPField(name: fieldName, value: value))
         }
         headers = ForwardedHeaders.clientResponse(from: headers)
         let status = HTTPResponse.Status(code: Int(upstream.status.code))
-        if let contentLength, contentLength <= Self.wholeBodyLimit {
-            let body = try await Self.collect(upstream.body, by: deadline)
+        if let body = answer.wholeBody {
             return Response(status: status, headers: headers, body: .init(byteBuffer: body))
         }
         // An event stream (SSE) ends on graceful shutdown, so open streams never hold up SIGTERM

@@ -1,6 +1,7 @@
 /// A circuit breaker as a pure value: closed → open after `failureThreshold` consecutive
 /// failures; open → half-open (exactly one trial request) after `openDuration`; the trial's
-/// result closes or re-opens it. Every transition is an exhaustive switch, unit-tested without I/O.
+/// result — and only the trial's — closes or re-opens it. Every transition is an exhaustive
+/// switch, unit-tested without I/O.
 struct CircuitBreaker: Sendable, Equatable {
     /// The breaker's tuning.
     struct Configuration: Sendable, Equatable {
@@ -27,8 +28,13 @@ struct CircuitBreaker: Sendable, Equatable {
 
     /// How a request that was admitted ended.
     enum Outcome: Sendable, Equatable {
+        /// The upstream answered.
         case success
+        /// No answer, a timeout, a broken answer or a 502–504.
         case failure
+        /// The request never reached the upstream (the gateway's own pool was full): it says
+        /// nothing about the upstream's health.
+        case inconclusive
     }
 
     let configuration: Configuration
@@ -54,8 +60,9 @@ struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
-    /// Records how an admitted request ended.
-    mutating func record(_ outcome: Outcome, at now: ContinuousClock.Instant) {
+    /// Records how an admitted request ended; `trial` says whether ``admit(at:)`` admitted it
+    /// as the trial (``Admission/trial``).
+    mutating func record(_ outcome: Outcome, trial: Bool = false, at now: ContinuousClock.Instant) {
         switch (state, outcome) {
         case (.closed, .success):
             state = .closed(consecutiveFailures: 0)
@@ -63,13 +70,31 @@ struct CircuitBreaker: Sendable, Equatable {
             state = failures + 1 >= configuration.failureThreshold
                 ? .open(until: now + configuration.openDuration)
                 : .closed(consecutiveFailures: failures + 1)
+        case (.closed, .inconclusive):
+            break
+        case (.halfOpen, _) where !trial:
+            // A request admitted before the breaker opened finished late, while the trial is
+            // out: only the trial decides.
+            break
         case (.halfOpen, .success):
             state = .closed(consecutiveFailures: 0)
         case (.halfOpen, .failure):
             state = .open(until: now + configuration.openDuration)
+        case (.halfOpen, .inconclusive):
+            // The trial never reached the upstream: the next request is the trial.
+            state = .open(until: now)
         case (.open, _):
             // A request admitted before the breaker opened finished late: the verdict stands.
             break
+        }
+    }
+
+    /// Whether requests are being refused now: open, and the open period not over. (Once it
+    /// is over, the next request is admitted as the trial.)
+    func isRefusing(at now: ContinuousClock.Instant) -> Bool {
+        switch state {
+        case .open(let until): now < until
+        case .closed, .halfOpen: false
         }
     }
 

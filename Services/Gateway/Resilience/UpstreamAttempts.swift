@@ -7,7 +7,7 @@ import NIOCore
 enum UpstreamAttemptFailure: Error, Sendable {
     /// The gateway's own connection pool is full (long streams hold connections); the upstream is fine.
     case poolExhausted
-    /// No response head (or, collected whole, no whole small body) before the deadline.
+    /// No response head (or, for a small body collected whole, not all of it) before the deadline.
     case timeout
     /// Refused, reset, closed before answering, or a connect timeout.
     case unreachable(reason: String)
@@ -70,7 +70,9 @@ struct UpstreamAttempts: Sendable {
         var generator = SystemRandomNumberGenerator()
         while true {
             attempt += 1
-            if case .rejected(let retryAfter) = upstreamGuard.admit() { throw .breakerOpen(retryAfter: retryAfter) }
+            let admission = upstreamGuard.admit()
+            if case .rejected(let retryAfter) = admission { throw .breakerOpen(retryAfter: retryAfter) }
+            let trial = admission == .trial
             let started = ContinuousClock.now
             let reply: Reply
             do {
@@ -78,16 +80,16 @@ struct UpstreamAttempts: Sendable {
             } catch {
                 switch error {
                 case .poolExhausted:
-                    upstreamGuard.record(.success)
+                    upstreamGuard.record(.inconclusive, trial: trial)
                     throw .saturated
                 case .timeout:
-                    upstreamGuard.record(.failure)
+                    upstreamGuard.record(.failure, trial: trial)
                     throw .timeout
                 case .brokenAnswer:
-                    upstreamGuard.record(.success)
+                    upstreamGuard.record(.failure, trial: trial)
                     throw .badResponse
                 case .unreachable(let reason):
-                    upstreamGuard.record(.failure)
+                    upstreamGuard.record(.failure, trial: trial)
                     logger.debug("upstream unreachable", metadata: ["upstream": "\(upstream.rawValue)", "error": "\(reason)"])
                     if idempotent, attempt <= policy.retries, let delay = room(beforeRetry: attempt, deadline: deadline, using: &generator),
                        await sleep(delay) { continue }
@@ -96,7 +98,7 @@ struct UpstreamAttempts: Sendable {
             }
             latency[upstream]?.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             let unavailable = (502...504).contains(status(reply))
-            upstreamGuard.record(unavailable ? .failure : .success)
+            upstreamGuard.record(unavailable ? .failure : .success, trial: trial)
             // Without room for another try before the deadline, this answer stands.
             if unavailable, idempotent, attempt <= policy.retries,
                let delay = room(beforeRetry: attempt, deadline: deadline, using: &generator) {

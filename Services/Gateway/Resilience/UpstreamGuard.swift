@@ -45,15 +45,19 @@ final class UpstreamGuard: Sendable {
         return admission
     }
 
-    /// Tells the breaker how an admitted request ended.
-    func record(_ outcome: CircuitBreaker.Outcome) {
+    /// Tells the breaker how an admitted request ended (`trial`: it was admitted as the trial).
+    func record(_ outcome: CircuitBreaker.Outcome, trial: Bool) {
         let gauge = breaker.withLock { breaker in
-            breaker.record(outcome, at: .now)
+            breaker.record(outcome, trial: trial, at: .now)
             return breaker.gaugeValue
         }
         breakerGauge.record(gauge)
     }
 
-    /// The breaker's current state (for readiness and tests).
+    /// The breaker's current state (for tests).
     var breakerState: CircuitBreaker.State { breaker.withLock { $0.state } }
+
+    /// Whether the breaker refuses requests now (for readiness): an open breaker whose period
+    /// is over admits the next request as its trial, so it does not make the gateway unready.
+    var breakerRefusing: Bool { breaker.withLock { $0.isRefusing(at: .now) } }
 }
