@@ -1,8 +1,11 @@
 /// A token-bucket rate limiter evaluated inside Redis in one `EVALSHA` round trip.
 ///
 /// State per key is a hash `{tokens, ts}` kept in milli-tokens (integers, so the edges are exact):
-/// the bucket holds `capacity` tokens and refills `refillPerSecond` tokens per second. The caller
-/// passes the current time, which keeps the script deterministic and testable.
+/// the bucket holds `capacity` tokens and refills `refillPerSecond` tokens per second. Time is
+/// Redis's own clock (`TIME`), one clock for every gateway instance: with each instance passing
+/// its own, a clock behind the bucket's last update froze the bucket (no refill until that clock
+/// caught up), and following it back would mint tokens whenever instances alternate. Tests pass
+/// an explicit time instead, which keeps the script's edges deterministic.
 ///
 /// An optional *veto key* rides along in the same round trip: when that key exists, the request
 /// is refused before any token is spent (the gateway passes a revoked-token key, so one
@@ -43,8 +46,8 @@ public struct TokenBucket: Sendable, Equatable {
     }
 
     /// The Lua script (KEYS[1] = bucket key, optional KEYS[2] = veto key; ARGV = capacity,
-    /// refill/s, now ms, cost). Returns {allowed, remaining, retry after ms, reset ms}; allowed is
-    /// -1 when the veto key exists.
+    /// refill/s, now ms (negative: Redis's clock), cost). Returns {allowed, remaining, retry after
+    /// ms, reset ms}; allowed is -1 when the veto key exists.
     public static let script = RedisScript("""
         if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then
           return {-1, 0, 0, 0}
@@ -53,6 +56,10 @@ public struct TokenBucket: Sendable, Equatable {
         local capacity = tonumber(ARGV[1]) * 1000
         local rate = tonumber(ARGV[2])
         local now = tonumber(ARGV[3])
+        if now < 0 then
+          local time = redis.call('TIME')
+          now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        end
         local cost = tonumber(ARGV[4]) * 1000
         local state = redis.call('HMGET', key, 'tokens', 'ts')
         local tokens = tonumber(state[1])
@@ -78,14 +85,14 @@ public struct TokenBucket: Sendable, Equatable {
         return {allowed, math.floor(tokens / 1000), retry_after, math.ceil((capacity - tokens) / rate)}
         """)
 
-    /// Takes `cost` tokens from the bucket at `key` as of `nowMs` (milliseconds since the epoch),
-    /// unless `vetoKey` exists.
+    /// Takes `cost` tokens from the bucket at `key` as of `nowMs` (milliseconds since the epoch;
+    /// nil, the default: Redis's clock), unless `vetoKey` exists.
     public func take(
-        _ cost: Int = 1, key: String, nowMs: Int64, vetoKey: String? = nil, using client: RedisClient
+        _ cost: Int = 1, key: String, nowMs: Int64? = nil, vetoKey: String? = nil, using client: RedisClient
     ) async throws(RedisError) -> Decision {
         let keys = vetoKey.map { [key, $0] } ?? [key]
         let reply = try await client.evalSHA(Self.script, keys: keys, arguments: [
-            .integer(Int64(capacity)), .integer(Int64(refillPerSecond)), .integer(nowMs), .integer(Int64(cost)),
+            .integer(Int64(capacity)), .integer(Int64(refillPerSecond)), .integer(nowMs ?? -1), .integer(Int64(cost)),
         ])
         guard let values = reply.array?.compactMap(\.integer), values.count == 4 else {
             throw .server("unexpected token bucket reply \(reply)")

@@ -4,7 +4,8 @@ import Redis
 import TestSupport
 import Testing
 
-/// The token-bucket script at its edges, with explicit timestamps (no dependence on the clock).
+/// The token-bucket script at its edges, with explicit timestamps (no dependence on the clock),
+/// and on Redis's own clock, as the gateway runs it.
 @Suite("Token bucket script (real redis-server)")
 struct TokenBucketTests {
     private func client() throws -> RedisClient { try RedisTestKit.client() }
@@ -50,6 +51,22 @@ struct TokenBucketTests {
         let t0: Int64 = 1_700_000_000_000
         #expect(try await bucket.take(2, key: key, nowMs: t0, using: redis).allowed)
         #expect(try await bucket.take(key: key, nowMs: t0 - 5_000, using: redis).allowed == false)
+        await redis.close()
+    }
+
+    @Test("without an explicit time the bucket runs on Redis's clock: a drained bucket refills as Redis's time passes")
+    func redisClock() async throws {
+        let redis = try client()
+        let bucket = TokenBucket(capacity: 1, refillPerSecond: 1_000)
+        let key = "test:bucket:\(UUID().uuidString)"
+        #expect(try await bucket.take(key: key, using: redis).allowed)
+        // The state's timestamp is Redis's time in milliseconds, not a caller's.
+        let stored = try await redis.execute(RedisCommand("HGET", key, "ts")).integer
+        let time = try await redis.execute(RedisCommand("TIME")).array?.compactMap(\.integer) ?? []
+        let redisNow = try #require(time.first) * 1_000
+        #expect(stored.map { abs($0 - redisNow) < 60_000 } == true, "ts \(String(describing: stored)) vs Redis \(redisNow)")
+        // Capacity 1 refilled at 1,000/s: the bucket has a token again within milliseconds.
+        try await Poll.until("the bucket refills on Redis's clock") { try await bucket.take(key: key, using: redis).allowed }
         await redis.close()
     }
 

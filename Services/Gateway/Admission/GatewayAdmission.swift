@@ -125,7 +125,7 @@ struct GatewayAdmission: Sendable {
         }
         let decision: TokenBucket.Decision
         do {
-            decision = try await bucket.take(key: key, nowMs: Int64(Date().timeIntervalSince1970 * 1_000), vetoKey: pending.vetoKey, using: redis)
+            decision = try await bucket.take(key: key, vetoKey: pending.vetoKey, using: redis)
         } catch {
             if speculated { speculativeAdmitted.increment() }
             redisFailures.increment()
@@ -196,7 +196,7 @@ struct GatewayAdmission: Sendable {
         let decision: TokenBucket.Decision
         do {
             decision = try await bucket.take(
-                key: "orderflow:ratelimit:verify:ip:\(clientAddress ?? "unknown")", nowMs: Int64(now.timeIntervalSince1970 * 1_000), using: redis
+                key: "orderflow:ratelimit:verify:ip:\(clientAddress ?? "unknown")", using: redis
             )
         } catch {
             redisFailures.increment()
