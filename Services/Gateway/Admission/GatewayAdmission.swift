@@ -178,7 +178,7 @@ struct GatewayAdmission: Sendable {
         guard let verifier, route.access == .authenticated else { return nil }
         guard let token = Authenticator.bearerToken(in: request) else { throw refusal(.missingToken) }
         if let cached = cache.identity(of: token, now: now) { return cached }
-        try await spendVerification(clientAddress: clientAddress, now: now)
+        try await spendVerification(clientAddress: clientAddress)
         do {
             let identity = try await verifier.verify(token)
             cache.remember(identity, for: token, now: now)
@@ -191,7 +191,7 @@ struct GatewayAdmission: Sendable {
     /// A token the cache has not seen costs a signature check, so each client address gets the
     /// write bucket's budget of them: a flood of forged tokens meets 429 before any verification.
     /// (A real client verifies a new token once per refresh, far below that budget.)
-    private func spendVerification(clientAddress: String?, now: Date) async throws(Refused) {
+    private func spendVerification(clientAddress: String?) async throws(Refused) {
         guard let redis, let bucket = writeBucket else { return }
         let decision: TokenBucket.Decision
         do {
