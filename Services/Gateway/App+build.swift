@@ -3,8 +3,10 @@ import Auth
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import NIOCore
 import NIOPosix
 import Logging
+import Metrics
 import Redis
 import ServiceKit
 import ServiceLifecycle
@@ -36,7 +38,9 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     )
     let routes = GatewayRoutes(admission: admission, proxy: proxy, maxBodyBytes: gateway.maxBodyBytes, tracingEnabled: tracing)
     let edge = GatewayEdgeMiddleware(corsOrigins: gateway.corsOrigins)
-    var http1 = HTTP1Channel.Configuration()
+    let idleTimeout = TimeAmount.milliseconds(Int64(gateway.clientIdleTimeoutMs))
+    let idleClosed = Counter(label: "gateway_client_idle_closed_total")
+    var http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ClientIdleTimeoutHandler(timeout: idleTimeout, closed: idleClosed)])
     var fastPool: UpstreamChannelPool?
     if gateway.fastPath, !tracing {
         let pool = fastPathPool(gateway)
@@ -45,7 +49,9 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
             routes: routes, attempts: attempts, pool: pool,
             authorities: gateway.upstreams.compactMapValues(\.authority), edge: edge, serverName: common.service
         )
-        http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [GatewayFastPathHandler(forwarder: forwarder)])
+        http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
+            ClientIdleTimeoutHandler(timeout: idleTimeout, closed: idleClosed), GatewayFastPathHandler(forwarder: forwarder),
+        ])
     } else if gateway.fastPath {
         logger.notice("tracing is on: every request takes the router path, so that each gets its span (GATEWAY_FAST_PATH has no effect)")
     }

@@ -239,6 +239,53 @@ extension LiveServices {
             try await fleet.stop()
         }
 
+        @Test("a client connection with nothing to do for GATEWAY_CLIENT_IDLE_TIMEOUT_MS is closed (a head that never completes, a body that stops, a kept-alive connection); one in steady use on both paths is not")
+        func idleClients() async throws {
+            let fleet = try await UsersAndPayments.start()
+            let gateway = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments, environment: ["GATEWAY_CLIENT_IDLE_TIMEOUT_MS": "1000"])
+            let customer = try await fleet.newCustomer("Idle", via: gateway)
+            let token = try #require(customer.bearer["Authorization"])
+
+            let starts = [
+                ("a head that never completes", "GET /api/v1/users/me HTTP/1.1\r\nHost: orderflow.test\r\n"),
+                ("a body that stops", "POST /api/v1/auth/refresh HTTP/1.1\r\nHost: orderflow.test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"refresh"),
+                ("nothing at all", ""),
+            ]
+            for (what, start) in starts {
+                let client = try RawHTTPConnection(port: gateway.port)
+                let opened = ContinuousClock.now
+                if !start.isEmpty { try client.write(start) }
+                _ = client.read(until: { _ in false }, deadline: .seconds(30))
+                let lasted = ContinuousClock.now - opened
+                #expect(client.peerClosed, "\(what): still open after \(lasted)")
+                #expect(lasted >= .milliseconds(900) && lasted < .seconds(20), "\(what): closed after \(lasted), idle timeout 1 s")
+            }
+
+            // Steady use for three times the timeout, alternating the event-loop path (a plain GET)
+            // and the router (a POST), then silence: closed only after the silence.
+            let steady = try RawHTTPConnection(port: gateway.port)
+            let began = ContinuousClock.now
+            var answers: [Int] = []
+            while ContinuousClock.now - began < .seconds(3) {
+                let request = answers.count.isMultiple(of: 2)
+                    ? "GET /api/v1/users/me HTTP/1.1\r\nHost: orderflow.test\r\nAuthorization: \(token)\r\n\r\n"
+                    : "POST /api/v1/auth/refresh HTTP/1.1\r\nHost: orderflow.test\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+                try steady.write(request)
+                let text = steady.read(until: { !RawHTTPResponse.parseAll($0).isEmpty }, deadline: .seconds(30))
+                answers.append(RawHTTPResponse.parseAll(text).first?.status ?? 0)
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            #expect(!steady.peerClosed && answers.count >= 6, "answers: \(answers)")
+            #expect(answers.enumerated().allSatisfy { $0.offset.isMultiple(of: 2) ? $0.element == 200 : $0.element == 400 }, "answers: \(answers)")
+            let quiet = ContinuousClock.now
+            _ = steady.read(until: { _ in false }, deadline: .seconds(30))
+            #expect(steady.peerClosed && ContinuousClock.now - quiet < .seconds(20), "the kept-alive connection is closed once idle")
+            // These four, and any the test's own HTTP client left idle.
+            #expect(try await gateway.metric("gateway_client_idle_closed_total") >= 4)
+            #expect(try await gateway.terminate() == 0)
+            try await fleet.stop()
+        }
+
         @Test("event-loop path: plain GETs take it; pipelined requests across both paths are answered in order")
         func eventLoopPath() async throws {
             let fleet = try await UsersAndPayments.start()

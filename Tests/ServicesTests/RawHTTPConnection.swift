@@ -10,6 +10,8 @@ import Testing
 /// requests written at once (pipelining) and the raw bytes that come back.
 final class RawHTTPConnection {
     private var descriptor: Int32
+    /// Whether a read saw the peer close the connection.
+    private(set) var peerClosed = false
 
     init(port: Int) throws {
         let (descriptor, connected) = try loopbackConnect(port: port)
@@ -39,7 +41,10 @@ final class RawHTTPConnection {
         var chunk = [UInt8](repeating: 0, count: 16_384)
         while ContinuousClock.now < end, !done(String(decoding: received, as: UTF8.self)) {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count == 0 { break }
+            if count == 0 {
+                peerClosed = true
+                break
+            }
             if count > 0 { received.append(contentsOf: chunk[0..<count]) }
         }
         return String(decoding: received, as: UTF8.self)

@@ -11,6 +11,7 @@ import ServiceKit
 /// | `RATE_LIMIT_READ_BURST` / `_PER_SECOND` | 100 / 50 | the bucket for GET and HEAD |
 /// | `RATE_LIMIT_WRITE_BURST` / `_PER_SECOND` | 20 / 5 | the bucket for every other method |
 /// | `GATEWAY_MAX_BODY_BYTES` | 1048576 | larger request bodies get 413 |
+/// | `GATEWAY_CLIENT_IDLE_TIMEOUT_MS` | 60000 | a client connection with nothing read for this long, and no answer owed, is closed (``ClientIdleTimeoutHandler``) |
 /// | `GATEWAY_CORS_ORIGINS` | empty (CORS off) | comma-separated origins, or `*` |
 /// | `GATEWAY_VERIFIED_TOKEN_CACHE_SIZE` | 10000 | verified tokens kept until they expire |
 /// | `GATEWAY_EVENT_LOOP_AFFINITY` | `off` | `on` serves each connection entirely on its event loop (``EventLoopPinnedChannel``; more throughput, worse tail, see ADR 0008) |
@@ -24,6 +25,7 @@ struct GatewaySettings: Sendable {
     var readLimit: RateLimitClass.Limit
     var writeLimit: RateLimitClass.Limit
     var maxBodyBytes: Int
+    var clientIdleTimeoutMs: Int
     var corsOrigins: [String]
     var verifiedTokenCacheSize: Int
     var eventLoopAffinity: Bool
@@ -38,6 +40,7 @@ struct GatewaySettings: Sendable {
     static let writeBurstKey = SettingKey("rate.limit.write.burst", expecting: "a whole number of requests, 1-1000000000")
     static let writeRateKey = SettingKey("rate.limit.write.per.second", expecting: "requests per second, 1-1000000000")
     static let maxBodyKey = SettingKey("gateway.max.body.bytes", expecting: "a byte count, 1-1073741824")
+    static let clientIdleKey = SettingKey("gateway.client.idle.timeout.ms", expecting: "milliseconds, 100-3600000")
     static let corsKey = SettingKey("gateway.cors.origins", expecting: "comma-separated origins such as https://app.example, or *")
     static let tokenCacheKey = SettingKey("gateway.verified.token.cache.size", expecting: "an entry count, 0-10000000")
     static let affinityKey = SettingKey("gateway.event.loop.affinity", expecting: "on or off")
@@ -65,6 +68,7 @@ struct GatewaySettings: Sendable {
             writeLimit: .init(burst: try settings.count(writeBurstKey, in: 1...1_000_000_000) ?? 20,
                               perSecond: try settings.count(writeRateKey, in: 1...1_000_000_000) ?? 5),
             maxBodyBytes: try settings.count(maxBodyKey, in: 1...1_073_741_824) ?? 1_048_576,
+            clientIdleTimeoutMs: try settings.count(clientIdleKey, in: 100...3_600_000) ?? 60_000,
             corsOrigins: try settings.optionalParsed(corsKey) { raw in
                 let origins = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 return origins.allSatisfy { $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") } ? origins : nil
