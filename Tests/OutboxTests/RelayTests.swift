@@ -80,6 +80,33 @@ struct RelayTests {
         }
     }
 
+    @Test("a pruning backlog longer than one pass is pruned over several passes, right after each other, while publishing goes on")
+    func pruningBacklog() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-prune-backlog")
+            // 1,000 expired inbox records; passes of 2 chunks of 100, and a prune interval of an
+            // hour: only a pass that goes on after the next fetch can clear them all.
+            try await schema.client.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO \(schema.name).processed_messages (consumer, message_id, message_type, processed_at)
+                SELECT 'expired', gen_random_uuid(), 'test', now() - interval '200 hours' FROM generate_series(1, 1000)
+                """), logger: OutboxTestKit.logger)
+            var settings = OutboxTestKit.relaySettings
+            settings.pruneInterval = .seconds(3_600)
+            settings.pruneChunkRows = 100
+            settings.pruneChunksPerPass = 2
+            let relay = try OutboxRelay(schema: schema.name, database: schema.url, kafka: try OutboxTestKit.kafka(),
+                                        settings: settings, logger: OutboxTestKit.logger)
+            try await OutboxTestKit.running({ try await relay.run() }) {
+                try await schema.append([OutboxMessage(try OutboxTestKit.event(note: "during"), topic: topic)])
+                try await Poll.until("the backlog is pruned and the new row published") {
+                    let left = try await schema.count("SELECT count(*)::int8 FROM $schema.processed_messages WHERE consumer = 'expired'")
+                    let unpublished = try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL")
+                    return left == 0 && unpublished == 0
+                }
+            }
+        }
+    }
+
     @Test("a relay killed between produce and mark-published: the duplicate reaches consumers, the inbox absorbs it")
     func crashBetweenProduceAndMark() async throws {
         try await OutboxTestKit.withSchema { schema in

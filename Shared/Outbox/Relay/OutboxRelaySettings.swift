@@ -23,6 +23,12 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     public var pruneInterval: Duration
     /// The pause after a batch in which some records failed, before trying them again.
     public var failureBackoff: Duration
+    /// Rows one pruning `DELETE` removes at most (each is its own statement, under the relay's
+    /// statement limit).
+    public var pruneChunkRows = 10_000
+    /// `DELETE`s per table in one pruning pass; a longer backlog is pruned over several passes,
+    /// with a fetch between them, so pruning never holds up publishing for long.
+    public var pruneChunksPerPass = 5
 
     /// Creates settings; the defaults suit a service.
     public init(

@@ -88,8 +88,9 @@ struct PublishPipeline: Sendable {
                 nextMetrics = clock.now + settings.metricsInterval
             }
             if clock.now >= nextPrune {
-                try await watch.guarding { try await prune() }
-                nextPrune = clock.now + settings.pruneInterval
+                // A backlog longer than one pass goes on right after the next fetch.
+                let unfinished = try await prune(watch: watch)
+                nextPrune = clock.now + (unfinished ? .zero : settings.pruneInterval)
             }
             let inFlight = window.withLockedValue { Array($0.ids) }
             // A fetch that finds rows brings a reading; after one that found none, a witnessed
@@ -242,30 +243,41 @@ struct PublishPipeline: Sendable {
         }
     }
 
-    /// Deletes expired published rows, then expired inbox records, in chunks of 10,000 until a
-    /// chunk comes back short.
-    private func prune() async throws {
-        try await deleteInChunks("""
+    /// One pruning pass: expired published rows, then expired inbox records, each in at most
+    /// ``OutboxRelaySettings/pruneChunksPerPass`` chunks; true when either has more left.
+    /// Each chunk is its own guarded statement: guarding the whole pass as one let a large
+    /// backlog (the first run of a retention, a long time without a leader) outlast the
+    /// statement limit, which dropped the connection — and the next term pruned first again.
+    private func prune(watch: QueryWatch) async throws -> Bool {
+        let chunk = max(settings.pruneChunkRows, 1)
+        let outboxLeft = try await deleteInChunks(watch: watch, """
             DELETE FROM \(schema).outbox WHERE id IN (
                 SELECT id FROM \(schema).outbox
-                WHERE published_at < now() - make_interval(secs => \(settings.retention.components.seconds)) ORDER BY id LIMIT 10000)
+                WHERE published_at < now() - make_interval(secs => \(settings.retention.components.seconds)) ORDER BY id LIMIT \(chunk))
             """)
-        try await deleteInChunks("""
+        let inboxLeft = try await deleteInChunks(watch: watch, """
             DELETE FROM \(schema).processed_messages WHERE (consumer, message_id) IN (
                 SELECT consumer, message_id FROM \(schema).processed_messages
-                WHERE processed_at < now() - make_interval(secs => \(settings.inboxRetention.components.seconds)) ORDER BY processed_at LIMIT 10000)
+                WHERE processed_at < now() - make_interval(secs => \(settings.inboxRetention.components.seconds)) ORDER BY processed_at LIMIT \(chunk))
             """)
+        return outboxLeft || inboxLeft
     }
 
-    /// Runs `delete` (a `DELETE` of at most 10,000 rows; its text holds only the checked schema
-    /// name and whole seconds) until it deletes fewer.
-    private func deleteInChunks(_ delete: String) async throws {
-        var deleted = 10_000
-        while deleted == 10_000 {
+    /// Runs `delete` (a `DELETE` of at most one chunk; its text holds only the checked schema
+    /// name and integers) until it deletes less than a chunk, at most a pass's chunks; true
+    /// when the last one deleted a whole chunk (more may be left).
+    private func deleteInChunks(watch: QueryWatch, _ delete: String) async throws -> Bool {
+        let chunk = max(settings.pruneChunkRows, 1)
+        for _ in 0..<max(settings.pruneChunksPerPass, 1) {
             try Task.checkCancellation()
-            let rows = try await connection.query("WITH gone AS (\(unescaped: delete) RETURNING 1) SELECT count(*)::int8 FROM gone", logger: logger)
-            deleted = 0
-            for try await count in rows.decode(Int.self) { deleted = count }
+            let deleted = try await watch.guarding { [connection, logger] in
+                let rows = try await connection.query("WITH gone AS (\(unescaped: delete) RETURNING 1) SELECT count(*)::int8 FROM gone", logger: logger)
+                var deleted = 0
+                for try await count in rows.decode(Int.self) { deleted = count }
+                return deleted
+            }
+            if deleted < chunk { return false }
         }
+        return true
     }
 }
