@@ -12,7 +12,7 @@ import ServiceKit
 ///
 /// Settings beyond the common ones: `DATABASE_URL`, `KAFKA_BROKERS`, `JWT_JWKS_URL`; optional
 /// `REDIS_URL` (refuse revoked tokens), `PAYMENTS_CURRENCY`, `PAYMENTS_STARTING_BALANCE_MINOR`,
-/// `PAYMENTS_ORDER_LIMIT_MINOR`, `PAYMENTS_FAULT_*`, `JWT_ISSUER`, `JWT_AUDIENCE`.
+/// `PAYMENTS_ORDER_LIMIT_MINOR`, `PAYMENTS_IDEMPOTENCY_RETENTION_HOURS`, `PAYMENTS_FAULT_*`, `JWT_ISSUER`, `JWT_AUDIENCE`.
 func buildApplication(settings: Settings, common: ServiceSettings, logger: Logger) async throws -> ServiceApplication {
     let payments = try PaymentsSettings.read(from: settings)
     let verifier = try AuthSettings.verifier(from: settings, logger: logger)
@@ -25,7 +25,12 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
 
     var (app, parts) = try ServiceApplication.dataService(
         common, schema: "payments", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
-        consumers: ["payments"], logger: logger
+        consumers: ["payments"],
+        expiredRows: [ExpiredRows(
+            table: "payments.idempotency_keys", key: "user_id, key",
+            condition: "created_at < now() - make_interval(hours => \(payments.idempotencyRetentionHours))"
+        )],
+        logger: logger
     ) { router, parts in
         try WalletAPI(client: parts.database.client, ledger: ledger, faults: faults, logger: logger)
             .registerHandlers(on: router, configuration: ContractServer.configuration,

@@ -28,7 +28,10 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
 
     var (app, parts) = try ServiceApplication.dataService(
         common, schema: "users", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
-        consumers: ["users"], logger: logger
+        consumers: ["users"],
+        // A refresh token a day past its expiry can no longer be used or matter to reuse detection.
+        expiredRows: [ExpiredRows(table: "users.refresh_tokens", key: "id", condition: "expires_at < now() - interval '1 day'")],
+        logger: logger
     ) { router, parts in
         try UsersAPI(
             users: UserStore(parts, logger: logger),

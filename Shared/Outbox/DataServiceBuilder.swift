@@ -15,14 +15,14 @@ extension ServiceApplication {
     /// - Returns: The application, and the database and messaging its handlers use.
     public static func dataService(
         _ common: ServiceSettings, schema: String, settings: Settings, migrationsDirectory: URL,
-        consumers: [String] = [], logger: Logger,
+        consumers: [String] = [], expiredRows: [ExpiredRows] = [], logger: Logger,
         routes: (Router<AppRequestContext>, DataServiceParts) throws -> Void = { _, _ in }
     ) throws -> (ServiceApplication, DataServiceParts) {
         let databaseSettings = try DatabaseSettings.read(from: settings)
         let kafkaSettings = try KafkaSettings.read(from: settings)
         let messaging = try MessagingBackbone(
             service: common.service, schema: schema, settings: settings,
-            database: databaseSettings, kafka: kafkaSettings, logger: logger
+            database: databaseSettings, kafka: kafkaSettings, expiredRows: expiredRows, logger: logger
         )
         let database = try ServiceDatabase(
             settings: databaseSettings, schema: schema, migrationsDirectory: migrationsDirectory,

@@ -39,9 +39,11 @@ public struct MessagingBackbone: Sendable {
     /// `KAFKA_MAX_POLL_INTERVAL_MS`: also the rebalance timeout a joining member may wait (default 30 s).
     public static let maxPollIntervalKey = SettingKey("kafka.max.poll.interval.ms", expecting: "milliseconds 1000-3600000")
 
-    /// Reads `OUTBOX_*`, `KAFKA_TOPIC_PARTITIONS` and `KAFKA_REPLICATION_FACTOR`, and builds the relay.
+    /// Reads `OUTBOX_*`, `KAFKA_TOPIC_PARTITIONS` and `KAFKA_REPLICATION_FACTOR`, and builds the
+    /// relay, whose leader also prunes `expiredRows`.
     public init(
-        service: String, schema: String, settings: Settings, database: DatabaseSettings, kafka: KafkaSettings, logger: Logger
+        service: String, schema: String, settings: Settings, database: DatabaseSettings, kafka: KafkaSettings,
+        expiredRows: [ExpiredRows] = [], logger: Logger
     ) throws {
         let configuration = KafkaConfiguration(brokers: kafka.brokers)
         self.outbox = try Outbox(schema: schema, source: service)
@@ -57,9 +59,11 @@ public struct MessagingBackbone: Sendable {
         consumerKafka["fetch.wait.max.ms"] = String(fetchWait)
         self.consumerKafka = consumerKafka
         self.migrations = try MessagingTables.migrations(schema: schema)
+        var relaySettings = try OutboxRelaySettings.read(from: settings)
+        relaySettings.expiredRows = expiredRows
         self.relay = try OutboxRelay(
             schema: schema, database: database.url, kafka: configuration,
-            settings: try OutboxRelaySettings.read(from: settings), startGate: migrated, logger: logger
+            settings: relaySettings, startGate: migrated, logger: logger
         )
     }
 

@@ -16,8 +16,9 @@ struct UsersAndPayments {
     let users: ServiceProcess
     private(set) var payments: ServiceProcess
 
-    static func start(payments extra: [String: String] = [:]) async throws -> UsersAndPayments {
-        let users = try ServiceProcess("users", environment: try StackEnvironment.serviceEnvironment("users").merging(["LOG_LEVEL": "info"]) { $1 })
+    static func start(payments extra: [String: String] = [:], users usersExtra: [String: String] = [:]) async throws -> UsersAndPayments {
+        let users = try ServiceProcess("users", environment: try StackEnvironment.serviceEnvironment("users")
+            .merging(["LOG_LEVEL": "info"].merging(usersExtra) { $1 }) { $1 })
         try await waitReady(users)
         let payments = try ServiceProcess("payments", environment: try paymentsEnvironment(for: users, extra: extra))
         try await waitReady(payments)

@@ -19,7 +19,8 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     public var inboxRetention: Duration
     /// How often the leader refreshes the backlog metrics.
     public var metricsInterval: Duration
-    /// How often the leader prunes published rows.
+    /// `OUTBOX_PRUNE_INTERVAL_MS`: how often the leader prunes published rows, inbox records and
+    /// the service's ``expiredRows``.
     public var pruneInterval: Duration
     /// The pause after a batch in which some records failed, before trying them again.
     public var failureBackoff: Duration
@@ -29,6 +30,8 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     /// `DELETE`s per table in one pruning pass; a longer backlog is pruned over several passes,
     /// with a fetch between them, so pruning never holds up publishing for long.
     public var pruneChunksPerPass = 5
+    /// The service's own tables the leader prunes too.
+    public var expiredRows: [ExpiredRows] = []
 
     /// Creates settings; the defaults suit a service.
     public init(
@@ -52,6 +55,8 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     public static let pollIntervalKey = SettingKey("outbox.poll.interval.ms", expecting: "a positive number of milliseconds")
     /// `OUTBOX_LEADER_RETRY_MS`.
     public static let leaderRetryKey = SettingKey("outbox.leader.retry.ms", expecting: "a positive number of milliseconds")
+    /// `OUTBOX_PRUNE_INTERVAL_MS`.
+    public static let pruneIntervalKey = SettingKey("outbox.prune.interval.ms", expecting: "a positive number of milliseconds")
     /// `OUTBOX_RETENTION_HOURS`.
     public static let retentionKey = SettingKey("outbox.retention.hours", expecting: "an integer number of hours 1-8760")
 
@@ -67,6 +72,7 @@ public struct OutboxRelaySettings: Sendable, Equatable {
         }
         if settings.optionalString(pollIntervalKey) != nil { result.pollInterval = try settings.milliseconds(pollIntervalKey) }
         if settings.optionalString(leaderRetryKey) != nil { result.leaderRetry = try settings.milliseconds(leaderRetryKey) }
+        if settings.optionalString(pruneIntervalKey) != nil { result.pruneInterval = try settings.milliseconds(pruneIntervalKey) }
         if let hours = try settings.optionalParsed(retentionKey, { Int($0).flatMap { (1...8_760).contains($0) ? $0 : nil } }) {
             result.retention = .seconds(hours * 3_600)
         }

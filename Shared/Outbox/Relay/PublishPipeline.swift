@@ -243,7 +243,8 @@ struct PublishPipeline: Sendable {
         }
     }
 
-    /// One pruning pass: expired published rows, then expired inbox records, each in at most
+    /// One pruning pass: expired published rows, then expired inbox records, then the service's
+    /// own ``OutboxRelaySettings/expiredRows``, each in at most
     /// ``OutboxRelaySettings/pruneChunksPerPass`` chunks; true when either has more left.
     /// Each chunk is its own guarded statement: guarding the whole pass as one let a large
     /// backlog (the first run of a retention, a long time without a leader) outlast the
@@ -260,11 +261,18 @@ struct PublishPipeline: Sendable {
                 SELECT consumer, message_id FROM \(schema).processed_messages
                 WHERE processed_at < now() - make_interval(secs => \(settings.inboxRetention.components.seconds)) ORDER BY processed_at LIMIT \(chunk))
             """)
-        return outboxLeft || inboxLeft
+        var ownLeft = false
+        for rows in settings.expiredRows {
+            let left = try await deleteInChunks(watch: watch, """
+                DELETE FROM \(rows.table) WHERE (\(rows.key)) IN (SELECT \(rows.key) FROM \(rows.table) WHERE \(rows.condition) LIMIT \(chunk))
+                """)
+            ownLeft = ownLeft || left
+        }
+        return outboxLeft || inboxLeft || ownLeft
     }
 
     /// Runs `delete` (a `DELETE` of at most one chunk; its text holds only the checked schema
-    /// name and integers) until it deletes less than a chunk, at most a pass's chunks; true
+    /// name, integers and the service's own ``ExpiredRows``) until it deletes less than a chunk, at most a pass's chunks; true
     /// when the last one deleted a whole chunk (more may be left).
     private func deleteInChunks(watch: QueryWatch, _ delete: String) async throws -> Bool {
         let chunk = max(settings.pruneChunkRows, 1)
