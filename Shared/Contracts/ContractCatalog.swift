@@ -29,6 +29,7 @@ public enum ContractCatalog {
         PaymentDeclinedReply.self,
         PaymentVoidedReply.self,
         PaymentRefundedReply.self,
+        PaymentRefundRefusedReply.self,
     ]
 
     private static let byType: [String: any MessageContract.Type] = Dictionary(

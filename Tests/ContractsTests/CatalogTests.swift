@@ -4,12 +4,13 @@ import Testing
 
 @Suite("Contract catalog")
 struct CatalogTests {
-    @Test("the catalog has the 20 messages of the design")
+    @Test("the catalog has the 20 messages of the design, and the refund refusal ADR 0007 adds")
     func count() {
-        #expect(ContractCatalog.all.count == 20)
+        #expect(ContractCatalog.all.count == 21)
         #expect(ContractCatalog.all.filter { $0.kind == .event }.count == 10)
         #expect(ContractCatalog.all.filter { $0.kind == .command }.count == 4)
-        #expect(ContractCatalog.all.filter { $0.kind == .reply }.count == 6)
+        #expect(ContractCatalog.all.filter { $0.kind == .reply }.count == 7)
+        #expect(ContractCatalog.contract(forType: PaymentRefundRefusedReply.ceType) != nil)
     }
 
     @Test("CloudEvents types are unique")

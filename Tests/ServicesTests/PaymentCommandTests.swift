@@ -56,6 +56,14 @@ extension LiveServices {
             #expect(channel.replies(causedBy: late.id).isEmpty)
             #expect(try await fleet.walletBalance(of: customer) == 10_000)
 
+            // A refund with no authorized payment to refund is answered, refused (so the
+            // CancelOrder saga ends instead of re-sending it), and moves nothing.
+            let impossible = try await channel.send(RefundPayment(orderID: UUID(), customerID: customer.id))
+            try await channel.waitUntil("the impossible refund answered") { _ in !channel.replies(causedBy: impossible.id).isEmpty }
+            #expect(channel.replies(causedBy: impossible.id).map(\.type) == [PaymentRefundRefusedReply.ceType])
+            #expect(try channel.replies(causedBy: impossible.id).first?.decode(PaymentRefundRefusedReply.self).reason == "no payment to refund")
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
+
             // Faults through the admin endpoint: customers may not touch them; a decline rate
             // of 1 declines with injected_fault.
             let faults = #"{"decline_rate":1,"latency_ms":0}"#
@@ -73,7 +81,7 @@ extension LiveServices {
             let counted: [(command: String, outcome: String, count: Double)] = [
                 ("authorize", "authorized", 2), ("authorize", "repeated", 1), ("authorize", "declined_insufficient_funds", 1),
                 ("authorize", "declined_over_limit", 1), ("authorize", "declined_injected_fault", 1), ("authorize", "closed", 1),
-                ("void", "returned", 1), ("void", "nothing_taken", 1), ("refund", "returned", 1),
+                ("void", "returned", 1), ("void", "nothing_taken", 1), ("refund", "returned", 1), ("refund", "refused", 1),
             ]
             let payments = fleet.payments
             try await Poll.until("payments_commands_total counts each handled command once") {
@@ -178,9 +186,10 @@ extension LiveServices {
             let progress = BalanceHolder()
             do {
                 try await Poll.until("payments settled all \(ids.count) distinct commands", deadline: .seconds(240)) {
-                    // Settled = processed or dead-lettered. A command may be both: a refund that
-                    // found no payment is dead-lettered, and its redelivery after the authorization
-                    // succeeds. So count the union, not the sum.
+                    // Settled = processed or dead-lettered. A command may be both: an
+                    // authorization after its payment was voided is dead-lettered, and its
+                    // redelivery (the same id again) is then a duplicate. So count the union,
+                    // not the sum. (A refund with nothing to refund is answered, refused.)
                     let processed = try await AdminDatabase.with { client in
                         var found = Set<UUID>()
                         for try await id in try await client.query("""

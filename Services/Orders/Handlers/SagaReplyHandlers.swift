@@ -30,6 +30,9 @@ struct SagaReplyHandlers: Sendable {
         }
         handlers.on(PaymentVoidedReply.self) { _, context in try await deliver(.succeeded, context) }
         handlers.on(PaymentRefundedReply.self) { _, context in try await deliver(.succeeded, context) }
+        handlers.on(PaymentRefundRefusedReply.self) { reply, context in
+            try await deliver(.failed(reason: "refund_refused: \(reply.reason)"), context)
+        }
     }
 
     private func deliver(_ outcome: SagaStepOutcome, _ context: HandlerContext) async throws {

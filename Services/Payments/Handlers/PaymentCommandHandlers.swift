@@ -118,7 +118,7 @@ struct PaymentCommandHandlers: Sendable {
         case .returnFunds: Self.countOnCommit(command, "returned", context)
         case .repeatReply: Self.countOnCommit(command, "repeated", context)
         case .nothingTaken: Self.countOnCommit(command, "nothing_taken", context)
-        case .inconsistent: Self.count(command, "inconsistent")
+        case .inconsistent: target == .refunded ? Self.countOnCommit(command, "refused", context) : Self.count(command, "inconsistent")
         }
         switch decision {
         case .returnFunds(let record):
@@ -146,6 +146,10 @@ struct PaymentCommandHandlers: Sendable {
                 ), on: connection)
             }
             try await context.append(PaymentVoidedReply(orderID: orderID, paymentID: nil, amount: Money(amountMinor: 0, currency: record?.amount.currency ?? "XXX")))
+        case .inconsistent(let reason) where target == .refunded:
+            // A refund that cannot happen is answered, so the CancelOrder saga ends instead of
+            // re-sending it for ever (it is retried until answered).
+            try await context.append(PaymentRefundRefusedReply(orderID: orderID, reason: reason))
         case .inconsistent(let reason):
             throw PermanentFailure("order \(orderID): \(reason)")
         }

@@ -2,7 +2,8 @@ import Foundation
 
 /// Asks payments to refund a cancelled order's payment to the customer's wallet.
 ///
-/// Sent by the CancelOrder saga; payments answers with PaymentRefundedReply.
+/// Sent by the CancelOrder saga; payments answers with PaymentRefundedReply, or with
+/// PaymentRefundRefusedReply when there is no authorized payment to refund.
 public struct RefundPayment: MessageContract {
     public static let ceType = "orderflow.payments.refund_payment.v1"
     public static let topic = Topic.paymentsCommands
