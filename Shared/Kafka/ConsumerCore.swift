@@ -19,11 +19,8 @@ final class ConsumerCore: @unchecked Sendable {
         var nextGeneration = 1
         /// Paused by the application (backoff); flow control never resumes these.
         var pausedByUser: Set<TopicPartition> = []
-        /// Paused because too many messages wait across the partitions within their own limit.
-        var pausedByFlowControl: Set<TopicPartition> = []
-        /// Paused because too many of this partition's own messages wait (its handler is slow
-        /// or stuck retrying): held back alone, it does not hold back the others.
-        var pausedByPartitionLoad: Set<TopicPartition> = []
+        /// What flow control holds back (``FlowControl``).
+        var flow: FlowControl
         /// Messages handed to `process` lanes and not finished (or skipped) yet, per partition.
         var inFlight: [TopicPartition: Int] = [:]
         /// Messages fetched and not yet finished (``process``) or handed out (``messages``), per
@@ -36,24 +33,19 @@ final class ConsumerCore: @unchecked Sendable {
 
         /// Whether nothing holds `partition` paused any more (and it is still ours).
         func mayResume(_ partition: TopicPartition) -> Bool {
-            generations[partition] != nil && !pausedByUser.contains(partition) && !pausedByFlowControl.contains(partition)
-                && !pausedByPartitionLoad.contains(partition)
+            generations[partition] != nil && !pausedByUser.contains(partition) && !flow.holds(partition)
         }
     }
 
     let events: ClientEvents
     let buffer = MessageBuffer()
-    let assignment = NIOLockedValueBox(Assignment())
+    let assignment: NIOLockedValueBox<Assignment>
     let groupID: String
     let logger: Logger
     private let handle: OpaquePointer
     /// Guards the handle's lifetime: held by callers from other threads while they use it, and by
     /// the poll thread while it destroys it.
     private let handleLock = NIOLockedValueBox(true)
-    private let highWatermark: Int
-    private let lowWatermark: Int
-    private let partitionHighWatermark: Int
-    private let partitionLowWatermark: Int
     private let revokeDrainLimit: Duration
     private let lastLagReport = NIOLockedValueBox(ContinuousClock.now)
 
@@ -62,10 +54,7 @@ final class ConsumerCore: @unchecked Sendable {
         self.events = events
         self.groupID = groupID
         self.logger = logger
-        self.highWatermark = bufferCapacity
-        self.lowWatermark = max(bufferCapacity / 4, 1)
-        self.partitionHighWatermark = max(bufferCapacity / 2, 1)
-        self.partitionLowWatermark = max(bufferCapacity / 8, 1)
+        self.assignment = NIOLockedValueBox(Assignment(flow: FlowControl(capacity: bufferCapacity)))
         self.revokeDrainLimit = revokeDrainLimit
     }
 
@@ -150,38 +139,14 @@ final class ConsumerCore: @unchecked Sendable {
         buffer.push(.init(message: consumed, generation: generation))
     }
 
-    /// Flow control, in two layers. A partition with half the buffer capacity of its own
-    /// messages waiting is paused alone until it has drained to an eighth: a handler stuck
-    /// retrying one message holds back its partition, never the others. Then all partitions
-    /// within their own limit are paused together while as many as the buffer capacity wait
-    /// across them, and resumed when a quarter remain.
-    ///
-    /// librdkafka is called under the assignment lock, so a concurrent application
-    /// ``KafkaConsumer/pause(_:)`` cannot be undone by a late flow-control resume.
+    /// Applies ``FlowControl``'s decision to librdkafka (poll thread). librdkafka is called
+    /// under the assignment lock, so a concurrent application ``KafkaConsumer/pause(_:)``
+    /// cannot be undone by a late flow-control resume.
     private func applyFlowControl() {
         assignment.withLockedValue { state in
-            var pause: Set<TopicPartition> = []
-            var resume: Set<TopicPartition> = []
-            for partition in state.generations.keys {
-                let waiting = state.fetched[partition, default: 0]
-                if waiting >= partitionHighWatermark {
-                    if state.pausedByPartitionLoad.insert(partition).inserted { pause.insert(partition) }
-                } else if waiting <= partitionLowWatermark, state.pausedByPartitionLoad.remove(partition) != nil {
-                    resume.insert(partition)
-                }
-            }
-            let within = state.generations.keys.filter { !state.pausedByPartitionLoad.contains($0) }
-            let load = within.reduce(0) { $0 + state.fetched[$1, default: 0] }
-            if load >= highWatermark {
-                let more = within.filter { !state.pausedByFlowControl.contains($0) }
-                state.pausedByFlowControl.formUnion(more)
-                pause.formUnion(more)
-            } else if load <= lowWatermark, !state.pausedByFlowControl.isEmpty {
-                resume.formUnion(state.pausedByFlowControl)
-                state.pausedByFlowControl = []
-            }
-            setPaused(handle, Array(pause.filter { state.generations[$0] != nil && !state.pausedByUser.contains($0) }), paused: true)
-            setPaused(handle, Array(resume.filter { state.mayResume($0) }), paused: false)
+            let changes = state.flow.update(assigned: Set(state.generations.keys), waiting: state.fetched)
+            setPaused(handle, Array(changes.hold.filter { !state.pausedByUser.contains($0) }), paused: true)
+            setPaused(handle, Array(changes.release.filter { state.mayResume($0) }), paused: false)
         }
     }
 
@@ -231,6 +196,10 @@ final class ConsumerCore: @unchecked Sendable {
             } else {
                 _ = rd_kafka_assign(handle, partitions)
             }
+            // Every assignment starts unpaused: librdkafka keeps an application's pause across a
+            // revoke and a later assignment of the same partition, while everything that paused
+            // it here (backoff, flow control) was forgotten at the revoke.
+            setPaused(handle, changed, paused: false)
             logger.info("kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.map(\.description).sorted())"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             // 1. Stop handing out these partitions' messages (lanes skip what they hold).
@@ -238,8 +207,7 @@ final class ConsumerCore: @unchecked Sendable {
                 for partition in changed {
                     state.generations[partition] = nil
                     state.pausedByUser.remove(partition)
-                    state.pausedByFlowControl.remove(partition)
-                    state.pausedByPartitionLoad.remove(partition)
+                    state.flow.forget(partition)
                 }
             }
             // 2. Let handlers already running for them finish and mark their messages done.
