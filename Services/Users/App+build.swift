@@ -29,8 +29,14 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     var (app, parts) = try ServiceApplication.dataService(
         common, schema: "users", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["users"],
-        // A refresh token a day past its expiry can no longer be used or matter to reuse detection.
-        expiredRows: [ExpiredRows(table: "users.refresh_tokens", key: "id", condition: "expires_at < now() - interval '1 day'")],
+        // A family whose every token is a day past its expiry: no token of it can be used, and
+        // none can be replayed to give a thief away (a used token of a live family still can,
+        // so it stays until the family's last token expires).
+        expiredRows: [ExpiredRows(table: "users.refresh_tokens", key: "id", condition: """
+            expires_at < now() - interval '1 day' AND NOT EXISTS (
+                SELECT 1 FROM users.refresh_tokens live
+                WHERE live.family_id = users.refresh_tokens.family_id AND live.expires_at >= now() - interval '1 day')
+            """)],
         logger: logger
     ) { router, parts in
         try UsersAPI(

@@ -288,12 +288,22 @@ extension LiveServices {
             #expect(try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer).status == 202)
             // Refused, the refund is answered: the saga ends compensated instead of re-sending it.
             let holder = OrderHolder()
-            try await Poll.until("the cancellation ends", deadline: .seconds(120)) {
-                let reply = try await fleet.api.request("GET", "/api/v1/orders/\(id)/saga", headers: customer.bearer)
-                let sagas = (try? reply.json()["sagas"] as? [[String: Any]]) ?? []
-                guard let cancel = sagas.first(where: { $0["type"] as? String == "cancel_order" }), cancel["phase"] as? String == "compensated" else { return false }
-                holder.value = cancel
-                return true
+            let repair: @Sendable () async throws -> Void = {
+                _ = try await AdminDatabase.with { client in
+                    try await client.query("UPDATE payments.payments SET status = 'authorized' WHERE order_id = \(orderID)")
+                }
+            }
+            do {
+                try await Poll.until("the cancellation ends", deadline: .seconds(120)) {
+                    let reply = try await fleet.api.request("GET", "/api/v1/orders/\(id)/saga", headers: customer.bearer)
+                    let sagas = (try? reply.json()["sagas"] as? [[String: Any]]) ?? []
+                    guard let cancel = sagas.first(where: { $0["type"] as? String == "cancel_order" }), cancel["phase"] as? String == "compensated" else { return false }
+                    holder.value = cancel
+                    return true
+                }
+            } catch {
+                try await repair()  // leave no damage for the tests after this one
+                throw error
             }
             let cancel = try #require(holder.value)
             let steps = cancel["steps"] as? [[String: Any]] ?? []
@@ -303,9 +313,7 @@ extension LiveServices {
             #expect(try await fleet.settled(id, for: customer)["status"] as? String == "approved")
             #expect(try await fleet.walletBalance(of: customer) == balance, "nothing refunded")
             // Repaired as an operator would, the order meets every invariant again.
-            _ = try await AdminDatabase.with { client in
-                try await client.query("UPDATE payments.payments SET status = 'authorized' WHERE order_id = \(orderID)")
-            }
+            try await repair()
             try await SagaInvariants.check(orders: [id])
             try await fleet.checkSagaCounters(orders: [id])
             try await fleet.stop()

@@ -64,12 +64,22 @@ final class ClientIdleTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         context.fireChannelRead(data)
     }
 
+    /// An answer counts as done once its end has been written to the socket, not when it is
+    /// queued: a whole answer waiting for a slow client is still being answered.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            owed = max(owed - 1, 0)
-            lastActivity = .now()
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
         }
-        context.write(data, promise: promise)
+        let written = promise ?? context.eventLoop.makePromise(of: Void.self)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { _ in bound.value.answered() }
+        context.write(data, promise: written)
+    }
+
+    private func answered() {
+        owed = max(owed - 1, 0)
+        lastActivity = .now()
     }
 
     private func start(_ context: ChannelHandlerContext) {

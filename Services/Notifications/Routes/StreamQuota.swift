@@ -26,29 +26,29 @@ final class StreamQuota: Sendable {
 
     /// A place for one more stream of `userID`, or nil when the user has ``perUser`` open.
     func take(for userID: UUID) -> Slot? {
-        let total = open.withLock { streams -> Int? in
+        // The gauge is recorded under the lock, so concurrent changes cannot record out of order.
+        let taken = open.withLock { streams -> Bool in
             let current = streams.byUser[userID, default: 0]
-            guard current < perUser else { return nil }
+            guard current < perUser else { return false }
             streams.byUser[userID] = current + 1
             streams.total += 1
-            return streams.total
+            openGauge.record(streams.total)
+            return true
         }
-        guard let total else {
+        guard taken else {
             refused.increment()
             return nil
         }
-        openGauge.record(total)
         return Slot(quota: self, userID: userID)
     }
 
     fileprivate func giveBack(_ userID: UUID) {
-        let total = open.withLock { streams -> Int in
+        open.withLock { streams in
             let remaining = streams.byUser[userID, default: 1] - 1
             streams.byUser[userID] = remaining > 0 ? remaining : nil
             streams.total = max(0, streams.total - 1)
-            return streams.total
+            openGauge.record(streams.total)
         }
-        openGauge.record(total)
     }
 
     /// One open stream's place: given back once, by ``release()`` or when the last reference
