@@ -19,8 +19,9 @@ import ServiceKit
 ///
 /// The stream ends when the client goes away (the producing task is cancelled), when its token
 /// expires or is revoked (checked at each heartbeat), when Postgres cannot be read (the client
-/// reconnects with `Last-Event-ID`), or when the service shuts down gracefully, so open streams
-/// never hold up a shutdown.
+/// reconnects with `Last-Event-ID`), when a newer stream of the same user takes its place
+/// (``StreamQuota``), or when the service shuts down gracefully, so open streams never hold up a
+/// shutdown.
 struct NotificationStream: Sendable {
     let userID: UUID
     /// The token the stream was opened with: the stream ends at the first heartbeat after it
@@ -53,6 +54,7 @@ struct NotificationStream: Sendable {
             }
         }
         continuation.onTermination = { _ in producer.cancel() }
+        slot.whenEvicted { producer.cancel() }  // a newer stream of the same user took its place
         return HTTPBody(chunks, length: .unknown, iterationBehavior: .single)
     }
 

@@ -57,11 +57,7 @@ struct NotificationsAPI: APIProtocol {
     func streamNotifications(_ input: Operations.streamNotifications.Input) async throws -> Operations.streamNotifications.Output {
         let identity = try Identity.caller()
         let lastSeen = input.headers.Last_hyphen_Event_hyphen_ID.flatMap { Int64($0) } ?? input.query.last_event_id.flatMap { Int64($0) }
-        guard let slot = streams.take(for: identity.userID) else {
-            throw ProblemDetails(
-                status: .tooManyRequests, type: "/problems/too-many-streams", title: "Too many streams",
-                detail: "At most \(streams.perUser) notification streams may be open per user; close one first.")
-        }
+        let slot = streams.take(for: identity.userID)  // may end this user's oldest stream
         // Subscribe before reading the backlog, so nothing committed in between is missed.
         let subscription = redis.subscribe([NotificationFanOut.channel(for: identity.userID)])
         try await subscription.waitUntilSubscribed()
