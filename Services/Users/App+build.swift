@@ -33,9 +33,8 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         // none can be replayed to give a thief away (a used token of a live family still can,
         // so it stays until the family's last token expires).
         expiredRows: [ExpiredRows(table: "users.refresh_tokens", key: "id", condition: """
-            expires_at < now() - interval '1 day' AND NOT EXISTS (
-                SELECT 1 FROM users.refresh_tokens live
-                WHERE live.family_id = users.refresh_tokens.family_id AND live.expires_at >= now() - interval '1 day')
+            expires_at < now() - interval '1 day' AND family_id NOT IN (
+                SELECT family_id FROM users.refresh_tokens WHERE expires_at >= now() - interval '1 day')
             """)],
         logger: logger
     ) { router, parts in

@@ -144,7 +144,7 @@ final class ConsumerCore: @unchecked Sendable {
     /// cannot be undone by a late flow-control resume.
     private func applyFlowControl() {
         assignment.withLockedValue { state in
-            let changes = state.flow.update(assigned: Set(state.generations.keys), waiting: state.fetched)
+            let changes = state.flow.update(assigned: Set(state.generations.keys), waiting: state.fetched, appPaused: state.pausedByUser)
             setPaused(handle, Array(changes.hold.filter { !state.pausedByUser.contains($0) }), paused: true)
             setPaused(handle, Array(changes.release.filter { state.mayResume($0) }), paused: false)
         }
@@ -199,7 +199,13 @@ final class ConsumerCore: @unchecked Sendable {
             // Every assignment starts unpaused: librdkafka keeps an application's pause across a
             // revoke and a later assignment of the same partition, while everything that paused
             // it here (backoff, flow control) was forgotten at the revoke.
-            setPaused(handle, changed, paused: false)
+            assignment.withLockedValue { state in
+                for partition in changed {
+                    state.pausedByUser.remove(partition)
+                    state.flow.forget(partition)
+                }
+                setPaused(handle, changed, paused: false)
+            }
             logger.info("kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.map(\.description).sorted())"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             // 1. Stop handing out these partitions' messages (lanes skip what they hold).

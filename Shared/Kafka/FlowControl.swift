@@ -34,7 +34,12 @@ struct FlowControl: Sendable, Equatable {
     }
 
     /// Decides with the waiting counts of the `assigned` partitions (missing: none waiting).
-    mutating func update(assigned: Set<TopicPartition>, waiting: [TopicPartition: Int]) -> Changes {
+    /// Partitions the application holds paused (`appPaused`: a handler backing off, retrying one
+    /// message) drain only when it lets go, so they do not count toward holding or releasing the
+    /// others together.
+    mutating func update(
+        assigned: Set<TopicPartition>, waiting: [TopicPartition: Int], appPaused: Set<TopicPartition> = []
+    ) -> Changes {
         let before = assigned.filter(holds)
         heldAlone.formIntersection(assigned)
         heldTogether.formIntersection(assigned)
@@ -46,13 +51,14 @@ struct FlowControl: Sendable, Equatable {
                 heldAlone.remove(partition)
             }
         }
-        var within = assigned.subtracting(heldAlone)
+        let counted = assigned.subtracting(appPaused)
+        var within = counted.subtracting(heldAlone)
         var load = within.reduce(0) { $0 + waiting[$1, default: 0] }
         if !heldTogether.isEmpty, load > together.release {
             for partition in within where waiting[partition, default: 0] > alone.release {
                 heldAlone.insert(partition)
             }
-            within = assigned.subtracting(heldAlone)
+            within = counted.subtracting(heldAlone)
             load = within.reduce(0) { $0 + waiting[$1, default: 0] }
         }
         if load >= together.hold {

@@ -47,3 +47,19 @@ struct FlowControlDecisionTests {
         #expect(flow.update(assigned: [p1, p2], waiting: [p0: 30]) == .init())
     }
 }
+
+extension FlowControlDecisionTests {
+    @Test("partitions the application holds paused (backing off) do not keep the others held together")
+    func appPausedDoNotStrand() {
+        let p3 = TopicPartition(topic: "t", partition: 3), p4 = TopicPartition(topic: "t", partition: 4)
+        let assigned: Set<TopicPartition> = [p0, p1, p2, p3, p4]
+        var flow = FlowControl(capacity: 80)
+        // A burst: 80 across five partitions, none at its own limit of 40.
+        #expect(flow.update(assigned: assigned, waiting: [p0: 10, p1: 10, p2: 10, p3: 39, p4: 11]) == .init(hold: assigned))
+        // p0–p2 are stuck retrying (the application paused them), each at an eighth; p3 and p4
+        // drain. Counted, their 30 would stay above a quarter (20) for as long as they retry.
+        let changes = flow.update(assigned: assigned, waiting: [p0: 10, p1: 10, p2: 10], appPaused: [p0, p1, p2])
+        #expect(changes.release.isSuperset(of: [p3, p4]))
+        #expect(!flow.holds(p3) && !flow.holds(p4))
+    }
+}

@@ -9,7 +9,9 @@ import NIOHTTPTypes
 /// gateway ran out of file descriptors.
 ///
 /// An answer being produced is never cut here: the upstream timeout governs it, and a long event
-/// stream stays open. It sits first in the pipeline after the HTTP/1 codec, so it sees the
+/// stream stays open. Once an answer is produced, what counts is progress: its last bytes
+/// handed to the socket, or the connection becoming writable again (the client read). A client
+/// that stops reading its answer is closed after the timeout like an idle one. It sits first in the pipeline after the HTTP/1 codec, so it sees the
 /// requests and answers of both paths (Hummingbird's own idle timeout sits behind the event-loop
 /// path's handler and would take a connection busy on that path for an idle one).
 final class ClientIdleTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -64,22 +66,25 @@ final class ClientIdleTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         context.fireChannelRead(data)
     }
 
-    /// An answer counts as done once its end has been written to the socket, not when it is
-    /// queued: a whole answer waiting for a slow client is still being answered.
+    /// An answer is produced once its end is queued; its end reaching the socket is progress.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .end = unwrapOutboundIn(data) else {
             context.write(data, promise: promise)
             return
         }
-        let written = promise ?? context.eventLoop.makePromise(of: Void.self)
+        owed = max(owed - 1, 0)
+        lastActivity = .now()
+        let written = context.eventLoop.makePromise(of: Void.self)
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        written.futureResult.whenComplete { _ in bound.value.answered() }
+        written.futureResult.whenComplete { _ in bound.value.lastActivity = .now() }
+        if let promise { written.futureResult.cascade(to: promise) }
         context.write(data, promise: written)
     }
 
-    private func answered() {
-        owed = max(owed - 1, 0)
-        lastActivity = .now()
+    /// The client took bytes off a full connection: progress.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { lastActivity = .now() }
+        context.fireChannelWritabilityChanged()
     }
 
     private func start(_ context: ChannelHandlerContext) {

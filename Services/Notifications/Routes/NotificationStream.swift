@@ -54,7 +54,12 @@ struct NotificationStream: Sendable {
             }
         }
         continuation.onTermination = { _ in producer.cancel() }
-        slot.whenEvicted { producer.cancel() }  // a newer stream of the same user took its place
+        // A newer stream of the same user took its place. Its client is asked to wait 30 s
+        // before reconnecting, so a user with one tab too many does not evict in a tight loop.
+        slot.whenEvicted {
+            continuation.yield(ArraySlice("retry: 30000\n\n".utf8))
+            producer.cancel()
+        }
         return HTTPBody(chunks, length: .unknown, iterationBehavior: .single)
     }
 
