@@ -18,9 +18,6 @@ final class MessageBuffer: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// Messages waiting to be read.
-    var count: Int { state.withLockedValue { $0.entries.count } }
-
     func push(_ entry: Entry) {
         let waiter = state.withLockedValue { state -> CheckedContinuation<Entry?, Never>? in
             guard !state.finished else { return nil }

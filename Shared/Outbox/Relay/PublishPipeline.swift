@@ -251,19 +251,19 @@ struct PublishPipeline: Sendable {
     /// statement limit, which dropped the connection — and the next term pruned first again.
     private func prune(watch: QueryWatch) async throws -> Bool {
         let chunk = max(settings.pruneChunkRows, 1)
-        let outboxLeft = try await deleteInChunks(watch: watch, """
+        let outboxLeft = try await deleteInChunks(watch: watch, chunk: chunk, """
             DELETE FROM \(schema).outbox WHERE id IN (
                 SELECT id FROM \(schema).outbox
                 WHERE published_at < now() - make_interval(secs => \(settings.retention.components.seconds)) ORDER BY id LIMIT \(chunk))
             """)
-        let inboxLeft = try await deleteInChunks(watch: watch, """
+        let inboxLeft = try await deleteInChunks(watch: watch, chunk: chunk, """
             DELETE FROM \(schema).processed_messages WHERE (consumer, message_id) IN (
                 SELECT consumer, message_id FROM \(schema).processed_messages
                 WHERE processed_at < now() - make_interval(secs => \(settings.inboxRetention.components.seconds)) ORDER BY processed_at LIMIT \(chunk))
             """)
         var ownLeft = false
         for rows in settings.expiredRows {
-            let left = try await deleteInChunks(watch: watch, """
+            let left = try await deleteInChunks(watch: watch, chunk: chunk, """
                 DELETE FROM \(rows.table) WHERE (\(rows.key)) IN (SELECT \(rows.key) FROM \(rows.table) WHERE \(rows.condition) LIMIT \(chunk))
                 """)
             ownLeft = ownLeft || left
@@ -274,8 +274,7 @@ struct PublishPipeline: Sendable {
     /// Runs `delete` (a `DELETE` of at most one chunk; its text holds only the checked schema
     /// name, integers and the service's own ``ExpiredRows``) until it deletes less than a chunk, at most a pass's chunks; true
     /// when the last one deleted a whole chunk (more may be left).
-    private func deleteInChunks(watch: QueryWatch, _ delete: String) async throws -> Bool {
-        let chunk = max(settings.pruneChunkRows, 1)
+    private func deleteInChunks(watch: QueryWatch, chunk: Int, _ delete: String) async throws -> Bool {
         for _ in 0..<max(settings.pruneChunksPerPass, 1) {
             try Task.checkCancellation()
             let deleted = try await watch.guarding { [connection, logger] in
