@@ -1,6 +1,6 @@
 import Foundation
 
-/// Counts tasks inside ``KafkaProducer/enqueue(_:)``'s synchronous loop, so the producer's poll
+/// Counts tasks inside ``KafkaProducer/enqueue(_:ordering:)``'s synchronous loop, so the producer's poll
 /// thread can stand aside while one is.
 ///
 /// Why: librdkafka allocates each message on the enqueuing thread and frees it where its delivery

@@ -10,7 +10,7 @@ public import ServiceLifecycle
 ///   `_MSG_TIMED_OUT` after that long, and works again once the cluster is back.
 /// - Batches: ``send(_:)-([ProducerRecord])`` enqueues every record, then awaits all reports:
 ///   one round trip's worth of waiting for the whole batch, never one per message.
-/// - Threads: a task inside ``enqueue(_:)`` serves delivery reports itself (without blocking);
+/// - Threads: a task inside ``enqueue(_:ordering:)`` serves delivery reports itself (without blocking);
 ///   otherwise a dedicated poll thread does. Blocking calls (flush, destroy) run on NIO's
 ///   blocking pool. Nothing blocks Swift's cooperative pool. See ADR 0003.
 /// - Fatal errors (idempotence violated), and any message timing out: the handle is replaced on
@@ -68,9 +68,16 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Enqueues `records` (in order, waiting only while librdkafka's local queue is full) and
     /// returns a handle to await their delivery later. Lets one task keep a window of batches in
-    /// flight without enqueuing from several threads at once.
-    public func enqueue(_ records: [ProducerRecord]) async throws(KafkaError) -> PendingDeliveries {
-        let handle = try acquireHandle()
+    /// flight without enqueuing from several threads at once. `ordering` says what a refused
+    /// record does to the records after it (``EnqueueOrdering``).
+    public func enqueue(_ records: [ProducerRecord], ordering: EnqueueOrdering = .independent) async throws(KafkaError) -> PendingDeliveries {
+        let handle: ProducerHandle
+        switch ordering {
+        case .independent: handle = try acquireHandle(replacingFailed: true)
+        case .gapless(let replacing): handle = try acquireHandle(replacingFailed: replacing)
+        }
+        let stopsAtRefusal = ordering != .independent
+        var firstRefused: Int?
         defer { handle.users.withLockedValue { $0 -= 1 } }
         let batch = DeliveryBatch(count: records.count)
         var topicName = ""
@@ -93,13 +100,17 @@ public final class KafkaProducer: Service, Sendable {
                         topicName = records[index].topic
                         topic = handle.topicHandle(topicName)
                     }
-                    guard let topic else {
-                        batch.complete(index, .init(error: RD_KAFKA_RESP_ERR__INVALID_ARG))
-                        continue
-                    }
-                    let error = handle.enqueue(records[index], topic: topic, opaque: batch.opaque(for: index))
+                    let error = topic.map { handle.enqueue(records[index], topic: $0, opaque: batch.opaque(for: index)) }
+                        ?? RD_KAFKA_RESP_ERR__INVALID_ARG
                     if error == RD_KAFKA_RESP_ERR__QUEUE_FULL { return index }
-                    if error != RD_KAFKA_RESP_ERR_NO_ERROR { batch.complete(index, .init(error: error)) }
+                    if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                        batch.complete(index, .init(error: error))
+                        if stopsAtRefusal {
+                            firstRefused = index
+                            for later in (index + 1)..<records.count { batch.complete(later, .init(error: RD_KAFKA_RESP_ERR__GAPLESS_GUARANTEE)) }
+                            return records.count
+                        }
+                    }
                 }
                 return records.count
             }
@@ -120,14 +131,17 @@ public final class KafkaProducer: Service, Sendable {
             }
             next = stoppedAt
         }
-        return PendingDeliveries(batch: batch, records: records, handle: handle)
+        return PendingDeliveries(batch: batch, records: records, handle: handle, firstRefused: firstRefused)
     }
 
-    /// Records enqueued by ``KafkaProducer/enqueue(_:)`` whose delivery reports may still be coming.
+    /// Records enqueued by ``KafkaProducer/enqueue(_:ordering:)`` whose delivery reports may still be coming.
     public struct PendingDeliveries: Sendable {
         fileprivate let batch: DeliveryBatch
         fileprivate let records: [ProducerRecord]
         fileprivate let handle: ProducerHandle
+        /// With ``EnqueueOrdering/gapless(replacingFailedClient:)``: the index of the record
+        /// librdkafka refused, after which nothing was attempted; `nil` when all were queued.
+        public let firstRefused: Int?
 
         /// Waits for every report; each record's outcome, in order.
         public func outcomes() async -> [Result<DeliveryReport, KafkaError>] {
@@ -183,11 +197,12 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// The current handle with its user count raised (the caller lowers it when done), replacing
-    /// it first when it needs replacement. A replaced handle shuts down once its users are gone.
-    private func acquireHandle() throws(KafkaError) -> ProducerHandle {
+    /// it first when it needs replacement and `replacingFailed`. A replaced handle shuts down
+    /// once its users are gone.
+    private func acquireHandle(replacingFailed: Bool = true) throws(KafkaError) -> ProducerHandle {
         let outcome = current.withLockedValue { current -> Result<(ProducerHandle, ProducerHandle?), KafkaError> in
             guard let existing = current else { return .failure(KafkaError.closed) }
-            guard existing.events.needsReplacement else {
+            guard replacingFailed, existing.events.needsReplacement else {
                 existing.users.withLockedValue { $0 += 1 }
                 return .success((existing, nil))
             }

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Batches larger than librdkafka's local queue: the producer waits for delivery reports to free
-/// room (``KafkaProducer/enqueue(_:)``) instead of failing or reordering.
+/// room (``KafkaProducer/enqueue(_:ordering:)``) instead of failing or reordering.
 @Suite("Kafka producer with a full local queue (real broker)")
 struct QueueFullTests {
     @Test("two concurrent batches, each 25× the queue limit, are delivered whole, in per-key order, headers intact", .timeLimit(.minutes(2)))

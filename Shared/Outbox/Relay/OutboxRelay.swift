@@ -18,8 +18,11 @@ public import ServiceLifecycle
 ///   order, enqueues them all on an idempotent producer, awaits every delivery report, then
 ///   marks the delivered rows published in one statement. The producer never times a message
 ///   out (`message.timeout.ms=0`): while the broker is away the batch waits, the backlog grows,
-///   and nothing later overtakes an undelivered message. A crash between delivery and marking
-///   republishes the batch (consumers' inboxes absorb the duplicates).
+///   and nothing later overtakes an undelivered message. A row that fails for good (a record
+///   the broker or librdkafka refuses) is a barrier: nothing after it is sent until it is
+///   retried, so the relay stalls on it (loudly: `outbox_publish_failures_total`, the oldest
+///   unpublished age) rather than deliver its key out of order. A crash between delivery and
+///   marking republishes the batch (consumers' inboxes absorb the duplicates).
 /// - **Stopping**: on graceful shutdown or cancellation the relay stops waiting for the current
 ///   batch, drops its connection (releasing leadership) and closes the producer, flushing for at
 ///   most 5 s; rows whose delivery was not confirmed stay unpublished for the next leader.
@@ -55,6 +58,10 @@ public final class OutboxRelay: Service, Sendable {
         guard MigrationRunner.isPlainIdentifier(schema) else { throw MigrationError.invalidSchema(schema) }
         var kafka = kafka
         kafka["message.timeout.ms"] = "0"
+        // A record the broker refuses stops the client instead of leaving a gap that later
+        // records of its partition fill ahead of its retry (PublishPipeline's barrier).
+        kafka["enable.idempotence"] = "true"
+        kafka["enable.gapless.guarantee"] = "true"
         // The relay hands librdkafka whole batches at once, so lingering only adds latency.
         if kafka["linger.ms"] == nil { kafka["linger.ms"] = "1" }
         self.schema = schema

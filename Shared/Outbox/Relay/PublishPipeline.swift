@@ -17,6 +17,15 @@ import PostgresNIO
 /// So a new commit goes out while earlier batches are still being acknowledged or marked,
 /// instead of waiting a whole round. Any error ends the term (the relay reconnects); rows not
 /// yet marked are published again by the next term.
+///
+/// **A row that fails to publish is a barrier**: nothing later may overtake it, or its key would
+/// arrive out of order when it is retried. The producer enqueues gaplessly (the first record
+/// librdkafka refuses stops the batch; ``EnqueueOrdering``), and runs with
+/// `enable.gapless.guarantee`, so a record the broker refuses stops that client (a fatal error)
+/// before any later record of its partition is stored. Then the fetcher enqueues nothing new
+/// until every batch in flight has settled, waits ``OutboxRelaySettings/failureBackoff``, and
+/// fetches again from the lowest unpublished row; a failed client is replaced only then, with
+/// nothing of it left unsettled.
 struct PublishPipeline: Sendable {
     /// Batches enqueued and not yet marked.
     static let maximumInFlight = 4
@@ -41,6 +50,7 @@ struct PublishPipeline: Sendable {
     private struct Window {
         var ids: Set<Int64> = []
         var batches = 0
+        /// A batch had a record that failed: no new batch until the window has drained.
         var failed = false
         /// The number of the latest reading (``PublishFloor``).
         var lastReading = 0
@@ -80,7 +90,12 @@ struct PublishPipeline: Sendable {
                 await room.wait(atMost: .seconds(1))
                 try Task.checkCancellation()
             }
-            if window.withLockedValue({ state in defer { state.failed = false }; return state.failed }) {
+            if window.withLockedValue({ $0.failed }) {
+                while window.withLockedValue({ $0.batches }) > 0 {
+                    await room.wait(atMost: .seconds(1))
+                    try Task.checkCancellation()
+                }
+                window.withLockedValue { $0.failed = false }
                 try await Task.sleep(for: settings.failureBackoff)
             }
             if clock.now >= nextMetrics {
@@ -108,11 +123,17 @@ struct PublishPipeline: Sendable {
             floor.advance(lowestUnpublished: rows.first?.id, lowestInFlight: inFlight.min())
             floorReport.withLockedValue { [floor = floor.floor] in $0 = floor }
             if !rows.isEmpty {
-                window.withLockedValue { state in
-                    state.ids.formUnion(rows.map(\.id))
-                    state.batches += 1
+                // Only the fetcher adds batches, so an empty window stays empty until this one.
+                let nothingUnsettled = window.withLockedValue { state in
+                    defer {
+                        state.ids.formUnion(rows.map(\.id))
+                        state.batches += 1
+                    }
+                    return state.batches == 0
                 }
-                handOff.yield(Batch(rows: rows, pending: try await producer.enqueue(rows.map(\.message.record))))
+                let pending = try await producer.enqueue(rows.map(\.message.record), ordering: .gapless(replacingFailedClient: nothingUnsettled))
+                if pending.firstRefused != nil { window.withLockedValue { $0.failed = true } }
+                handOff.yield(Batch(rows: rows, pending: pending))
             }
             if rows.count < settings.batchSize {
                 await wake.wait(atMost: max(.zero, min(settings.pollInterval, nextMetrics - clock.now)))
