@@ -44,8 +44,9 @@ private let clientLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePoin
     let message = text.map { String(cString: $0) } ?? ""
     let metadata: Logger.Metadata = ["kafka.facility": .string(facility.map { String(cString: $0) } ?? "")]
     // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug. The warning that a property is
-    // experimental is news only the first time: the relay sets `enable.gapless.guarantee` on purpose.
-    let level = level == 4 && message.contains("is experimental") ? 6 : level
+    // experimental goes to debug: the relay sets `enable.gapless.guarantee` on purpose (ADR 0005),
+    // and `--print-routes` must print nothing but its routes.
+    let level = level == 4 && message.contains("is experimental") ? 7 : level
     switch level {
     case ...3: events.logger.error("librdkafka: \(message)", metadata: metadata)
     case 4: events.logger.warning("librdkafka: \(message)", metadata: metadata)

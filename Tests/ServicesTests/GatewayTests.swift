@@ -286,7 +286,7 @@ extension LiveServices {
             try await fleet.stop()
         }
 
-        @Test("event-loop path: plain GETs take it; pipelined requests across both paths are answered in order")
+        @Test("event-loop path: plain GETs take it; pipelined requests across both paths are answered in order; a HEAD gets the head of a GET, Content-Length included")
         func eventLoopPath() async throws {
             let fleet = try await UsersAndPayments.start()
             let gateway = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments)
@@ -319,6 +319,18 @@ extension LiveServices {
             halfClosed.shutdownWrite()
             let afterHalfClose = RawHTTPResponse.parseAll(halfClosed.read { !RawHTTPResponse.parseAll($0).isEmpty })
             #expect(afterHalfClose.map(\.status) == [200])
+
+            // A HEAD goes to the router: the head a GET gets, its Content-Length included, no body.
+            let got = try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer)
+            let headOnly = try RawHTTPConnection(port: gateway.port)
+            try headOnly.write("HEAD /api/v1/users/me HTTP/1.1\r\nHost: gw\r\nAuthorization: \(token)\r\n\r\n"
+                               + "GET /.well-known/jwks.json HTTP/1.1\r\nHost: gw\r\n\r\n")
+            let afterHead = headOnly.read { $0.components(separatedBy: "\r\n\r\n").count >= 3 }
+            let headLines = (afterHead.components(separatedBy: "\r\n\r\n").first ?? "").lowercased().components(separatedBy: "\r\n")
+            #expect(headLines.first?.hasPrefix("http/1.1 200") == true, "\(afterHead)")
+            #expect(headLines.contains("content-length: \(got.body.count)"), "\(headLines)")
+            // Nothing follows the head but the next answer: no body was sent for the HEAD.
+            #expect(afterHead.components(separatedBy: "\r\n\r\n")[1].hasPrefix("HTTP/1.1 200"), "\(afterHead)")
 
             // The first GET was answered on the event-loop path; the third went to the router,
             // which still owed the second's answer. A GET on a quiet connection takes the path.

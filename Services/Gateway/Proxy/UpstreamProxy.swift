@@ -58,7 +58,7 @@ struct UpstreamProxy: Sendable {
                 status: { Int($0.head.status.code) },
                 discard: { answer in if answer.wholeBody == nil { _ = try? await Self.collect(answer.head.body, by: deadline) } }
             )
-            return relay(answer)
+            return relay(answer, to: request.method)
         }
     }
 
@@ -92,8 +92,10 @@ struct UpstreamProxy: Sendable {
         }
     }
 
-    /// The client's answer: a small body as collected, anything else streamed.
-    private func relay(_ answer: Answer) -> Response {
+    /// The client's answer: a small body as collected, anything else streamed; to a HEAD, the
+    /// head alone with the upstream's `Content-Length` (the length a GET's body would have:
+    /// RFC 9110 §9.3.2), which the hop-by-hop rule would otherwise replace with 0.
+    private func relay(_ answer: Answer, to method: HTTPRequest.Method) -> Response {
         let upstream = answer.head
         var headers = HTTPFields()
         headers.reserveCapacity(upstream.headers.count + 8)
@@ -103,6 +105,10 @@ struct UpstreamProxy: Sendable {
         }
         headers = ForwardedHeaders.clientResponse(from: headers)
         let status = HTTPResponse.Status(code: Int(upstream.status.code))
+        if method == .head {
+            if let length = upstream.headers.first(name: "content-length") { headers[.contentLength] = length }
+            return Response(status: status, headers: headers, body: ResponseBody())
+        }
         if let body = answer.wholeBody {
             return Response(status: status, headers: headers, body: .init(byteBuffer: body))
         }
