@@ -12,6 +12,17 @@ public struct SagaDefinition: Sendable, Equatable {
         self.name = name
         self.steps = steps
     }
+
+    /// Whether `phase` names a step this definition has (and, while compensating, one with a
+    /// compensation). A stored saga written under another definition — a release that removed
+    /// or reordered steps — may not; ``SagaStateMachine`` only takes phases this admits.
+    public func admits(_ phase: SagaPhase) -> Bool {
+        switch phase {
+        case .notStarted, .succeeded, .compensated: true
+        case .forward(let step, let attempt): steps.indices.contains(step) && attempt >= 1
+        case .compensating(let step, let attempt): steps.indices.contains(step) && steps[step].compensation != nil && attempt >= 1
+        }
+    }
 }
 
 /// Who performs a step or a compensation.

@@ -21,7 +21,8 @@ public struct SagaStateMachine: Sendable {
         self.definition = definition
     }
 
-    /// Applies `input` to `state`; `newCommandID` supplies ids for new commands.
+    /// Applies `input` to `state`; `newCommandID` supplies ids for new commands. `state.phase`
+    /// must be one the definition ``SagaDefinition/admits(_:)`` (the caller checks a stored one).
     public func transition(_ state: SagaState, _ input: SagaInput, newCommandID: () -> UUID) -> SagaTransition {
         var builder = Builder(state: state)
         switch (state.phase, input) {

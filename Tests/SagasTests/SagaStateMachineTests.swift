@@ -216,4 +216,22 @@ struct SagaStateMachineTests {
         #expect(driver.apply(.start).timeline.map(\.kind) == [.started, .localRun])
         #expect(driver.succeed().timeline.map(\.kind) == [.succeeded, .commandSent])
     }
+
+    @Test("a phase the definition has is admitted; one past its steps, a compensation of a step without one, or attempt 0 is not")
+    func admittedPhases() {
+        let definition = Self.definition
+        #expect([SagaPhase.notStarted, .succeeded, .compensated].allSatisfy(definition.admits))
+        #expect(definition.admits(.forward(step: 0, attempt: 1)) && definition.admits(.forward(step: 3, attempt: 7)))
+        #expect(definition.admits(.compensating(step: 2, attempt: 1)))
+        #expect(!definition.admits(.forward(step: 4, attempt: 1)), "past the last step")
+        #expect(!definition.admits(.forward(step: -1, attempt: 1)))
+        #expect(!definition.admits(.forward(step: 0, attempt: 0)))
+        #expect(!definition.admits(.compensating(step: 1, attempt: 1)), "validate_customer has no compensation")
+        #expect(!definition.admits(.compensating(step: 9, attempt: 1)))
+        // Every phase the machine itself reaches is admitted.
+        var driver = Driver()
+        _ = driver.apply(.start); _ = driver.succeed(); _ = driver.succeed()
+        _ = driver.timeOut(); _ = driver.fail("declined")
+        #expect(definition.admits(driver.state.phase), "\(driver.state.phase)")
+    }
 }

@@ -353,26 +353,37 @@ extension LiveServices {
             try await fleet.stop()
         }
 
-        @Test("a saga whose deadline cannot be handled is postponed and counted; the sagas due after it go on")
+        @Test("a saga that cannot take input is postponed and counted at its deadline, and a reply for it is dead-lettered; the sagas and replies after it go on")
         func poisonedDeadline() async throws {
             var fleet = try await SystemFleet.start(orders: ["SAGA_STEP_TIMEOUT_MS": "1000", "SAGA_STEP_ATTEMPTS": "5", "SAGA_DEADLINE_SCAN_MS": "50"])
             let customer = try await fleet.newCustomer("Poisoned")
             _ = try await fleet.walletBalance(of: customer)
-            // A finished saga made unreadable (as after a bad deploy) and due an hour ago: the
-            // oldest deadline, which the scan takes first.
+            // Two finished sagas spoiled (as after a bad deploy) and due an hour ago: the oldest
+            // deadlines, which the scan takes first. One is unreadable; the other waits in a
+            // step its definition does not have (written by a release with more steps).
             let (_, spoiled) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
+            let (_, stepless) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
             #expect(try await fleet.settled(spoiled, for: customer)["status"] as? String == "approved")
-            let spoiledOrder = try #require(UUID(uuidString: spoiled))
-            try await AdminDatabase.with { client in
+            #expect(try await fleet.settled(stepless, for: customer)["status"] as? String == "approved")
+            let spoiledOrder = try #require(UUID(uuidString: spoiled)), steplessOrder = try #require(UUID(uuidString: stepless))
+            let phaseNine = #"{"phase": {"forward": {"step": 9, "attempt": 1}}, "awaitedCommandID": "\#(UUID().uuidString)"}"#
+            let spoiledSaga = try await AdminDatabase.with { client in
                 _ = try await client.query("""
                     UPDATE orders.saga_instances SET state = '{"unreadable": true}'::jsonb, deadline = now() - interval '1 hour'
                     WHERE order_id = \(spoiledOrder)
                     """)
+                _ = try await client.query("""
+                    UPDATE orders.saga_instances SET state = \(phaseNine)::jsonb, deadline = now() - interval '1 hour'
+                    WHERE order_id = \(steplessOrder)
+                    """)
+                var saga: UUID?
+                for try await id in try await client.query("SELECT id FROM orders.saga_instances WHERE order_id = \(spoiledOrder)").decode(UUID.self) { saga = id }
+                return try #require(saga)
             }
             // Leave nothing due behind for the next tests' orders processes, whatever happens here.
             @Sendable func disarm() async throws {
                 try await AdminDatabase.with { client in
-                    _ = try await client.query("UPDATE orders.saga_instances SET deadline = NULL WHERE order_id = \(spoiledOrder)")
+                    _ = try await client.query("UPDATE orders.saga_instances SET deadline = NULL WHERE order_id IN (\(spoiledOrder), \(steplessOrder))")
                 }
             }
             try await fleet.payments.crash()
@@ -388,14 +399,28 @@ extension LiveServices {
                 throw error
             }
             let orders = fleet.orders
-            try await Poll.until("the unreadable saga's failure is counted") { try await orders.metric("saga_deadline_failures_total") >= 1 }
+            try await Poll.until("both spoiled sagas' failures are counted") { try await orders.metric("saga_deadline_failures_total") >= 2 }
+            #expect(orders.isRunning, "orders survived a phase its definition does not have")
             let postponed = try await AdminDatabase.with { client in
                 try await AdminDatabase.scalar("""
-                    SELECT count(*) FROM orders.saga_instances WHERE order_id = \(spoiledOrder) AND deadline > now() + interval '30 seconds'
+                    SELECT count(*) FROM orders.saga_instances
+                    WHERE order_id IN (\(spoiledOrder), \(steplessOrder)) AND deadline > now() + interval '30 seconds'
                     """, on: client)
             }
-            #expect(postponed == 1, "the unreadable saga's deadline moved a backoff ahead")
+            #expect(postponed == 2, "the spoiled sagas' deadlines moved a backoff ahead")
             #expect(fleet.orders.log.contains("saga deadline failed; postponed so the others go on"))
+
+            // A reply for the unreadable saga is dead-lettered with its reason, instead of being
+            // retried for ever at the head of its partition with every reply behind it waiting.
+            let channel = try SagaChannel(), dlq = try SagaChannel(deadLettersOf: "orders")
+            let stray = try await channel.send(
+                PaymentVoidedReply(orderID: spoiledOrder, paymentID: nil, amount: Money(amountMinor: 0, currency: "EUR")),
+                correlationID: spoiledSaga.uuidString.lowercased(), causationID: UUID().uuidString.lowercased()
+            )
+            try await dlq.waitUntil("the reply for the unreadable saga is dead-lettered") { events in events.contains { $0.id == stray.id } }
+            #expect(fleet.orders.log.contains("cannot take this reply"))
+            await channel.close()
+            await dlq.close()
             try await fleet.restartPayments()
             #expect(try await fleet.settled(waiting, for: customer)["status"] as? String == "approved")
             try await disarm()

@@ -18,20 +18,23 @@ import ServiceKit
 /// lost (it arrives with the next heartbeat at the latest).
 ///
 /// The stream ends when the client goes away (the producing task is cancelled), when its token
-/// expires or is revoked (checked at each heartbeat), when Postgres cannot be read (the client
+/// expires or is revoked (checked once per heartbeat period), when Postgres cannot be read (the client
 /// reconnects with `Last-Event-ID`), when a newer stream of the same user takes its place
 /// (``StreamQuota``), or when the service shuts down gracefully, so open streams never hold up a
 /// shutdown.
 struct NotificationStream: Sendable {
     let userID: UUID
-    /// The token the stream was opened with: the stream ends at the first heartbeat after it
-    /// is no longer accepted — past its `exp` plus the verifier's leeway — or is revoked
-    /// (logout), and the client reconnects with a current one.
+    /// The token the stream was opened with: the stream ends at the first check (one per
+    /// heartbeat period) after it is no longer accepted — past its `exp` plus the verifier's
+    /// leeway — or is revoked (logout), and the client reconnects with a current one.
     let tokenID: String
     let tokenExpiresAt: Date
     let tokenLeeway: Duration
     let revocations: (any RevocationList)?
-    let lastSeen: Int64?
+    /// The sequence to start after: the client's `Last-Event-ID`, or else the user's newest when
+    /// the request arrived (read before subscribing, so a notification committed in between is
+    /// both newer than this and announced).
+    let startAfter: Int64
     let subscription: RedisSubscription
     /// The stream's place in the user's ``StreamQuota``, given back when the stream ends.
     let slot: StreamQuota.Slot
@@ -64,10 +67,9 @@ struct NotificationStream: Sendable {
     }
 
     private func produce(into output: AsyncThrowingStream<ArraySlice<UInt8>, any Error>.Continuation) async throws {
-        // The last sequence sent; without Last-Event-ID the stream starts after the newest
-        // notification (the subscription is already listening, so nothing newer is missed).
-        var sent: Int64
-        if let lastSeen { sent = lastSeen } else { sent = try await store.lastSequence(userID: userID, on: client) }
+        // The last sequence sent (the subscription is already listening, so nothing committed
+        // after `startAfter` is missed).
+        var sent = startAfter
         try await sendNew(after: &sent, into: output)
         output.yield(ArraySlice(": connected\n\n".utf8))
         let (items, itemSink) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(2))
@@ -88,14 +90,20 @@ struct NotificationStream: Sendable {
             }
             defer { group.cancelAll() }
             try await withGracefulShutdownHandler {
+                // The token is checked once per heartbeat period whatever wakes the stream: under
+                // a steady flow of notifications the newest-two buffer can drop heartbeats.
+                let clock = ContinuousClock()
+                var nextTokenCheck = clock.now + heartbeat
                 for await item in items {
-                    if case .heartbeat = item {
+                    let isHeartbeat = if case .heartbeat = item { true } else { false }
+                    if isHeartbeat || clock.now >= nextTokenCheck {
                         guard await tokenStillValid() else {
                             logger.debug("notification stream ended: its token expired or was revoked")
                             return
                         }
-                        output.yield(ArraySlice(": heartbeat\n\n".utf8))
+                        nextTokenCheck = clock.now + heartbeat
                     }
+                    if isHeartbeat { output.yield(ArraySlice(": heartbeat\n\n".utf8)) }
                     try await sendNew(after: &sent, into: output)
                 }
             } onGracefulShutdown: {

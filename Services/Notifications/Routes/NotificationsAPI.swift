@@ -57,13 +57,16 @@ struct NotificationsAPI: APIProtocol {
     func streamNotifications(_ input: Operations.streamNotifications.Input) async throws -> Operations.streamNotifications.Output {
         let identity = try Identity.caller()
         let lastSeen = input.headers.Last_hyphen_Event_hyphen_ID.flatMap { Int64($0) } ?? input.query.last_event_id.flatMap { Int64($0) }
+        // Without Last-Event-ID the stream starts after the newest notification, read before
+        // subscribing: one committed after this read is then announced too, so none is missed.
+        let startAfter = if let lastSeen { lastSeen } else { try await store.lastSequence(userID: identity.userID, on: client) }
         let slot = streams.take(for: identity.userID)  // may end this user's oldest stream
         // Subscribe before reading the backlog, so nothing committed in between is missed.
         let subscription = redis.subscribe([NotificationFanOut.channel(for: identity.userID)])
         try await subscription.waitUntilSubscribed()
         let stream = NotificationStream(
             userID: identity.userID, tokenID: identity.tokenID, tokenExpiresAt: identity.expiresAt, tokenLeeway: tokenLeeway, revocations: revocations,
-            lastSeen: lastSeen, subscription: subscription, slot: slot,
+            startAfter: startAfter, subscription: subscription, slot: slot,
             store: store, client: client, heartbeat: heartbeat, logger: logger)
         let headers = Operations.streamNotifications.Output.Ok.Headers(
             X_hyphen_Request_hyphen_ID: CurrentRequest.requestID, Cache_hyphen_Control: "no-cache", X_hyphen_Accel_hyphen_Buffering: "no")

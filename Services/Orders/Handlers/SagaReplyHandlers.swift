@@ -41,8 +41,18 @@ struct SagaReplyHandlers: Sendable {
         else {
             throw PermanentFailure("reply \(context.event.type) carries no saga (correlation_id) or command (causation_id)")
         }
+        let applied: SagaTally?
+        do {
+            applied = try await orchestrator.apply(.outcome(commandID: command, outcome), to: saga, on: context.connection)
+        } catch {
+            // A saga that can take no input (its row unreadable, a phase its definition no longer
+            // has) would hold this reply, and every reply behind it on the partition, for ever:
+            // dead-letter it with the reason instead (replayable once the saga is mended).
+            guard SagaDeadlineService.isTheSagasOwn(error) else { throw error }
+            throw PermanentFailure("saga \(saga) cannot take this reply: \(String(reflecting: error))")
+        }
         // Counted after the commit: a retried message must not count twice.
-        if let tally = try await orchestrator.apply(.outcome(commandID: command, outcome), to: saga, on: context.connection) {
+        if let tally = applied {
             context.afterCommit { tally.record() }
         } else {
             context.afterCommit { Counter(label: "saga_replies_unknown_total").increment() }

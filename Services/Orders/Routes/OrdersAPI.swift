@@ -83,8 +83,10 @@ struct OrdersAPI: APIProtocol {
         let current = try await visibleOrder(id, to: identity)
         let (order, tally) = try await client.withTransaction(logger: logger) { connection -> (Order, SagaTally) in
             guard try await orders.transition(id, from: .approved, to: .cancelling, on: connection) else {
+                // The status it has now: a cancel racing this one may have moved it since `current`.
+                let now = try await orders.find(id, on: connection)?.status ?? current.status
                 throw ProblemDetails(status: .conflict, type: "/problems/not-cancellable", title: "Not cancellable",
-                                     detail: "Only an approved order can be cancelled; this one is \(current.status.rawValue).")
+                                     detail: "Only an approved order can be cancelled; this one is \(now.rawValue).")
             }
             let lines = current.items.compactMap { item in UUID(uuidString: item.productID).map { OrderSagaData.Line(productID: $0, quantity: item.quantity) } }
             let tally = try await orchestrator.start(.cancelOrder, data: OrderSagaData(

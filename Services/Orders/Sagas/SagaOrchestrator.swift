@@ -58,6 +58,11 @@ struct SagaOrchestrator: Sendable {
     /// steps at once (their outcomes fed straight back), the order settled at the end.
     private func advance(_ instance: SagaStore.Instance, by input: SagaInput, on connection: PostgresConnection) async throws -> Advanced {
         let machine = SagaStateMachine(definition: definition(instance.kind))
+        // A state stored under another definition (steps removed or reordered since) would
+        // index past it: the saga's own fault, postponed by the scan, dead-lettered by replies.
+        guard machine.definition.admits(instance.state.phase) else {
+            throw UnknownStep(name: "\(instance.state.phase) is not a phase of \(machine.definition.name)")
+        }
         var pending: [SagaInput] = [input]
         var advanced = Advanced(state: instance.state, deadline: .keep, timeline: [])
         while !pending.isEmpty {
