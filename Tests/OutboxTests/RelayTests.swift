@@ -284,3 +284,45 @@ extension TestSchema {
         }
     }
 }
+
+extension RelayTests {
+    @Test("a standby whose connection stalls (its Postgres backend stopped) drops it after the statement limit, reconnects, and takes over when the leader goes")
+    func stalledStandby() async throws {
+        try await OutboxTestKit.withSchema { schema in
+            let topic = try await OutboxTestKit.topic("relay-stalled-standby")
+            var settings = OutboxTestKit.relaySettings
+            settings.statementLimit = .seconds(2)
+            let kafka = try OutboxTestKit.kafka()
+            let relays = try (0..<2).map { _ in
+                try OutboxRelay(schema: schema.name, database: schema.url, kafka: kafka, settings: settings, logger: OutboxTestKit.logger)
+            }
+            let leader = Task { try await relays[0].run() }
+            try await Poll.until("the first relay leads") { relays[0].isLeader }
+            let standby = Task { try await relays[1].run() }
+            defer { leader.cancel(); standby.cancel() }
+            // The standby's backend: this schema's relay connection that holds no advisory lock.
+            let found = NIOLockedValueBox(0)
+            try await Poll.until("the standby's connection is open") {
+                let pid = try await schema.count("""
+                    SELECT COALESCE(max(pid), 0)::int8 FROM pg_stat_activity
+                    WHERE application_name = 'orderflow-relay-\(schema.name)'
+                      AND pid NOT IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)
+                    """)
+                found.withLockedValue { $0 = pid }
+                return pid != 0
+            }
+            let stopped = pid_t(found.withLockedValue { $0 })
+            #expect(kill(stopped, SIGSTOP) == 0)
+            defer { kill(stopped, SIGCONT) }
+            // Its next lock attempt waits for ever on that connection, unless the watch drops it.
+            leader.cancel()
+            _ = await leader.result
+            try await Poll.until("the standby took over in spite of its stalled connection", deadline: .seconds(30)) { relays[1].isLeader }
+            kill(stopped, SIGCONT)
+            try await schema.append([OutboxMessage(try OutboxTestKit.event(note: "after"), topic: topic)])
+            try await Poll.until("the new leader publishes") {
+                try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
+            }
+        }
+    }
+}

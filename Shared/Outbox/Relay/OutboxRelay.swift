@@ -112,13 +112,23 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// One connection's life: stand by until the lock is ours, then lead until something fails.
+    /// Every statement on it, a standby's included, is under one ``QueryWatch``.
     private func serveOneConnection() async throws {
-        let connection = try await PostgresConnection.connect(
-            configuration: try database.connectionConfiguration(), id: 1, logger: logger
-        )
+        var configuration = try database.connectionConfiguration()
+        // Names the connection in pg_stat_activity (`orderflow-relay-<schema>`).
+        configuration.options.additionalStartupParameters.append(("application_name", "orderflow-relay-\(schema)"))
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        let watch = QueryWatch()
         do {
-            try await standBy(on: connection)
-            try await lead(on: connection)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { [settings, logger] in try await watch.patrol(connection, limit: settings.statementLimit, logger: logger) }
+                group.addTask {
+                    try await self.standBy(on: connection, watch: watch)
+                    try await self.lead(on: connection, watch: watch)
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
         } catch {
             try? await connection.close()
             throw error
@@ -126,13 +136,16 @@ public final class OutboxRelay: Service, Sendable {
         try? await connection.close()
     }
 
-    private func standBy(on connection: PostgresConnection) async throws {
+    private func standBy(on connection: PostgresConnection, watch: QueryWatch) async throws {
         let lockName = "orderflow.outbox.\(schema)"
         var announced = false
         while true {
-            let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(lockName), 0))", logger: logger)
-            var acquired = false
-            for try await value in rows.decode(Bool.self) { acquired = value }
+            let acquired = try await watch.guarding { [logger] in
+                let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(lockName), 0))", logger: logger)
+                var acquired = false
+                for try await value in rows.decode(Bool.self) { acquired = value }
+                return acquired
+            }
             if acquired { return }
             if !announced {
                 logger.info("another outbox relay leads; standing by")
@@ -142,7 +155,7 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    private func lead(on connection: PostgresConnection) async throws {
+    private func lead(on connection: PostgresConnection, watch: QueryWatch) async throws {
         leading.withLockedValue { $0 = true }
         metrics.leader.record(1)
         logger.info("leading the outbox relay")
@@ -151,7 +164,10 @@ public final class OutboxRelay: Service, Sendable {
             metrics.leader.record(0)
         }
         let channel = MessagingTables.notificationChannel(schema: schema)
+        let listening = watch.begin()
+        defer { watch.end(listening) }
         try await connection.listen(on: channel) { notifications in
+            watch.end(listening)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await _ in notifications { self.wake.signal() }
@@ -161,7 +177,7 @@ public final class OutboxRelay: Service, Sendable {
                     try await PublishPipeline(
                         connection: connection, schema: self.schema, producer: self.producer, settings: self.settings,
                         fault: self.fault, onDelivered: self.onDelivered, wake: self.wake, metrics: self.metrics,
-                        floorReport: self.floorReport, logger: self.logger
+                        floorReport: self.floorReport, watch: watch, logger: self.logger
                     ).run()
                 }
                 defer { group.cancelAll() }

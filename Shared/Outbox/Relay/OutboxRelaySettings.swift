@@ -24,6 +24,11 @@ public struct OutboxRelaySettings: Sendable, Equatable {
     public var pruneInterval: Duration
     /// The pause after a batch in which some records failed, before trying them again.
     public var failureBackoff: Duration
+    /// The longest any statement on the relay's connection may run — a standby's lock attempt,
+    /// the `LISTEN`, a fetch, a mark, a pruning chunk — before the connection is dropped and the
+    /// relay reconnects (``QueryWatch``): a connection that died without the client noticing
+    /// would otherwise hold a leader's term, or a standby's campaign, for ever.
+    public var statementLimit: Duration = .seconds(30)
     /// Rows one pruning `DELETE` removes at most (each is its own statement, under the relay's
     /// statement limit).
     public var pruneChunkRows = 10_000

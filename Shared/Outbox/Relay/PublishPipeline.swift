@@ -40,6 +40,8 @@ struct PublishPipeline: Sendable {
     let metrics: OutboxMetrics
     /// Where the term's floor is reported (``OutboxRelay/publishFloor``).
     let floorReport: NIOLockedValueBox<Int64>
+    /// The connection's statement watch (its patrol runs for the connection's life, in ``OutboxRelay``).
+    let watch: QueryWatch
     let logger: Logger
 
     private struct Batch: Sendable {
@@ -58,18 +60,13 @@ struct PublishPipeline: Sendable {
         var witnesses: [(readingsThrough: Int, transaction: Int64)] = []
     }
 
-    /// The longest any relay statement may run before the connection is dropped.
-    static let statementLimit: Duration = .seconds(30)
-
     func run() async throws {
         let window = NIOLockedValueBox(Window())
         let room = WakeSignal()
-        let watch = QueryWatch()
         let (batches, handOff) = AsyncStream.makeStream(of: Batch.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await fetch(into: handOff, window: window, room: room, watch: watch) }
             group.addTask { try await mark(batches, window: window, room: room, watch: watch) }
-            group.addTask { try await watch.patrol(connection, limit: Self.statementLimit, logger: logger) }
             defer { group.cancelAll() }
             try await group.next()
         }
