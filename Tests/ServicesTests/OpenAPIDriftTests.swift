@@ -103,7 +103,11 @@ struct OpenAPIDriftTests {
         let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
         try #require(!process.isRunning, "\(service) --print-routes did not exit within 60 s: \(stderr)")
         try #require(process.terminationStatus == 0, "\(service) --print-routes exited \(process.terminationStatus): \(stderr)")
-        let routes = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String]
-        return try #require(routes, "\(service) printed no route list")
+        // The listing is the last line: a log line the service writes while it is built (logs go
+        // to standard output too) comes before it.
+        let printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        let listing = printed.split(separator: "\n").last { $0.hasPrefix("[") }.map(String.init) ?? ""
+        let routes = try JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [String]
+        return try #require(routes, "\(service) printed no route list: \(printed)")
     }
 }
