@@ -28,6 +28,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
         common, schema: "notifications", settings: settings, migrationsDirectory: Bundle.module.migrationsDirectory(),
         consumers: ["notifications"], logger: logger
     ) { router, parts in
+        router.add(middleware: StreamHeadRefusal())
         try NotificationsAPI(client: parts.database.client, store: store, redis: redis, revocations: revocations,
                              tokenLeeway: verifier.leeway, heartbeat: .milliseconds(heartbeat),
                              streams: StreamQuota(perUser: streamsPerUser), logger: logger)

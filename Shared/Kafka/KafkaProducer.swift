@@ -14,7 +14,8 @@ public import ServiceLifecycle
 ///   otherwise a dedicated poll thread does. Blocking calls (flush, destroy) run on NIO's
 ///   blocking pool. Nothing blocks Swift's cooperative pool. See ADR 0003.
 /// - Fatal errors (idempotence violated), and any message timing out: the handle is replaced on
-///   the next send, so the next message starts under a fresh producer id. After a timed-out
+///   the next send (with ``EnqueueOrdering/gapless(replacingFailedClient:)``, only when the
+///   caller allows it), so the next message starts under a fresh producer id. After a timed-out
 ///   in-flight request librdkafka bumps the producer epoch and restarts sequence numbers; brokers
 ///   without KIP-360 support (Tansu 0.x) reject that forever as a sequence gap. See ADR 0003.
 /// - As a ServiceLifecycle `Service`, it flushes and closes on graceful shutdown. Outside a
@@ -177,6 +178,18 @@ public final class KafkaProducer: Service, Sendable {
         let handle = try acquireHandle()
         defer { handle.users.withLockedValue { $0 -= 1 } }
         try await handle.flush(timeout: timeout)
+    }
+
+    /// Settles at once whatever is still queued or in flight on a client that has failed (a fatal
+    /// error): it sends nothing more, and under `message.timeout.ms=0` its records would wait for
+    /// ever. Each fails with a `_PURGE_*` error, so a caller that waits for every earlier record
+    /// to settle before replacing the client (``EnqueueOrdering/gapless(replacingFailedClient:)``)
+    /// gets there. Does nothing while the client works.
+    public func settleIfFailed() {
+        current.withLockedValue { current in
+            guard let handle = current, handle.events.needsReplacement else { return }
+            handle.purgeNow()
+        }
     }
 
     /// Flushes (up to `flushTimeout`), fails what is left, and releases the client.

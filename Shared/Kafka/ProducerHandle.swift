@@ -168,6 +168,12 @@ final class ProducerHandle: @unchecked Sendable {
     /// Messages waiting for delivery.
     var queueLength: Int { Int(rd_kafka_outq_len(handle)) }
 
+    /// Fails, without waiting, every message still queued or in flight (their senders get
+    /// `_PURGE_*` errors, served as usual by the poll thread).
+    func purgeNow() {
+        rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING))
+    }
+
     /// Fails whatever is still queued (their senders get `_PURGE_*` errors), stops polling, destroys the handle.
     func shutdown() async {
         // Nobody may be inside `enqueue` while the handle goes away.

@@ -21,9 +21,10 @@ enum OutboxTestKit {
     }()
 
     /// A schema of its own (created by the superuser, dropped afterwards) with the messaging
-    /// tables applied, and a running pool for it.
-    static func withSchema<T: Sendable>(_ body: @Sendable (TestSchema) async throws -> T) async throws -> T {
-        guard let url = DatabaseURL(try StackEnvironment.value("ORDERFLOW_ADMIN_DATABASE_URL")) else {
+    /// tables applied, and a running pool for it; on the shared stack's Postgres, or on the one
+    /// `adminURL` names (a ``PrivateStack``'s).
+    static func withSchema<T: Sendable>(adminURL: String? = nil, _ body: @Sendable (TestSchema) async throws -> T) async throws -> T {
+        guard let url = DatabaseURL(try adminURL ?? StackEnvironment.value("ORDERFLOW_ADMIN_DATABASE_URL")) else {
             throw Poll.TimedOut(what: "a valid ORDERFLOW_ADMIN_DATABASE_URL")
         }
         let name = "t_" + UUID().uuidString.prefix(8).lowercased()

@@ -286,9 +286,12 @@ extension TestSchema {
 }
 
 extension RelayTests {
-    @Test("a standby whose connection stalls (its Postgres backend stopped) drops it after the statement limit, reconnects, and takes over when the leader goes")
+    @Test("a standby whose connection stalls (its Postgres backend stopped) drops it after the statement limit, reconnects, and takes over when the leader goes",
+          .timeLimit(.minutes(3)))
     func stalledStandby() async throws {
-        try await OutboxTestKit.withSchema { schema in
+        // A Postgres of its own: a backend of the shared one left stopped would hang the others.
+        try await PrivateStack.start("postgres").use { stack in
+        try await OutboxTestKit.withSchema(adminURL: try stack.value("ORDERFLOW_ADMIN_DATABASE_URL")) { schema in
             let topic = try await OutboxTestKit.topic("relay-stalled-standby")
             var settings = OutboxTestKit.relaySettings
             settings.statementLimit = .seconds(2)
@@ -300,13 +303,19 @@ extension RelayTests {
             try await Poll.until("the first relay leads") { relays[0].isLeader }
             let standby = Task { try await relays[1].run() }
             defer { leader.cancel(); standby.cancel() }
+            @Sendable func stopBoth() async {
+                leader.cancel()
+                standby.cancel()
+                _ = await leader.result
+                _ = await standby.result
+            }
             // The standby's backend: this schema's relay connection that holds no advisory lock.
             let found = NIOLockedValueBox(0)
             try await Poll.until("the standby's connection is open") {
                 let pid = try await schema.count("""
                     SELECT COALESCE(max(pid), 0)::int8 FROM pg_stat_activity
                     WHERE application_name = 'orderflow-relay-\(schema.name)'
-                      AND pid NOT IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)
+                      AND NOT EXISTS (SELECT FROM pg_locks l WHERE l.pid = pg_stat_activity.pid AND l.locktype = 'advisory' AND l.granted)
                     """)
                 found.withLockedValue { $0 = pid }
                 return pid != 0
@@ -323,6 +332,8 @@ extension RelayTests {
             try await Poll.until("the new leader publishes") {
                 try await schema.count("SELECT count(*)::int8 FROM $schema.outbox WHERE published_at IS NULL") == 0
             }
+            await stopBoth()
+        }
         }
     }
 }

@@ -138,6 +138,12 @@ extension LiveServices {
             let list = try await notifications.request("GET", "/api/v1/notifications", headers: ada.bearer)
             #expect(list.status == 200)
             #expect(list.header("Content-Type") == "application/json; charset=utf-8")
+            // HEAD: the list answers with its GET's head; the stream refuses rather than open one
+            // (which would take a place in the user's stream quota).
+            let listHead = try await notifications.request("HEAD", "/api/v1/notifications", headers: ada.bearer)
+            #expect(listHead.status == 200 && listHead.header("Content-Length") == "\(list.body.count)", "\(listHead.headers)")
+            let streamHead = try await notifications.request("HEAD", "/api/v1/notifications/stream", headers: ada.bearer)
+            #expect(streamHead.status == 405 && streamHead.header("Allow") == "GET", "\(streamHead.status) \(streamHead.headers)")
             let data = try #require(try list.json()["data"] as? [[String: Any]])
             let welcome = try #require(data.first)
             #expect(data.count == 1)

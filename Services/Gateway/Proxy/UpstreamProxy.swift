@@ -94,7 +94,8 @@ struct UpstreamProxy: Sendable {
 
     /// The client's answer: a small body as collected, anything else streamed; to a HEAD, the
     /// head alone with the upstream's `Content-Length` (the length a GET's body would have:
-    /// RFC 9110 §9.3.2), which the hop-by-hop rule would otherwise replace with 0.
+    /// RFC 9110 §9.3.2), which the hop-by-hop rule would otherwise replace with 0. (An upstream
+    /// HEAD without a length is answered with 0, as Hummingbird answers its own.)
     private func relay(_ answer: Answer, to method: HTTPRequest.Method) -> Response {
         let upstream = answer.head
         var headers = HTTPFields()

@@ -23,9 +23,10 @@ import PostgresNIO
 /// librdkafka refuses stops the batch; ``EnqueueOrdering``), and runs with
 /// `enable.gapless.guarantee`, so a record the broker refuses stops that client (a fatal error)
 /// before any later record of its partition is stored. Then the fetcher enqueues nothing new
-/// until every batch in flight has settled, waits ``OutboxRelaySettings/failureBackoff``, and
-/// fetches again from the lowest unpublished row; a failed client is replaced only then, with
-/// nothing of it left unsettled.
+/// until every batch in flight has settled (a client stopped by a fatal error has its records
+/// purged, or they would never settle), waits ``OutboxRelaySettings/failureBackoff``, and
+/// fetches again from the lowest unpublished row; within a term a failed client is replaced only
+/// then, with nothing the term sent on it left unsettled.
 struct PublishPipeline: Sendable {
     /// Batches enqueued and not yet marked.
     static let maximumInFlight = 4
@@ -89,6 +90,8 @@ struct PublishPipeline: Sendable {
             }
             if window.withLockedValue({ $0.failed }) {
                 while window.withLockedValue({ $0.batches }) > 0 {
+                    // A client that failed for good sends nothing more: settle its records now.
+                    producer.settleIfFailed()
                     await room.wait(atMost: .seconds(1))
                     try Task.checkCancellation()
                 }
@@ -120,14 +123,18 @@ struct PublishPipeline: Sendable {
             floor.advance(lowestUnpublished: rows.first?.id, lowestInFlight: inFlight.min())
             floorReport.withLockedValue { [floor = floor.floor] in $0 = floor }
             if !rows.isEmpty {
-                // Only the fetcher adds batches, so an empty window stays empty until this one.
-                let nothingUnsettled = window.withLockedValue { state in
+                // Only the fetcher adds batches, so an empty window stays empty until this one. A
+                // batch that failed while this fetch ran goes first: these rows (fetched without
+                // its ids) wait for the barrier at the top of the loop.
+                let admitted = window.withLockedValue { state -> Bool? in
+                    guard !state.failed else { return nil }
                     defer {
                         state.ids.formUnion(rows.map(\.id))
                         state.batches += 1
                     }
                     return state.batches == 0
                 }
+                guard let nothingUnsettled = admitted else { continue }
                 let pending = try await producer.enqueue(rows.map(\.message.record), ordering: .gapless(replacingFailedClient: nothingUnsettled))
                 if pending.firstRefused != nil { window.withLockedValue { $0.failed = true } }
                 handOff.yield(Batch(rows: rows, pending: pending))
