@@ -333,6 +333,7 @@ let package = Package(
             name: "AuthTests",
             dependencies: [
                 "Auth",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

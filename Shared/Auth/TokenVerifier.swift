@@ -8,7 +8,9 @@ import NIOConcurrencyHelpers
 ///
 /// Keys come from a ``VerificationKeySource`` and are cached; a token naming an unknown key id
 /// triggers one refresh (at most every ``minimumRefreshInterval``), so rotated keys are picked
-/// up without restarts and forged key ids cannot hammer the key endpoint.
+/// up without restarts and forged key ids cannot hammer the key endpoint. Keys older than
+/// ``maximumKeyAge`` are refreshed in the background while still in use, so a key the issuer
+/// stopped publishing (retired, or leaked) stops verifying within that age.
 public final class TokenVerifier: Sendable {
     /// The expected `iss`.
     public let issuer: String
@@ -18,6 +20,9 @@ public final class TokenVerifier: Sendable {
     public let leeway: Duration
     /// The shortest time between two key refreshes.
     public let minimumRefreshInterval: Duration
+    /// How long fetched keys are used before a refresh in the background (the request that
+    /// notices does not wait for it).
+    public let maximumKeyAge: Duration
     private let source: any VerificationKeySource
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -34,13 +39,15 @@ public final class TokenVerifier: Sendable {
     /// - Parameter now: The clock claims are checked against (tests move it).
     public init(
         issuer: String, audience: String, keys: any VerificationKeySource, leeway: Duration = .seconds(30),
-        minimumRefreshInterval: Duration = .seconds(5), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        minimumRefreshInterval: Duration = .seconds(5), maximumKeyAge: Duration = .seconds(300),
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.issuer = issuer
         self.audience = audience
         self.source = keys
         self.leeway = leeway
         self.minimumRefreshInterval = minimumRefreshInterval
+        self.maximumKeyAge = maximumKeyAge
         self.now = now
         self.logger = logger
     }
@@ -91,10 +98,17 @@ public final class TokenVerifier: Sendable {
         return (header.alg, header.kid)
     }
 
-    /// The collection holding `kid`, refreshing the keys once when it is unknown.
+    /// The collection holding `kid`, refreshing the keys once when it is unknown, and in the
+    /// background when they are older than ``maximumKeyAge``.
     private func collection(for kid: String) async throws(AuthFailure) -> JWTKeyCollection {
-        if let known = cache.withLockedValue({ $0.collections[kid] }) { return known }
         let clock = ContinuousClock()
+        let (known, stale) = cache.withLockedValue { cache in
+            (cache.collections[kid], cache.lastRefresh.map { clock.now - $0 >= max(maximumKeyAge, minimumRefreshInterval) } ?? false)
+        }
+        if let known {
+            if stale { _ = refreshTask() }
+            return known
+        }
         let shouldRefresh = cache.withLockedValue { cache in
             // Nothing loaded yet: always (fetches are coalesced). Loaded: an unknown kid may
             // trigger a refresh, at most every minimumRefreshInterval.
@@ -109,13 +123,17 @@ public final class TokenVerifier: Sendable {
 
     /// Fetches the keys; concurrent callers share one fetch.
     private func refresh() async {
-        let fetch = cache.withLockedValue { cache -> Task<Void, Never> in
+        await refreshTask().value
+    }
+
+    /// The fetch in flight, or a new one.
+    private func refreshTask() -> Task<Void, Never> {
+        cache.withLockedValue { cache -> Task<Void, Never> in
             if let running = cache.inFlight { return running }
             let task = Task { await self.fetchKeys() }
             cache.inFlight = task
             return task
         }
-        await fetch.value
     }
 
     private func fetchKeys() async {

@@ -2,6 +2,7 @@ import Auth
 import Crypto
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 /// The verifier's decisions, with keys in memory and a clock the test moves: no I/O.
@@ -74,6 +75,31 @@ struct TokenVerifierTests {
         source.set([key.publicKey, next.publicKey])
         #expect(try await refreshing.verify(fresh).userID == user)
         #expect(source.fetches == 2)
+    }
+
+    @Test("a key the issuer stops publishing stops verifying once the keys are older than maximumKeyAge (refreshed in the background)")
+    func retiredKey() async throws {
+        let next = SigningKey.generate(id: "k2")
+        let old = try await issue()
+        let fresh = try await issue(with: next)
+        let source = ChangingKeys([next.publicKey, key.publicKey])
+        let verifier = TokenVerifier(
+            issuer: "orderflow-users", audience: "orderflow", keys: source, minimumRefreshInterval: .zero, maximumKeyAge: .milliseconds(20),
+            now: { now }, logger: Self.quiet
+        )
+        #expect(try await verifier.verify(old).userID == user)
+        #expect(try await verifier.verify(fresh).userID == user)
+        source.set([next.publicKey])  // k1 retired (or leaked)
+        try await Poll.until("the retired key is refused", deadline: .seconds(30)) {
+            do {
+                _ = try await verifier.verify(old)
+                return false
+            } catch {
+                return (error as? AuthFailure) == .unknownKey
+            }
+        }
+        #expect(try await verifier.verify(fresh).userID == user, "the key still published keeps verifying")
+        #expect(source.fetches >= 2)
     }
 
     @Test("concurrent first verifications share one key fetch and all succeed")
