@@ -61,7 +61,7 @@ public struct Authenticator: Sendable {
         let identity = try await verifier.verify(token)
         if let revocations {
             do {
-                if try await revocations.isRevoked(tokenID: identity.tokenID) { throw AuthFailure.revoked }
+                if try await revocations.isRevoked(tokenID: identity.tokenID, userID: identity.userID) { throw AuthFailure.revoked }
             } catch let failure as AuthFailure {
                 throw failure
             } catch {

@@ -7,9 +7,9 @@
 /// caught up), and following it back would mint tokens whenever instances alternate. Tests pass
 /// an explicit time instead, which keeps the script's edges deterministic.
 ///
-/// An optional *veto key* rides along in the same round trip: when that key exists, the request
-/// is refused before any token is spent (the gateway passes a revoked-token key, so one
-/// `EVALSHA` both checks revocation and rate-limits).
+/// Optional *veto keys* ride along in the same round trip: when any of them exists, the request
+/// is refused before any token is spent (the gateway passes the token's and the user's
+/// revocation keys, so one `EVALSHA` both checks revocation and rate-limits).
 public struct TokenBucket: Sendable, Equatable {
     /// Most tokens the bucket holds (the burst).
     public var capacity: Int
@@ -32,7 +32,7 @@ public struct TokenBucket: Sendable, Equatable {
         public var retryAfterMs: Int
         /// Milliseconds until the bucket is full again (`RateLimit-Reset`).
         public var resetMs: Int
-        /// Whether the veto key existed (then nothing was spent and `allowed` is false).
+        /// Whether a veto key existed (then nothing was spent and `allowed` is false).
         public var vetoed: Bool
 
         /// Creates a decision.
@@ -45,11 +45,11 @@ public struct TokenBucket: Sendable, Equatable {
         }
     }
 
-    /// The Lua script (KEYS[1] = bucket key, optional KEYS[2] = veto key; ARGV = capacity,
+    /// The Lua script (KEYS[1] = bucket key, any further KEYS = veto keys; ARGV = capacity,
     /// refill/s, now ms (negative: Redis's clock), cost). Returns {allowed, remaining, retry after
-    /// ms, reset ms}; allowed is -1 when the veto key exists.
+    /// ms, reset ms}; allowed is -1 when a veto key exists.
     public static let script = RedisScript("""
-        if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then
+        if #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) > 0 then
           return {-1, 0, 0, 0}
         end
         local key = KEYS[1]
@@ -86,11 +86,11 @@ public struct TokenBucket: Sendable, Equatable {
         """)
 
     /// Takes `cost` tokens from the bucket at `key` as of `nowMs` (milliseconds since the epoch;
-    /// nil, the default: Redis's clock), unless `vetoKey` exists.
+    /// nil, the default: Redis's clock), unless one of `vetoKeys` exists.
     public func take(
-        _ cost: Int = 1, key: String, nowMs: Int64? = nil, vetoKey: String? = nil, using client: RedisClient
+        _ cost: Int = 1, key: String, nowMs: Int64? = nil, vetoKeys: [String] = [], using client: RedisClient
     ) async throws(RedisError) -> Decision {
-        let keys = vetoKey.map { [key, $0] } ?? [key]
+        let keys = [key] + vetoKeys
         let reply = try await client.evalSHA(Self.script, keys: keys, arguments: [
             .integer(Int64(capacity)), .integer(Int64(refillPerSecond)), .integer(nowMs ?? -1), .integer(Int64(cost)),
         ])

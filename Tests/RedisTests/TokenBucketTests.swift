@@ -70,17 +70,18 @@ struct TokenBucketTests {
         await redis.close()
     }
 
-    @Test("an existing veto key refuses without spending a token, in the same round trip")
+    @Test("an existing veto key (either of two) refuses without spending a token, in the same round trip")
     func vetoKey() async throws {
         let redis = try client()
         let bucket = TokenBucket(capacity: 1, refillPerSecond: 1)
         let key = "test:bucket:\(UUID().uuidString)"
-        let veto = "test:veto:\(UUID().uuidString)"
+        let veto = "test:veto:\(UUID().uuidString)", other = "test:veto:\(UUID().uuidString)"
         let t0: Int64 = 1_700_000_000_000
-        #expect(try await bucket.take(key: key, nowMs: t0, vetoKey: veto, using: redis) == .init(allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 1_000))
-        try await redis.execute(RedisCommand("SET", [.text(veto), "1", "PX", 60_000]))
-        let vetoed = try await bucket.take(key: key, nowMs: t0 + 5_000, vetoKey: veto, using: redis)
+        #expect(try await bucket.take(key: key, nowMs: t0, vetoKeys: [veto, other], using: redis) == .init(allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 1_000))
+        try await redis.execute(RedisCommand("SET", [.text(other), "1", "PX", 60_000]))
+        let vetoed = try await bucket.take(key: key, nowMs: t0 + 5_000, vetoKeys: [veto, other], using: redis)
         #expect(vetoed.vetoed && !vetoed.allowed)
+        #expect(try await bucket.take(key: key, nowMs: t0 + 5_000, vetoKeys: [other, veto], using: redis).vetoed)
         // Nothing was spent while vetoed: the refilled token is still there.
         #expect(try await bucket.take(key: key, nowMs: t0 + 5_000, using: redis).allowed)
         await redis.close()

@@ -153,9 +153,15 @@ extension LiveServices {
             let notAdmin = try await fleet.users.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: active.bearer)
             #expect(notAdmin.status == 403)
             let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            #expect(try await fleet.users.request("GET", "/api/v1/users/me", headers: suspended.bearer).status == 200)
             let done = try await fleet.users.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: admin, json: #"{"reason":"test"}"#)
             #expect(done.status == 200)
             #expect(try done.json()["status"] as? String == "suspended")
+            // The access token the user still holds is refused at once, by every service.
+            let afterward = try await fleet.payments.request("GET", "/api/v1/wallet", headers: suspended.bearer)
+            #expect(afterward.status == 401, "\(afterward.text)")
+            #expect(try await fleet.users.request("GET", "/api/v1/users/me", headers: suspended.bearer).status == 401)
+            #expect(try await fleet.users.request("GET", "/api/v1/users/me", headers: active.bearer).status == 200, "only the suspended user's tokens")
             let login = try await fleet.users.request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(suspended.email)","password":"\#(suspended.password)"}"#)
             #expect(login.status == 403)
 

@@ -75,8 +75,8 @@ struct GatewayAdmission: Sendable {
         /// The bucket the request spends from; nil when rate limiting is off.
         fileprivate var bucketKey: String?
         fileprivate var rateClass: RateLimitClass
-        /// The revocation key of the token; nil when the request carries none.
-        fileprivate var vetoKey: String?
+        /// The revocation keys of the caller's token and of the caller (empty when anonymous).
+        fileprivate var vetoKeys: [String]
         /// How the forecast registered the request (``AdmissionForecast/Turn/untracked`` when it did not).
         fileprivate var turn: AdmissionForecast.Turn
 
@@ -104,7 +104,7 @@ struct GatewayAdmission: Sendable {
         if let forecast, route.rateClass == .read, let bucketKey { turn = forecast.register(bucketKey) }
         return Pending(
             identity: identity, bucketKey: bucketKey, rateClass: route.rateClass,
-            vetoKey: identity.map { RedisRevocationList.key($0.tokenID) }, turn: turn
+            vetoKeys: identity.map { RedisRevocationList.keys(tokenID: $0.tokenID, userID: $0.userID) } ?? [], turn: turn
         )
     }
 
@@ -117,15 +117,15 @@ struct GatewayAdmission: Sendable {
         defer { remember(pending, remaining: reported) }
         let identity = pending.identity
         let bucket = pending.rateClass == .read ? readBucket : writeBucket
-        guard let redis, bucket != nil || pending.vetoKey != nil else { return Admitted(identity: identity, rateLimitHeaders: [:]) }
+        guard let redis, bucket != nil || !pending.vetoKeys.isEmpty else { return Admitted(identity: identity, rateLimitHeaders: [:]) }
         guard let bucket, let key = pending.bucketKey else {
             // Authentication without rate limiting: the revocation check alone.
-            if let vetoKey = pending.vetoKey, await exists(vetoKey, in: redis) { throw refusal(.revoked) }
+            if !pending.vetoKeys.isEmpty, await anyExists(pending.vetoKeys, in: redis) { throw refusal(.revoked) }
             return Admitted(identity: identity, rateLimitHeaders: [:])
         }
         let decision: TokenBucket.Decision
         do {
-            decision = try await bucket.take(key: key, vetoKey: pending.vetoKey, using: redis)
+            decision = try await bucket.take(key: key, vetoKeys: pending.vetoKeys, using: redis)
         } catch {
             if speculated { speculativeAdmitted.increment() }
             redisFailures.increment()
@@ -208,9 +208,9 @@ struct GatewayAdmission: Sendable {
         }
     }
 
-    private func exists(_ key: String, in redis: RedisClient) async -> Bool {
+    private func anyExists(_ keys: [String], in redis: RedisClient) async -> Bool {
         do {
-            return try await redis.execute(RedisCommand("EXISTS", [.text(key)])).integer == 1
+            return (try await redis.execute(RedisCommand("EXISTS", keys.map { .text($0) })).integer ?? 0) > 0
         } catch {
             redisFailures.increment()
             logger.warning("revocation list unavailable; token accepted", metadata: ["error": "\(error)"])

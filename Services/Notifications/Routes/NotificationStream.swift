@@ -118,7 +118,7 @@ struct NotificationStream: Sendable {
     private func tokenStillValid() async -> Bool {
         guard Date() < tokenExpiresAt.addingTimeInterval(TimeInterval(tokenLeeway.components.seconds)) else { return false }
         guard let revocations else { return true }
-        return (try? await revocations.isRevoked(tokenID: tokenID)) != true
+        return (try? await revocations.isRevoked(tokenID: tokenID, userID: userID)) != true
     }
 
     /// Sends, oldest first, every notification after `sent`, and advances it.

@@ -108,6 +108,13 @@ struct UsersAPI: APIProtocol {
         var reason: String?
         if case .json(let body) = input.body { reason = body.reason }
         guard let user = try await users.suspend(id, reason: reason) else { throw Self.notFound }
+        // The access tokens the user holds stop working at once, everywhere (not at their expiry).
+        do {
+            try await revocations.revokeAll(of: id, lifetime: issuer.lifetime)
+        } catch {
+            throw ProblemDetails(status: .serviceUnavailable, type: "/problems/suspension-incomplete", title: "Suspension incomplete",
+                                 detail: "The account is suspended, but its access tokens could not be revoked; retry the suspension.")
+        }
         return .ok(.init(headers: .init(X_hyphen_Request_hyphen_ID: requestID), body: .json(try ContractServer.bridge(UserResource(user)))))
     }
 
