@@ -55,8 +55,15 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
     if let admin = users.bootstrapAdmin {
         app.beforeServerStarts {
             let hash = try await hasher.hash(admin.password)
-            if try await store.ensureAdmin(email: admin.email, passwordHash: hash) {
+            switch try await store.ensureAdmin(email: admin.email, passwordHash: hash) {
+            case .created:
                 logger.info("bootstrap administrator created", metadata: ["user.email": "\(admin.email)"])
+            case .existed:
+                logger.info("bootstrap administrator exists; USERS_ADMIN_PASSWORD applied only when it was created", metadata: ["user.email": "\(admin.email)"])
+            case .emailTakenByNonAdmin:
+                logger.error("USERS_ADMIN_EMAIL belongs to an account that is not an administrator; no bootstrap administrator exists", metadata: [
+                    "user.email": "\(admin.email)",
+                ])
             }
         }
     }

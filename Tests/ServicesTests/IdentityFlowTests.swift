@@ -182,6 +182,12 @@ extension LiveServices {
             #expect(try answers[2].first?.decode(CustomerRejectedReply.self).reason == .unknownCustomer)
             #expect(answers[0].first?.correlationID == commands[0].correlationID)
             await channel.close()
+
+            // A bootstrap administrator email a customer holds: the next users process says so.
+            let misconfigured = try ServiceProcess("users", environment: try StackEnvironment.serviceEnvironment("users")
+                .merging(["LOG_LEVEL": "info", "USERS_ADMIN_EMAIL": active.email]) { $1 })
+            try await misconfigured.waitForLog("USERS_ADMIN_EMAIL belongs to an account that is not an administrator")
+            _ = try await misconfigured.terminate()
             try await fleet.stop()
         }
     }

@@ -94,14 +94,30 @@ struct UserStore: Sendable {
         }
     }
 
+    /// What ``ensureAdmin(email:passwordHash:)`` found or did.
+    enum BootstrapAdmin: Equatable {
+        /// Created now, with the given password.
+        case created
+        /// An administrator with that email exists; its password is its own (the configured one
+        /// applied only when it was created).
+        case existed
+        /// A user who is not an administrator has that email: there is no bootstrap administrator.
+        case emailTakenByNonAdmin
+    }
+
     /// Creates the bootstrap administrator unless a user with that email exists.
-    func ensureAdmin(email: String, passwordHash: String) async throws -> Bool {
-        guard try await credentials(email: email) == nil else { return false }
+    func ensureAdmin(email: String, passwordHash: String) async throws -> BootstrapAdmin {
+        func existing() async throws -> BootstrapAdmin? {
+            try await credentials(email: email).map { account, _ in account.role == .admin ? .existed : .emailTakenByNonAdmin }
+        }
+        if let found = try await existing() { return found }
         do {
             _ = try await register(ValidRegistration(email: email, password: "", displayName: "Administrator"), passwordHash: passwordHash, role: .admin)
-            return true
-        } catch is EmailTaken {
-            return false
+            return .created
+        } catch let taken as EmailTaken {
+            // Registered in between (another users instance starting too).
+            guard let found = try await existing() else { throw taken }
+            return found
         }
     }
 
