@@ -64,6 +64,8 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
                 logger.error("USERS_ADMIN_EMAIL belongs to an account that is not an administrator; no bootstrap administrator exists", metadata: [
                     "user.email": "\(admin.email)",
                 ])
+            case .suspended:
+                logger.error("the bootstrap administrator (USERS_ADMIN_EMAIL) is suspended and cannot act", metadata: ["user.email": "\(admin.email)"])
             }
         }
     }

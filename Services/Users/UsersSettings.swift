@@ -18,6 +18,9 @@ struct UsersSettings: Sendable {
     )
     static let signingKeysFileKey = SettingKey("jwt.signing.keys.file", expecting: "a readable file holding kid=seed[,kid=seed…]")
     static let accessTTLKey = SettingKey("jwt.access.ttl.seconds", expecting: "seconds 60-86400")
+    /// The longest access-token lifetime any configuration allows (a suspension's revocation
+    /// lasts this long, so tokens issued under an earlier, longer setting are covered too).
+    static let longestAccessTokenLifetime: Duration = .seconds(86_400)
     static let refreshTTLKey = SettingKey("refresh.token.ttl.hours", expecting: "hours 1-8760")
     static let bcryptCostKey = SettingKey("bcrypt.cost", expecting: "an integer 4-15")
     static let adminEmailKey = SettingKey("users.admin.email", expecting: "the bootstrap administrator's email (with USERS_ADMIN_PASSWORD)")
@@ -38,7 +41,7 @@ struct UsersSettings: Sendable {
         } else {
             throw ConfigurationError(key: signingKeysKey, problem: .missing)
         }
-        let access = try settings.optionalParsed(accessTTLKey) { Int($0).flatMap { (60...86_400).contains($0) ? $0 : nil } } ?? 900
+        let access = try settings.optionalParsed(accessTTLKey) { Int($0).flatMap { (60...Int(longestAccessTokenLifetime.components.seconds)).contains($0) ? $0 : nil } } ?? 900
         let refresh = try settings.optionalParsed(refreshTTLKey) { Int($0).flatMap { (1...8_760).contains($0) ? $0 : nil } } ?? 720
         let cost = try settings.optionalParsed(bcryptCostKey) { UInt8($0).flatMap { (4...15).contains($0) ? $0 : nil } } ?? 10
         var admin: (String, String)?

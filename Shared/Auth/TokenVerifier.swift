@@ -130,7 +130,8 @@ public final class TokenVerifier: Sendable {
     private func refreshTask() -> Task<Void, Never> {
         cache.withLockedValue { cache -> Task<Void, Never> in
             if let running = cache.inFlight { return running }
-            let task = Task { await self.fetchKeys() }
+            // Detached: not the triggering request's priority, trace or logging context.
+            let task = Task.detached { await self.fetchKeys() }
             cache.inFlight = task
             return task
         }
@@ -146,13 +147,17 @@ public final class TokenVerifier: Sendable {
                 await collection.add(eddsa: EdDSA.PublicKey(backing: key.publicKey), kid: JWKIdentifier(string: key.id))
                 collections[key.id] = collection
             }
-            cache.withLockedValue { cache in
-                cache.collections = collections
-                cache.loaded = true
-                cache.lastRefresh = clock.now
-                cache.inFlight = nil
+            let changed = cache.withLockedValue { cache in
+                defer {
+                    cache.collections = collections
+                    cache.loaded = true
+                    cache.lastRefresh = clock.now
+                    cache.inFlight = nil
+                }
+                return !cache.loaded || Set(cache.collections.keys) != Set(collections.keys)
             }
-            logger.info("token verification keys loaded", metadata: ["auth.key_ids": "\(keys.map(\.id).sorted())"])
+            // Every refresh (one per maximumKeyAge) at debug; a new key set at info.
+            logger.log(level: changed ? .info : .debug, "token verification keys loaded", metadata: ["auth.key_ids": "\(keys.map(\.id).sorted())"])
         } catch {
             cache.withLockedValue { cache in
                 cache.lastRefresh = clock.now

@@ -135,10 +135,11 @@ struct TokenVerifierTests {
 final class ChangingKeys: VerificationKeySource, @unchecked Sendable {
     private let lock = NSLock()
     private var keys: [VerificationKey]
-    private(set) var fetches = 0
+    private var count = 0
     init(_ keys: [VerificationKey]) { self.keys = keys }
+    var fetches: Int { lock.withLock { count } }
     func set(_ keys: [VerificationKey]) { lock.withLock { self.keys = keys } }
-    func keys() async throws -> [VerificationKey] { lock.withLock { fetches += 1; return keys } }
+    func keys() async throws -> [VerificationKey] { lock.withLock { count += 1; return keys } }
 }
 
 final class SlowKeys: VerificationKeySource, @unchecked Sendable {

@@ -143,7 +143,7 @@ extension LiveServices {
             try await fleet.stop()
         }
 
-        @Test("an admin suspends a customer: login is refused, validate_customer replies suspended; unknown customers are rejected")
+        @Test("an admin suspends a customer: the tokens they hold are refused at once (services and gateway), login is refused, validate_customer replies suspended; unknown customers are rejected; a bootstrap admin email a customer holds is reported")
         func suspension() async throws {
             let fleet = try await UsersAndPayments.start()
             let channel = try SagaChannel()
@@ -154,6 +154,9 @@ extension LiveServices {
             #expect(notAdmin.status == 403)
             let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
             #expect(try await fleet.users.request("GET", "/api/v1/users/me", headers: suspended.bearer).status == 200)
+            // Through a gateway too, which then holds the token as verified in its cache.
+            let gateway = try await GatewayProcess.start(users: fleet.users, payments: fleet.payments)
+            #expect(try await gateway.request("GET", "/api/v1/users/me", headers: suspended.bearer).status == 200)
             let done = try await fleet.users.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: admin, json: #"{"reason":"test"}"#)
             #expect(done.status == 200)
             #expect(try done.json()["status"] as? String == "suspended")
@@ -161,6 +164,9 @@ extension LiveServices {
             let afterward = try await fleet.payments.request("GET", "/api/v1/wallet", headers: suspended.bearer)
             #expect(afterward.status == 401, "\(afterward.text)")
             #expect(try await fleet.users.request("GET", "/api/v1/users/me", headers: suspended.bearer).status == 401)
+            #expect(try await gateway.request("GET", "/api/v1/users/me", headers: suspended.bearer).status == 401, "the gateway's cached verification")
+            #expect(try await gateway.request("GET", "/api/v1/wallet", headers: suspended.bearer).status == 401)
+            _ = try await gateway.terminate()
             #expect(try await fleet.users.request("GET", "/api/v1/users/me", headers: active.bearer).status == 200, "only the suspended user's tokens")
             let login = try await fleet.users.request("POST", "/api/v1/auth/tokens", json: #"{"email":"\#(suspended.email)","password":"\#(suspended.password)"}"#)
             #expect(login.status == 403)

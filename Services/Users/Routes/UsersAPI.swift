@@ -110,7 +110,7 @@ struct UsersAPI: APIProtocol {
         guard let user = try await users.suspend(id, reason: reason) else { throw Self.notFound }
         // The access tokens the user holds stop working at once, everywhere (not at their expiry).
         do {
-            try await revocations.revokeAll(of: id, lifetime: issuer.lifetime)
+            try await revocations.revokeAll(of: id, lifetime: UsersSettings.longestAccessTokenLifetime)
         } catch {
             throw ProblemDetails(status: .serviceUnavailable, type: "/problems/suspension-incomplete", title: "Suspension incomplete",
                                  detail: "The account is suspended, but its access tokens could not be revoked; retry the suspension.")

@@ -103,12 +103,16 @@ struct UserStore: Sendable {
         case existed
         /// A user who is not an administrator has that email: there is no bootstrap administrator.
         case emailTakenByNonAdmin
+        /// The administrator with that email is suspended: nothing unsuspends, so it cannot act.
+        case suspended
     }
 
     /// Creates the bootstrap administrator unless a user with that email exists.
     func ensureAdmin(email: String, passwordHash: String) async throws -> BootstrapAdmin {
         func existing() async throws -> BootstrapAdmin? {
-            try await credentials(email: email).map { account, _ in account.role == .admin ? .existed : .emailTakenByNonAdmin }
+            try await credentials(email: email).map { account, _ in
+                account.role != .admin ? .emailTakenByNonAdmin : account.status == .active ? .existed : .suspended
+            }
         }
         if let found = try await existing() { return found }
         do {
