@@ -190,10 +190,22 @@ extension LiveServices {
             await channel.close()
 
             // A bootstrap administrator email a customer holds: the next users process says so.
+            let sharing = fleet.users.logCount("kafka partitions assigned")
             let misconfigured = try ServiceProcess("users", environment: try StackEnvironment.serviceEnvironment("users")
                 .merging(["LOG_LEVEL": "info", "USERS_ADMIN_EMAIL": active.email]) { $1 })
             try await misconfigured.waitForLog("USERS_ADMIN_EMAIL belongs to an account that is not an administrator")
+            // It joined the users group: stopped before it owns partitions, and the first users
+            // process stopped before it takes them back, Tansu would leave the group stalled for
+            // the next test's users process (ADR 0006).
+            try await UsersAndPayments.waitReady(misconfigured)
+            try await Poll.until("the first users process took its share", deadline: .seconds(90)) {
+                fleet.users.logCount("kafka partitions assigned") > sharing
+            }
+            let assignments = fleet.users.logCount("kafka partitions assigned")
             _ = try await misconfigured.terminate()
+            try await Poll.until("the first users process owns every partition again", deadline: .seconds(90)) {
+                fleet.users.logCount("kafka partitions assigned") > assignments
+            }
             try await fleet.stop()
         }
     }

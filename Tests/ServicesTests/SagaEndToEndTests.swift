@@ -97,10 +97,24 @@ extension LiveServices {
             let ghost = Customer(id: ghostID, email: "ghost@example.org", password: "", accessToken: TokenForge(key: keys[0], subject: ghostID).signed(), refreshToken: "")
             try await expectRejected(ghost, [(SystemFleet.mug, 1)], "customer_unknown")
 
+            // Suspended between the order's admission and its validation: the suspension API also
+            // revokes every token the user holds (so a suspended user's new order is 401 below),
+            // which leaves only this window for the saga's `customer_suspended` rejection. The test
+            // opens it by marking the account in users' own table, leaving the token valid.
             let suspended = try await fleet.newCustomer("Suspended")
-            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
-            #expect(try await fleet.api.request("POST", "/api/v1/users/\(suspended.id.uuidString.lowercased())/suspend", headers: admin).status == 200)
+            let marked = try await AdminDatabase.with { client in
+                try await AdminDatabase.scalar("""
+                    WITH changed AS (UPDATE users.users SET status = 'suspended' WHERE id = \(suspended.id) RETURNING 1)
+                    SELECT count(*) FROM changed
+                    """, on: client)
+            }
+            #expect(marked == 1)
             try await expectRejected(suspended, [(SystemFleet.mug, 1)], "customer_suspended")
+            let admin = ["Authorization": "Bearer \(try await fleet.adminToken())"]
+            #expect(try await fleet.api.request("POST", "/api/v1/users/\(poor.id.uuidString.lowercased())/suspend", headers: admin).status == 200)
+            let refused = try await fleet.api.request("POST", "/api/v1/orders", headers: poor.bearer.merging(["Idempotency-Key": UUID().uuidString]) { $1 },
+                                                      json: #"{"items":[{"product_id":"\#(SystemFleet.mug)","quantity":1}]}"#)
+            #expect(refused.status == 401, "an order from a user suspended through the API: \(refused.text)")
 
             let unlucky = try await fleet.newCustomer("Unlucky")
             _ = try await fleet.walletBalance(of: unlucky)
