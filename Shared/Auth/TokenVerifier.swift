@@ -10,7 +10,10 @@ import NIOConcurrencyHelpers
 /// triggers one refresh (at most every ``minimumRefreshInterval``), so rotated keys are picked
 /// up without restarts and forged key ids cannot hammer the key endpoint. Keys older than
 /// ``maximumKeyAge`` are refreshed in the background while still in use, so a key the issuer
-/// stopped publishing (retired, or leaked) stops verifying within that age.
+/// stopped publishing (retired, or leaked) stops verifying within that age. Before any keys
+/// were loaded, a failed fetch is retried at most every ``unavailableRetryInterval``; tokens
+/// arriving in between are refused with ``AuthFailure/keysUnavailable`` at once, so an
+/// unreachable key endpoint is not asked once per request.
 public final class TokenVerifier: Sendable {
     /// The expected `iss`.
     public let issuer: String
@@ -23,6 +26,8 @@ public final class TokenVerifier: Sendable {
     /// How long fetched keys are used before a refresh in the background (the request that
     /// notices does not wait for it).
     public let maximumKeyAge: Duration
+    /// While no keys were ever loaded, the shortest time between two fetches.
+    public let unavailableRetryInterval: Duration
     private let source: any VerificationKeySource
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -40,6 +45,7 @@ public final class TokenVerifier: Sendable {
     public init(
         issuer: String, audience: String, keys: any VerificationKeySource, leeway: Duration = .seconds(30),
         minimumRefreshInterval: Duration = .seconds(5), maximumKeyAge: Duration = .seconds(300),
+        unavailableRetryInterval: Duration = .seconds(1),
         now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.issuer = issuer
@@ -48,6 +54,7 @@ public final class TokenVerifier: Sendable {
         self.leeway = leeway
         self.minimumRefreshInterval = minimumRefreshInterval
         self.maximumKeyAge = maximumKeyAge
+        self.unavailableRetryInterval = unavailableRetryInterval
         self.now = now
         self.logger = logger
     }
@@ -110,9 +117,11 @@ public final class TokenVerifier: Sendable {
             return known
         }
         let shouldRefresh = cache.withLockedValue { cache in
-            // Nothing loaded yet: always (fetches are coalesced). Loaded: an unknown kid may
-            // trigger a refresh, at most every minimumRefreshInterval.
-            !cache.loaded || cache.lastRefresh.map { clock.now - $0 >= minimumRefreshInterval } ?? true
+            // A fetch under way: wait for it (fetches are coalesced). Otherwise an unknown kid
+            // triggers one at most every minimumRefreshInterval once keys are loaded, and every
+            // unavailableRetryInterval while none could be fetched yet.
+            guard cache.inFlight == nil, let last = cache.lastRefresh else { return true }
+            return clock.now - last >= (cache.loaded ? minimumRefreshInterval : unavailableRetryInterval)
         }
         if shouldRefresh { await refresh() }
         let (loaded, collection) = cache.withLockedValue { ($0.loaded, $0.collections[kid]) }

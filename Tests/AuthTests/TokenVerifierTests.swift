@@ -121,6 +121,33 @@ struct TokenVerifierTests {
         #expect(AuthFailure.expired.problem.status == 401)
     }
 
+    @Test("while the keys were never fetched, a failed fetch is retried at most every unavailableRetryInterval, then verification recovers")
+    func unavailableKeysThrottled() async throws {
+        let token = try await issue()
+        let down = FlakyKeys([key.publicKey], failing: true)
+        let patient = TokenVerifier(
+            issuer: "orderflow-users", audience: "orderflow", keys: down, unavailableRetryInterval: .seconds(600), now: { now }, logger: Self.quiet
+        )
+        for _ in 0..<20 {
+            await #expect(throws: AuthFailure.keysUnavailable) { try await patient.verify(token) }
+        }
+        #expect(down.fetches == 1, "one fetch, then fast refusals")
+        down.failing = false
+        await #expect(throws: AuthFailure.keysUnavailable, "still inside the interval") { try await patient.verify(token) }
+        #expect(down.fetches == 1)
+
+        let eager = FlakyKeys([key.publicKey], failing: true)
+        let retrying = TokenVerifier(
+            issuer: "orderflow-users", audience: "orderflow", keys: eager, unavailableRetryInterval: .milliseconds(10), now: { now }, logger: Self.quiet
+        )
+        await #expect(throws: AuthFailure.keysUnavailable) { try await retrying.verify(token) }
+        eager.failing = false
+        try await Poll.until("the keys are fetched again once the interval passed", deadline: .seconds(30)) {
+            (try? await retrying.verify(token))?.userID == user
+        }
+        #expect(eager.fetches >= 2)
+    }
+
     @Test("the header's algorithm is pinned to EdDSA")
     func algorithmPinned() async throws {
         let token = try await issue()
@@ -158,4 +185,29 @@ final class SlowKeys: VerificationKeySource, @unchecked Sendable {
 struct FailingKeys: VerificationKeySource {
     struct Down: Error {}
     func keys() async throws -> [VerificationKey] { throw Down() }
+}
+
+/// Keys whose fetch fails while `failing` is set; counts fetches.
+final class FlakyKeys: VerificationKeySource, @unchecked Sendable {
+    struct Down: Error {}
+    private let lock = NSLock()
+    private let keys: [VerificationKey]
+    private var count = 0
+    private var down: Bool
+    init(_ keys: [VerificationKey], failing: Bool) {
+        self.keys = keys
+        self.down = failing
+    }
+    var fetches: Int { lock.withLock { count } }
+    var failing: Bool {
+        get { lock.withLock { down } }
+        set { lock.withLock { down = newValue } }
+    }
+    func keys() async throws -> [VerificationKey] {
+        try lock.withLock {
+            count += 1
+            if down { throw Down() }
+            return keys
+        }
+    }
 }

@@ -85,6 +85,9 @@ extension LiveServices {
             let refreshAfterLogout = try await fleet.users.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(session.refresh)"}"#)
             #expect(refreshAfterLogout.status == 401)
             try await fleet.stop()
+            // Stopped, so its whole log is read: the replay was reported; the revoked successor
+            // and the logged-out token, never used, were refused without a false alarm.
+            #expect(fleet.users.logCount("refresh token reuse detected") == 1, "\(fleet.users.log.suffix(3_000))")
         }
 
         @Test("a logout racing a refresh of the same family leaves no usable refresh token: both wait for the family's lock")

@@ -50,7 +50,7 @@ struct UsersDomainTests {
         #expect(valid.displayName == "Ada")
     }
 
-    @Test("refresh decisions: fresh rotates, used or revoked is reuse, old is expired")
+    @Test("refresh decisions: fresh rotates, used is reuse, revoked and never used is refused quietly, old is expired")
     func refresh() {
         let now = Date()
         func token(expires: TimeInterval, used: Date? = nil, revoked: Date? = nil) -> StoredRefreshToken {
@@ -59,7 +59,8 @@ struct UsersDomainTests {
         #expect(token(expires: 60).decide(now: now) == .rotate)
         #expect(token(expires: -1).decide(now: now) == .expired)
         #expect(token(expires: 60, used: now).decide(now: now) == .reuseDetected)
-        #expect(token(expires: 60, revoked: now).decide(now: now) == .reuseDetected)
+        #expect(token(expires: 60, revoked: now).decide(now: now) == .revoked, "revoked by a logout or suspension, never used: no replay")
+        #expect(token(expires: 60, used: now, revoked: now).decide(now: now) == .reuseDetected)
         #expect(token(expires: -1, used: now).decide(now: now) == .reuseDetected)
     }
 }

@@ -4,8 +4,11 @@ import Foundation
 enum RefreshDecision: Equatable {
     /// Valid: mark it used and issue its successor in the same family.
     case rotate
-    /// Already used or revoked: someone replays it, so the whole family is revoked.
+    /// Already used: someone replays it, so the whole family is revoked.
     case reuseDetected
+    /// Revoked but never used (logout, suspension, or an earlier reuse of its family): refused;
+    /// nothing was replayed, so nothing more to revoke or report.
+    case revoked
     /// Past its expiry.
     case expired
 }
@@ -21,8 +24,10 @@ struct StoredRefreshToken: Equatable {
 
     func decide(now: Date) -> RefreshDecision {
         switch (usedAt, revokedAt) {
-        case (.some, _), (_, .some):
+        case (.some, _):
             return .reuseDetected
+        case (.none, .some):
+            return .revoked
         case (.none, .none):
             return now < expiresAt ? .rotate : .expired
         }

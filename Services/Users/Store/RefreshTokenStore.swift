@@ -52,7 +52,7 @@ struct RefreshTokenStore: Sendable {
                 try await revokeFamily(stored.familyID, on: connection)
                 logger.warning("refresh token reuse detected; family revoked", metadata: ["user.id": "\(stored.userID)", "token.family": "\(stored.familyID)"])
                 return .refused(decision)
-            case .expired:
+            case .expired, .revoked:
                 return .refused(decision)
             }
         }
