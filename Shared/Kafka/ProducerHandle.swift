@@ -175,22 +175,29 @@ final class ProducerHandle: @unchecked Sendable {
     }
 
     /// Fails whatever is still queued (their senders get `_PURGE_*` errors), stops polling, destroys the handle.
+    ///
+    /// Every blocking step runs off the cooperative pool: serving the purged reports may take up
+    /// to 10 s, and a pool thread held that long stalls every task of the process (a relay's
+    /// standby took over 10 s late in `RelayTests.failover` while its leader's producer closed).
     func shutdown() async {
         // Nobody may be inside `enqueue` while the handle goes away.
         while users.withLockedValue({ $0 }) > 0 { await sleepIgnoringCancellation(.milliseconds(2)) }
-        rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
-        await poller.stop()
-        // Serve the purged messages' delivery reports here until none is outstanding, so every
-        // sender's batch completes (with a `_PURGE_*` error) instead of waiting forever.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while rd_kafka_outq_len(handle) > 0, ContinuousClock.now < deadline {
-            Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 10)
-        }
-        let topicHandles = topics.withLockedValue { topics in defer { topics = [:] }; return Array(topics.values) }
-        topicHandles.forEach { rd_kafka_topic_destroy($0.pointer) }
-        rd_kafka_queue_destroy(mainQueue.pointer)
         let handle = SendableHandle(pointer: self.handle)
-        try? await runBlockingUncancellable { rd_kafka_destroy(handle.pointer) }
+        try? await runBlockingUncancellable { rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)) }
+        await poller.stop()
+        let topicHandles = topics.withLockedValue { topics in defer { topics = [:] }; return Array(topics.values) }
+        let (mainQueue, events, queueSpace) = (self.mainQueue, self.events, self.queueSpace)
+        try? await runBlockingUncancellable {
+            // Serve the purged messages' delivery reports here until none is outstanding, so every
+            // sender's batch completes (with a `_PURGE_*` error) instead of waiting forever.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while rd_kafka_outq_len(handle.pointer) > 0, ContinuousClock.now < deadline {
+                Self.serve(mainQueue, events: events, queueSpace: queueSpace, timeoutMs: 10)
+            }
+            topicHandles.forEach { rd_kafka_topic_destroy($0.pointer) }
+            rd_kafka_queue_destroy(mainQueue.pointer)
+            rd_kafka_destroy(handle.pointer)
+        }
     }
 }
 
