@@ -30,6 +30,11 @@ public enum Script {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
+        // The child gets no other descriptor of this process. Inherited, a test's sockets lived
+        // on in long-lived children (a private stack's daemons, a load generator): a relay's
+        // closed Postgres connection then stayed open server-side, and its leader lock held,
+        // until the child exited (ADR 0005).
+        markDescriptorsCloseOnExec()
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
@@ -51,5 +56,22 @@ public enum Script {
         }
         let exitCode = (status >> 8) & 0xff
         guard status & 0x7f == 0, exitCode == 0 else { throw Failed(command: arguments, status: exitCode) }
+    }
+
+    /// Sets close-on-exec on every descriptor above standard error (NIO opens sockets without
+    /// it; `posix_spawn_file_actions_addclosefrom_np` is not visible to Swift here). A
+    /// descriptor opened by another thread between this and the spawn can still slip through.
+    static func markDescriptorsCloseOnExec() {
+        #if os(Linux)
+        guard let directory = opendir("/proc/self/fd") else { return }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let descriptor = Int32(name), descriptor > 2, descriptor != own else { continue }
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0, flags & FD_CLOEXEC == 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
+        #endif
     }
 }
