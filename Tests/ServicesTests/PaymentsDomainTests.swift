@@ -60,7 +60,8 @@ struct PaymentsDomainTests {
         #expect(ReturnDecision.decide(existing: refunded, target: .refunded) == .repeatReply(refunded))
         #expect(ReturnDecision.decide(existing: declined, target: .voided) == .nothingTaken(declined))
         #expect(ReturnDecision.decide(existing: nil, target: .voided) == .nothingTaken(nil))
-        for (existing, target) in [(nil, PaymentRecord.Status.refunded), (voided, .refunded), (refunded, .voided), (declined, .refunded)] {
+        #expect(ReturnDecision.decide(existing: refunded, target: .voided) == .nothingTaken(refunded), "a void after a refund is answered: nothing is held")
+        for (existing, target) in [(nil, PaymentRecord.Status.refunded), (voided, .refunded), (declined, .refunded)] {
             guard case .inconsistent = ReturnDecision.decide(existing: existing, target: target) else {
                 Issue.record("\(String(describing: existing?.status)) → \(target) should be inconsistent"); continue
             }

@@ -62,7 +62,8 @@ enum ReturnDecision: Equatable {
     case returnFunds(PaymentRecord)
     /// Done before: repeat the reply.
     case repeatReply(PaymentRecord)
-    /// Nothing was taken (declined, or no authorization yet): reply without moving money.
+    /// Nothing is held for the order (declined, no authorization yet, or a void after a
+    /// refund gave the money back): reply without moving money.
     case nothingTaken(PaymentRecord?)
     /// The command makes no sense for the payment's state (refunding a voided payment…).
     case inconsistent(String)
@@ -77,7 +78,9 @@ enum ReturnDecision: Equatable {
             return .returnFunds(existing)
         case (.voided, .voided), (.refunded, .refunded):
             return .repeatReply(existing)
-        case (.declined, .voided):
+        case (.declined, .voided), (.refunded, .voided):
+            // A void asks that the customer's money not be held; after a refund it is not, so
+            // the compensation is answered instead of being re-sent until an operator steps in.
             return .nothingTaken(existing)
         case (.declined, _), (.voided, _), (.refunded, _):
             return .inconsistent("payment is \(existing.status.rawValue); cannot \(target == .voided ? "void" : "refund") it")
