@@ -7,7 +7,9 @@ import NIOHTTPTypes
 /// request passes through to Hummingbird untouched.
 ///
 /// HTTP/1 answers must leave in request order, so on one connection:
-/// - while Hummingbird still owes an answer, new requests pass to it too;
+/// - a request this path takes while Hummingbird still owes an earlier answer is answered
+///   meanwhile, but its answer waits here until Hummingbird's last part has gone out (a client
+///   that saw a whole answer, a 204 say, may send its next request before that last part passes);
 /// - while an answer of this path is being produced, nothing more is read, and what already
 ///   arrived — request parts, the client's half-close, decoding errors — waits here, in order,
 ///   and is replayed afterwards;
@@ -54,6 +56,10 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var executor: EventLoopExecutor?
     /// The answer being written, for the metrics once its last byte is out.
     private var measuring: ForwardedRequestMetrics.Measurement?
+    /// An answer of this path that is ready while Hummingbird still owes an earlier one.
+    private var waiting: ForwardedAnswer?
+    /// Graceful shutdown began: a streamed answer that starts from now on ends at once.
+    private var quiescing = false
 
     init(forwarder: FastForwarder) {
         self.forwarder = forwarder
@@ -84,6 +90,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         if event is ChannelShouldQuiesceEvent {
             // Graceful shutdown: Hummingbird closes idle connections (a close held until the
             // answer is out); an endless streamed answer ends here.
+            quiescing = true
             context.fireUserInboundEventTriggered(event)
             if let stream {
                 stream.cancel()
@@ -111,8 +118,13 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Only Hummingbird's writes come through here; this handler's own go straight on.
-        if case .end = unwrapOutboundIn(data) { owedByRouter = max(0, owedByRouter - 1) }
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        owedByRouter = max(0, owedByRouter - 1)
         context.write(data, promise: promise)
+        if owedByRouter == 0, let answer = waiting {
+            waiting = nil
+            send(answer, context: context)
+        }
     }
 
     /// No new bytes are read while an answer is in the making, so pipelined requests wait in the
@@ -141,6 +153,11 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         stream?.cancel()
         stream = nil
         finishMeasurement()
+        if let answer = waiting {
+            waiting = nil
+            if case .streaming(let stream) = answer.body { stream.cancel() }
+            answer.measurement.map(forwarder.metrics.finish)
+        }
         held.removeAll()
         if let heldClose {
             self.heldClose = nil
@@ -152,7 +169,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (mode, part) {
         case (.idle, .head(let head)):
-            if enabled, owedByRouter == 0, forwarder.takes(head) {
+            if enabled, forwarder.takes(head) {
                 mode = .reading(head)
             } else {
                 mode = .passing
@@ -196,6 +213,18 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
             finishMeasurement()
             return
         }
+        guard owedByRouter == 0 else {
+            // Hummingbird's earlier answer is still going out; this one follows its last part.
+            measuring = nil
+            waiting = answer
+            return
+        }
+        send(answer, context: context)
+    }
+
+    /// Writes `answer` (Hummingbird owes nothing before it) and, once it is out, goes on.
+    private func send(_ answer: ForwardedAnswer, context: ChannelHandlerContext) {
+        measuring = answer.measurement
         context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
         switch answer.body {
         case .whole(let body):
@@ -205,6 +234,11 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .streaming(let stream):
             context.flush()
             self.stream = stream
+            if quiescing {
+                // Shutting down: as for a stream under way when it began, the answer ends here.
+                stream.cancel()
+                return endStream(context: context)
+            }
             stream.wantsMore(context.channel.isWritable)
             stream.attach { [weak self] event in
                 guard let self else { return }
