@@ -472,6 +472,20 @@ extension LiveServices {
                 #expect(lasted >= .milliseconds(1_400) && lasted < .seconds(12), "\(path) path: the silent stream held its client for \(lasted)")
             }
             #expect(try await gateway.metric("gateway_fast_path_requests_total ") == servedBefore + 3, "three of the six took the event-loop path")
+
+            // A GET pipelined behind a router answer (an event-stream request) that is then cut:
+            // nothing may follow a cut answer, so the gateway drops the GET's answer and closes
+            // the connection, rather than holding both open until the client leaves.
+            let pipelined = try RawHTTPConnection(port: gateway.port)
+            let sent = ContinuousClock.now
+            try pipelined.write(
+                "GET /api/v1/notifications HTTP/1.1\r\nHost: orderflow.test\r\nAccept: text/event-stream\r\nAuthorization: \(token)\r\n\r\n"
+                    + "GET /.well-known/jwks.json HTTP/1.1\r\nHost: orderflow.test\r\n\r\n"
+            )
+            let cut = pipelined.read(until: { _ in false }, deadline: .seconds(30))  // to the close
+            let held = ContinuousClock.now - sent
+            #expect(cut.hasPrefix("HTTP/1.1 200") && cut.contains(HeldStreamUpstream.firstPart) && !cut.contains("\"keys\""), "\(cut)")
+            #expect(held < .seconds(12), "a GET pipelined behind a cut router answer held its connection for \(held)")
             #expect(try await gateway.terminate() == 0)
 
             // A small body that stalls counts against the breaker once per request on the router

@@ -58,8 +58,9 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var measuring: ForwardedRequestMetrics.Measurement?
     /// An answer of this path that is ready while Hummingbird still owes an earlier one.
     private var waiting: ForwardedAnswer?
-    /// Graceful shutdown began: a streamed answer that starts from now on ends at once.
-    private var quiescing = false
+    /// A request passed to Hummingbird asked to close the connection after its answer: no
+    /// later request is taken here (Hummingbird drops them, as HTTP/1 says).
+    private var closeAsked = false
 
     init(forwarder: FastForwarder) {
         self.forwarder = forwarder
@@ -90,7 +91,6 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         if event is ChannelShouldQuiesceEvent {
             // Graceful shutdown: Hummingbird closes idle connections (a close held until the
             // answer is out); an endless streamed answer ends here.
-            quiescing = true
             context.fireUserInboundEventTriggered(event)
             if let stream {
                 stream.cancel()
@@ -139,6 +139,11 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func close(context: ChannelHandlerContext, mode closeMode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard holding, context.channel.isActive else { return context.close(mode: closeMode, promise: promise) }
+        if owedByRouter > 0 {
+            // Hummingbird closes before the end of an answer it owes (its body failed): nothing
+            // may follow a cut answer, so this path's answer, ready or not, is dropped.
+            return abandon(context: context, closing: promise)
+        }
         if let earlier = heldClose {
             earlier.promise.map { promise?.futureResult.cascade(to: $0) }
             heldClose = (earlier.mode == .all || closeMode == .all ? .all : closeMode, promise ?? earlier.promise)
@@ -166,12 +171,31 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelInactive()
     }
 
+    /// Drops this path's answer (in the making or waiting) and closes the connection at once,
+    /// with any close held until now.
+    private func abandon(context: ChannelHandlerContext, closing promise: EventLoopPromise<Void>?) {
+        owedByRouter = 0
+        task?.cancel()
+        task = nil
+        if let answer = waiting {
+            waiting = nil
+            if case .streaming(let stream) = answer.body { stream.cancel() }
+            answer.measurement.map(forwarder.metrics.finish)
+        }
+        held.removeAll()
+        let earlier = heldClose?.promise
+        heldClose = nil
+        if let earlier { promise?.futureResult.cascade(to: earlier) }
+        context.close(mode: .all, promise: promise ?? earlier)
+    }
+
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (mode, part) {
         case (.idle, .head(let head)):
-            if enabled, forwarder.takes(head) {
+            if enabled, !closeAsked, forwarder.takes(head) {
                 mode = .reading(head)
             } else {
+                if head.headerFields[values: .connection].contains(where: { $0.lowercased().contains("close") }) { closeAsked = true }
                 mode = .passing
                 owedByRouter += 1
                 context.fireChannelRead(wrapInboundOut(part))
@@ -214,8 +238,10 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         guard owedByRouter == 0 else {
-            // Hummingbird's earlier answer is still going out; this one follows its last part.
+            // Hummingbird's earlier answer is still going out; this one follows its last part,
+            // and a streamed body stops reading from its upstream meanwhile.
             measuring = nil
+            if case .streaming(let stream) = answer.body { stream.wantsMore(false) }
             waiting = answer
             return
         }
@@ -234,11 +260,6 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .streaming(let stream):
             context.flush()
             self.stream = stream
-            if quiescing {
-                // Shutting down: as for a stream under way when it began, the answer ends here.
-                stream.cancel()
-                return endStream(context: context)
-            }
             stream.wantsMore(context.channel.isWritable)
             stream.attach { [weak self] event in
                 guard let self else { return }
