@@ -425,6 +425,30 @@ extension LiveServices {
             let recorded = try await durationOf200s() - durationBefore
             #expect(recorded >= 2 && recorded <= Double(elapsed.components.seconds) + 1, "a streamed answer held for \(hold), \(elapsed) in all, recorded \(recorded) s")
             #expect(try await gateway.terminate() == 0)
+
+            // Graceful shutdown lets a streamed answer under way run to its end (only event
+            // streams are ended): ending it there made a cut chunked body look complete.
+            let heldAgain = try HeldStreamUpstream(path: "/api/v1/notifications")
+            defer { heldAgain.release(); heldAgain.close() }
+            let stopping = try await GatewayProcess.start(
+                users: fleet.users, payments: fleet.payments, ports: ["notifications": heldAgain.port],
+                environment: ["GATEWAY_RETRIES": "0"]
+            )
+            let downloading = try RawHTTPConnection(port: stopping.port)
+            try downloading.write("GET /api/v1/notifications HTTP/1.1\r\nHost: orderflow.test\r\nAuthorization: \(token)\r\n\r\n")
+            let begun = downloading.read(until: { $0.contains(HeldStreamUpstream.firstPart) }, deadline: .seconds(10))
+            try #require(begun.contains(HeldStreamUpstream.firstPart), "the first part did not arrive: \(begun)")
+            stopping.beginTermination()
+            // The listener closes as graceful shutdown begins; the open connection is told then.
+            try await Poll.until("the stopping gateway refuses new connections") {
+                guard let (descriptor, connected) = try? loopbackConnect(port: stopping.port) else { return false }
+                Glibc.close(descriptor)
+                return !connected
+            }
+            heldAgain.release()
+            let ending = downloading.read(until: { $0.hasSuffix("0\r\n\r\n") }, deadline: .seconds(30))
+            #expect(ending.contains(HeldStreamUpstream.secondPart) && ending.hasSuffix("0\r\n\r\n"), "the answer under way was cut at shutdown: \(ending)")
+            #expect(try await stopping.waitForExit().status == 0)
             try await fleet.stop()
         }
 

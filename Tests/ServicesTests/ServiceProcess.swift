@@ -68,8 +68,13 @@ final class ServiceProcess: @unchecked Sendable {
 
     /// Sends SIGTERM and waits for the exit status.
     func terminate() async throws -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        beginTermination()
         return try await waitForExit().status
+    }
+
+    /// Sends SIGTERM without waiting: graceful shutdown begins (``waitForExit(deadline:)`` for its end).
+    func beginTermination() {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
     }
 
     /// Sends SIGKILL (no shutdown at all, as a crash) and waits for the exit.

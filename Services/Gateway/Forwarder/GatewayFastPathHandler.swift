@@ -52,6 +52,10 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var heldClose: (mode: CloseMode, promise: EventLoopPromise<Void>?)?
     private var readDeferred = false
     private var stream: UpstreamBodyStream?
+    /// Whether ``stream`` is an event stream (`text/event-stream`): one that never ends by itself.
+    private var streamIsEvents = false
+    /// Graceful shutdown began: event streams end, other answers run to their end.
+    private var quiescing = false
     private var task: Task<Void, Never>?
     private var executor: EventLoopExecutor?
     /// The answer being written, for the metrics once its last byte is out.
@@ -90,9 +94,12 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Graceful shutdown: Hummingbird closes idle connections (a close held until the
-            // answer is out); an endless streamed answer ends here.
+            // answer is out). An event stream ends here, as on the router path; any other
+            // streamed answer runs to its end (cutting it with a clean end would make a
+            // truncated body look complete).
+            quiescing = true
             context.fireUserInboundEventTriggered(event)
-            if let stream {
+            if let stream, streamIsEvents {
                 stream.cancel()
                 endStream(context: context)
             }
@@ -260,6 +267,11 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .streaming(let stream):
             context.flush()
             self.stream = stream
+            streamIsEvents = answer.head.headerFields[.contentType]?.lowercased().hasPrefix("text/event-stream") == true
+            if quiescing, streamIsEvents {
+                stream.cancel()
+                return endStream(context: context)
+            }
             stream.wantsMore(context.channel.isWritable)
             stream.attach { [weak self] event in
                 guard let self else { return }
