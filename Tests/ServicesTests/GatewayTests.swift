@@ -37,9 +37,7 @@ extension LiveServices {
             }
             // Logout revokes the access token: the gateway refuses it although it cached the verification.
             #expect(try await gateway.request("POST", "/api/v1/auth/logout", headers: customer.bearer).status == 204)
-            let fastPathBefore = try await gateway.metric("gateway_fast_path_requests_total")
             let revoked = try await gateway.request("GET", "/api/v1/users/me", headers: customer.bearer)
-            let fastPathReads = try await gateway.metric("gateway_fast_path_requests_total") - fastPathBefore
             #expect(revoked.status == 401 && revoked.header("Content-Type") == "application/problem+json")
             #expect(revoked.text.contains("revoked"), "\(revoked.text)")
             // Refused by the gateway itself (only it sets this realm), not by users behind it.
@@ -49,7 +47,7 @@ extension LiveServices {
             let speculated = (refused: try await gateway.metric("gateway_speculative_reads_total", labels: [#"decision="refused""#]),
                               allowed: try await gateway.metric("gateway_speculative_reads_total", labels: [#"decision="allowed""#]))
             let limiterFailures = try await gateway.metric("gateway_rate_limit_failures_total")
-            #expect(speculated.refused == 1 && speculated.allowed >= 1, "speculative reads \(speculated); limiter failures \(limiterFailures); the revoked read took the event-loop path: \(fastPathReads == 1)")
+            #expect(speculated.refused == 1 && speculated.allowed >= 1, "speculative reads \(speculated); limiter failures \(limiterFailures)")
             #expect(await gateway.get("metrics")?.body.contains("gateway_auth_failures_total") == true)
 
             // Readiness names every upstream; orders and notifications are not running here.
@@ -442,7 +440,7 @@ extension LiveServices {
             // The listener closes as graceful shutdown begins; the open connection is told then.
             try await Poll.until("the stopping gateway refuses new connections") {
                 guard let (descriptor, connected) = try? loopbackConnect(port: stopping.port) else { return false }
-                Glibc.close(descriptor)
+                _ = closeDescriptor(descriptor)
                 return !connected
             }
             heldAgain.release()

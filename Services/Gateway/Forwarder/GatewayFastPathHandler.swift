@@ -165,11 +165,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         stream?.cancel()
         stream = nil
         finishMeasurement()
-        if let answer = waiting {
-            waiting = nil
-            if case .streaming(let stream) = answer.body { stream.cancel() }
-            answer.measurement.map(forwarder.metrics.finish)
-        }
+        dropWaiting()
         held.removeAll()
         if let heldClose {
             self.heldClose = nil
@@ -184,16 +180,20 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         owedByRouter = 0
         task?.cancel()
         task = nil
-        if let answer = waiting {
-            waiting = nil
-            if case .streaming(let stream) = answer.body { stream.cancel() }
-            answer.measurement.map(forwarder.metrics.finish)
-        }
+        dropWaiting()
         held.removeAll()
         let earlier = heldClose?.promise
         heldClose = nil
         if let earlier { promise?.futureResult.cascade(to: earlier) }
         context.close(mode: .all, promise: promise ?? earlier)
+    }
+
+    /// Lets go of the answer waiting for Hummingbird's, if any: it will never be written.
+    private func dropWaiting() {
+        guard let answer = waiting else { return }
+        waiting = nil
+        if case .streaming(let stream) = answer.body { stream.cancel() }
+        answer.measurement.map(forwarder.metrics.finish)
     }
 
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
@@ -267,7 +267,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .streaming(let stream):
             context.flush()
             self.stream = stream
-            streamIsEvents = answer.head.headerFields[.contentType]?.lowercased().hasPrefix("text/event-stream") == true
+            streamIsEvents = ForwardedHeaders.isEventStream(answer.head.headerFields)
             if quiescing, streamIsEvents {
                 stream.cancel()
                 return endStream(context: context)

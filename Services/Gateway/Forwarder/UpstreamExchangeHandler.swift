@@ -110,7 +110,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
                 state = .streaming(stream)
                 // An event stream is quiet by nature between its events (its heartbeats are the
                 // upstream's business); it ends when either side closes.
-                if head.headerFields[.contentType]?.lowercased().hasPrefix("text/event-stream") != true {
+                if !ForwardedHeaders.isEventStream(head.headerFields) {
                     quietSince = eventLoop.now
                     scheduleIdleCheck(at: quietSince + bodyIdleTimeout)
                 }

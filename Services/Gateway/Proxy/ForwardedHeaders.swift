@@ -20,6 +20,12 @@ enum ForwardedHeaders {
 
     static let gatewayOwned: Set<HTTPField.Name> = [.authenticatedUserID, .authenticatedRoles].reduce(into: forwarding) { $0.insert($1) }
 
+    /// Whether an answer with `headers` is an event stream (`text/event-stream`, SSE): quiet
+    /// between its events, never ending by itself, ended at graceful shutdown.
+    static func isEventStream(_ headers: HTTPFields) -> Bool {
+        headers[.contentType]?.lowercased().hasPrefix("text/event-stream") == true
+    }
+
     /// The request headers sent upstream: the client's, minus hop-by-hop and gateway-owned
     /// ones (and any header the client's `Connection` header names).
     static func upstreamRequest(from headers: HTTPFields) -> HTTPFields {

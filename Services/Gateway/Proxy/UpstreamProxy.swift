@@ -117,7 +117,7 @@ struct UpstreamProxy: Sendable {
         // (clients reconnect with Last-Event-ID), and may stay quiet between its events; any other
         // body is relayed to its end, but may not stay silent for longer than the upstream timeout
         // while the client waits for more.
-        if headers[.contentType]?.lowercased().hasPrefix("text/event-stream") == true {
+        if ForwardedHeaders.isEventStream(headers) {
             return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body.cancelOnGracefulShutdown()))
         }
         let body = SilenceLimitedBody(upstream: upstream.body, limit: attempts.policy.requestTimeout, logger: attempts.logger)
