@@ -14,8 +14,14 @@ import NIOPosix
 /// all mutable state is in lock-protected boxes.
 final class ConsumerCore: @unchecked Sendable {
     struct Assignment {
-        /// Partition → generation it was (last) assigned under.
+        /// Partition → generation it was (last) assigned under; removed when its revoke begins,
+        /// so nothing more of it is handed out.
         var generations: [TopicPartition: Int] = [:]
+        /// Partition → generation whose messages may still be marked done: kept through a
+        /// revoke's drain and commit, removed just before the unassign. A handler that outlived
+        /// the drain and finishes after the partition came back under a new generation is refused,
+        /// so it cannot store an offset behind the new assignment's.
+        var storable: [TopicPartition: Int] = [:]
         var nextGeneration = 1
         /// Paused by the application (backoff); flow control never resumes these.
         var pausedByUser: Set<TopicPartition> = []
@@ -30,6 +36,41 @@ final class ConsumerCore: @unchecked Sendable {
         var stopping = false
 
         var totalInFlight: Int { inFlight.values.reduce(0, +) }
+
+        /// Gives each of `partitions` a new generation.
+        mutating func assign(_ partitions: [TopicPartition]) {
+            for partition in partitions {
+                generations[partition] = nextGeneration
+                storable[partition] = nextGeneration
+                nextGeneration += 1
+            }
+        }
+
+        /// A revoke begins: nothing more of `partitions` is handed out; running handlers may
+        /// still mark their messages done.
+        mutating func stopHandingOut(_ partitions: [TopicPartition]) {
+            for partition in partitions {
+                generations[partition] = nil
+                pausedByUser.remove(partition)
+                flow.forget(partition)
+            }
+        }
+
+        /// A revoke ends (drained and committed): `partitions`' messages may no longer be marked done.
+        mutating func release(_ partitions: [TopicPartition]) {
+            for partition in partitions { storable[partition] = nil }
+        }
+
+        /// Whether `partition` is handed out under `generation` (under any, when it is nil).
+        func handsOut(_ partition: TopicPartition, generation: Int?) -> Bool {
+            guard let current = generations[partition] else { return false }
+            return generation.map { $0 == current } ?? true
+        }
+
+        /// Whether a message of `partition` fetched under `generation` may have its offset stored.
+        func mayStore(_ partition: TopicPartition, generation: Int) -> Bool {
+            storable[partition] == generation
+        }
 
         /// Whether nothing holds `partition` paused any more (and it is still ours).
         func mayResume(_ partition: TopicPartition) -> Bool {
@@ -65,7 +106,7 @@ final class ConsumerCore: @unchecked Sendable {
 
     /// Whether a message fetched under `generation` may still be handled.
     func mayHandle(_ partition: TopicPartition, generation: Int) -> Bool {
-        assignment.withLockedValue { !$0.stopping && $0.generations[partition] == generation }
+        assignment.withLockedValue { !$0.stopping && $0.handsOut(partition, generation: generation) }
     }
 
     func beginInFlight(_ partition: TopicPartition) {
@@ -128,7 +169,7 @@ final class ConsumerCore: @unchecked Sendable {
         guard let generation else { return }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-        let consumed = KafkaMessage(
+        var consumed = KafkaMessage(
             topicPartition: partition,
             offset: m.offset,
             key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
@@ -136,6 +177,7 @@ final class ConsumerCore: @unchecked Sendable {
             headers: [KafkaHeader](message: message),
             timestampMs: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
         )
+        consumed.assignmentGeneration = generation
         buffer.push(.init(message: consumed, generation: generation))
     }
 
@@ -185,12 +227,7 @@ final class ConsumerCore: @unchecked Sendable {
         let changed = partitions.map { TopicPartitionList.read($0).map(\.0) } ?? []
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            assignment.withLockedValue { state in
-                for partition in changed {
-                    state.generations[partition] = state.nextGeneration
-                    state.nextGeneration += 1
-                }
-            }
+            assignment.withLockedValue { $0.assign(changed) }
             if cooperative {
                 if let failure = rd_kafka_incremental_assign(handle, partitions) { logFailure("incremental assign", KafkaError(consuming: failure)) }
             } else {
@@ -209,13 +246,7 @@ final class ConsumerCore: @unchecked Sendable {
             logger.info("kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.map(\.description).sorted())"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             // 1. Stop handing out these partitions' messages (lanes skip what they hold).
-            assignment.withLockedValue { state in
-                for partition in changed {
-                    state.generations[partition] = nil
-                    state.pausedByUser.remove(partition)
-                    state.flow.forget(partition)
-                }
-            }
+            assignment.withLockedValue { $0.stopHandingOut(changed) }
             // 2. Let handlers already running for them finish and mark their messages done.
             if rd_kafka_assignment_lost(handle) == 0 { waitForInFlight(of: Set(changed)) }
             // 3. Commit what was marked done while we still own it, so the next owner starts
@@ -226,6 +257,7 @@ final class ConsumerCore: @unchecked Sendable {
                     logFailure("commit on revoke", KafkaError(commit))
                 }
             }
+            assignment.withLockedValue { $0.release(changed) }
             if cooperative {
                 if let failure = rd_kafka_incremental_unassign(handle, partitions) { logFailure("incremental unassign", KafkaError(consuming: failure)) }
             } else {
@@ -234,7 +266,10 @@ final class ConsumerCore: @unchecked Sendable {
             logger.info("kafka partitions revoked", metadata: ["kafka.partitions": "\(changed.map(\.description).sorted())"])
         default:
             logFailure("rebalance", KafkaError(error))
-            assignment.withLockedValue { $0.generations.removeAll() }
+            assignment.withLockedValue { state in
+                state.generations.removeAll()
+                state.storable.removeAll()
+            }
             _ = rd_kafka_assign(handle, nil)
         }
     }

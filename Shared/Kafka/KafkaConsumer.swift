@@ -74,10 +74,16 @@ public final class KafkaConsumer: Service, Sendable {
     /// and either through this sequence or through ``process(_:)``, not both.
     public var messages: Messages { Messages(core: core) }
 
-    /// Stores `message.offset + 1` for commit. Throws when the partition is no longer ours or
-    /// the consumer is closed.
+    /// Stores `message.offset + 1` for commit. Throws when the partition is no longer ours (or
+    /// is ours again under a later assignment than the one `message` was fetched under, whose
+    /// own progress must not be set back) or the consumer is closed.
     public func markDone(_ message: KafkaMessage) throws(KafkaError) {
+        let core = self.core
         let error = core.withHandle { handle -> rd_kafka_resp_err_t in
+            if let generation = message.assignmentGeneration,
+               !core.assignment.withLockedValue({ $0.mayStore(message.topicPartition, generation: generation) }) {
+                return RD_KAFKA_RESP_ERR__STATE
+            }
             let list = TopicPartitionList.make([(message.topicPartition, message.offset + 1)])
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let error = rd_kafka_offsets_store(handle, list)
@@ -118,6 +124,14 @@ public final class KafkaConsumer: Service, Sendable {
                 if state.mayResume(partition) { core.setPaused(handle, [partition], paused: false) }
             }
         }
+    }
+
+    /// Whether `message`'s partition is still handed out under the assignment it was fetched
+    /// under (for a message not fetched by a consumer: whether its partition is assigned). A
+    /// handler retrying a message should give up once this is false: the partition's next
+    /// owner, or this member's next assignment of it, delivers the message again.
+    public func owns(_ message: KafkaMessage) -> Bool {
+        core.assignment.withLockedValue { $0.handsOut(message.topicPartition, generation: message.assignmentGeneration) }
     }
 
     /// The partitions this member currently owns.

@@ -28,6 +28,10 @@ public struct KafkaMessage: Sendable, Equatable {
     public var headers: [KafkaHeader]
     /// Producer or broker timestamp, milliseconds since the epoch (nil when absent).
     public var timestampMs: Int64?
+    /// The consumer's assignment of the partition this message was fetched under (nil when the
+    /// message was built, not consumed): ``KafkaConsumer/markDone(_:)`` refuses a message of an
+    /// earlier assignment. Not part of equality.
+    var assignmentGeneration: Int?
 
     /// Creates a message (tests and the DLQ build these).
     public init(topicPartition: TopicPartition, offset: Int64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader], timestampMs: Int64?) {
@@ -37,6 +41,12 @@ public struct KafkaMessage: Sendable, Equatable {
         self.value = value
         self.headers = headers
         self.timestampMs = timestampMs
+    }
+
+    /// Equal when everything but the consumer's assignment generation is.
+    public static func == (lhs: KafkaMessage, rhs: KafkaMessage) -> Bool {
+        lhs.topicPartition == rhs.topicPartition && lhs.offset == rhs.offset && lhs.key == rhs.key
+            && lhs.value == rhs.value && lhs.headers == rhs.headers && lhs.timestampMs == rhs.timestampMs
     }
 
     /// The topic.

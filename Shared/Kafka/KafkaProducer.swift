@@ -70,7 +70,8 @@ public final class KafkaProducer: Service, Sendable {
     /// Enqueues `records` (in order, waiting only while librdkafka's local queue is full) and
     /// returns a handle to await their delivery later. Lets one task keep a window of batches in
     /// flight without enqueuing from several threads at once. `ordering` says what a refused
-    /// record does to the records after it (``EnqueueOrdering``).
+    /// record does to the records after it (``EnqueueOrdering``). Once the producer is closing,
+    /// a full queue is no longer waited for: the records not yet queued fail with `_PURGE_QUEUE`.
     public func enqueue(_ records: [ProducerRecord], ordering: EnqueueOrdering = .independent) async throws(KafkaError) -> PendingDeliveries {
         let handle: ProducerHandle
         switch ordering {
@@ -121,10 +122,16 @@ public final class KafkaProducer: Service, Sendable {
                 generationAtFull = handle.queueSpace.generation
                 handle.serveReadyReports()
                 retriedAfterFull = true
+            } else if handle.queueSpace.isClosed {
+                // Still full and the handle is shutting down (the broker may never free room):
+                // what is left fails as purged, in order, and the shutdown stops waiting for us.
+                if stopsAtRefusal { firstRefused = stoppedAt }
+                for index in stoppedAt..<records.count { batch.complete(index, .init(error: RD_KAFKA_RESP_ERR__PURGE_QUEUE)) }
+                break
             } else {
                 // Still full on the retry: wait (not cancellable — the rest of the batch must
-                // still go out in order) until reports applied since then free room. The poll
-                // thread, or another enqueuer, serves them meanwhile.
+                // still go out in order) until reports applied since then free room, or the
+                // handle shuts down. The poll thread, or another enqueuer, serves them meanwhile.
                 handle.enqueuers.leave()
                 await handle.queueSpace.wait(after: generationAtFull)
                 handle.enqueuers.enter()
@@ -171,6 +178,11 @@ public final class KafkaProducer: Service, Sendable {
             if outcomes.contains(where: { $0.error == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT }) { handle.events.requestReplacement() }
             throw KafkaError(failed.error)
         }
+    }
+
+    /// Tasks inside ``enqueue(_:ordering:)`` waiting for room in librdkafka's local queue.
+    var enqueuersWaitingForRoom: Int {
+        current.withLockedValue { $0?.queueSpace.waiting ?? 0 }
     }
 
     /// Waits until everything queued was delivered (or failed), at most `timeout`.

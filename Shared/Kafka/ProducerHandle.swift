@@ -180,7 +180,8 @@ final class ProducerHandle: @unchecked Sendable {
     /// to 10 s, and a pool thread held that long stalls every task of the process (a relay's
     /// standby took over 10 s late in `RelayTests.failover` while its leader's producer closed).
     func shutdown() async {
-        // Nobody may be inside `enqueue` while the handle goes away.
+        // Nobody may be inside `enqueue` while the handle goes away; one waiting for room gives up.
+        queueSpace.close()
         while users.withLockedValue({ $0 }) > 0 { await sleepIgnoringCancellation(.milliseconds(2)) }
         let handle = SendableHandle(pointer: self.handle)
         try? await runBlockingUncancellable { rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)) }

@@ -7,9 +7,14 @@ import NIOConcurrencyHelpers
 /// Race-free by generation: ``signal()`` is called after a delivery-report event was destroyed
 /// (which is what frees its messages' room), and the enqueuer reads ``generation`` before its
 /// last attempt and waits only if no room was freed since then.
+///
+/// Closed when the handle shuts down: a waiter is woken, and nobody waits any more, since with
+/// the broker away (and `message.timeout.ms=0`) no report might ever free room, and the
+/// shutdown waits for every enqueuer to leave.
 final class QueueSpaceSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
+        var closed = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -18,9 +23,25 @@ final class QueueSpaceSignal: Sendable {
     /// Increases every time delivery reports are applied.
     var generation: UInt64 { state.withLockedValue { $0.generation } }
 
+    /// Whether ``close()`` was called: an enqueuer that finds the queue full gives up instead of waiting.
+    var isClosed: Bool { state.withLockedValue { $0.closed } }
+
+    /// Enqueuers waiting for room now.
+    var waiting: Int { state.withLockedValue { $0.waiters.count } }
+
     /// Records that delivery reports were applied and their messages freed; wakes every waiter.
     func signal() {
+        wake { _ in }
+    }
+
+    /// Wakes every waiter for good: from now on ``isClosed`` is true and ``wait(after:)`` returns at once.
+    func close() {
+        wake { $0.closed = true }
+    }
+
+    private func wake(_ change: (inout State) -> Void) {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            change(&state)
             state.generation &+= 1
             defer { state.waiters = [] }
             return state.waiters
@@ -32,7 +53,7 @@ final class QueueSpaceSignal: Sendable {
     func wait(after generation: UInt64) async {
         await withCheckedContinuation { continuation in
             let alreadyAdvanced = state.withLockedValue { state -> Bool in
-                guard state.generation == generation else { return true }
+                guard state.generation == generation, !state.closed else { return true }
                 state.waiters.append(continuation)
                 return false
             }

@@ -1,5 +1,6 @@
 import Foundation
-import Kafka
+@testable import Kafka
+import NIOConcurrencyHelpers
 import TestSupport
 import Testing
 
@@ -42,6 +43,50 @@ struct BrokerOutageTests {
                 (try? await producer.send(ProducerRecord(topic: "outage", value: "after".bytes))) != nil
             }
             await producer.close()
+        }
+    }
+
+    @Test("close returns while a batch waits for room in a full queue the frozen broker never drains")
+    func closeWithFullQueue() async throws {
+        try await PrivateStack.start("kafka").use { stack in
+            let pid = try stack.pid("tansu")
+            let brokers = try stack.value("ORDERFLOW_KAFKA_BROKERS")
+            defer { kill(pid, SIGCONT) }
+            // As the relay runs it: no delivery timeout, so nothing ever frees room on its own.
+            let producer = try KafkaProducer(
+                configuration: try KafkaTestKit.producerConfiguration(
+                    brokers: [brokers], ["message.timeout.ms": "0", "queue.buffering.max.messages": "5"]
+                ),
+                logger: KafkaTestKit.logger
+            )
+            let admin = try KafkaAdmin(configuration: try KafkaTestKit.configuration(brokers: [brokers]), logger: KafkaTestKit.logger)
+            try await admin.createTopics(["full"], partitions: 1)
+            _ = try await producer.send(ProducerRecord(topic: "full", value: "before".bytes))
+
+            try await stack.freeze("tansu")
+            let filling = try await producer.enqueue((0..<5).map { ProducerRecord(topic: "full", value: "fill-\($0)".bytes) })
+            let waiting = Task { try await producer.enqueue((0..<10).map { ProducerRecord(topic: "full", value: "wait-\($0)".bytes) }) }
+            try await Poll.until("the second batch waits for room") { producer.enqueuersWaitingForRoom == 1 }
+
+            let closed = NIOLockedValueBox(false)
+            let closing = Task {
+                await producer.close(flushTimeout: .milliseconds(200))
+                closed.withLockedValue { $0 = true }
+            }
+            // Before, the handle's shutdown waited for the waiting enqueuer, which waited for room
+            // only the frozen broker could free: close never returned.
+            try await Poll.until("close returns with the broker still frozen", deadline: .seconds(60)) { closed.withLockedValue { $0 } }
+            await closing.value
+            let waited = await (try waiting.value).outcomes()
+            #expect(waited.count == 10)
+            #expect(waited.allSatisfy { (try? $0.get()) == nil }, "a record of the waiting batch was reported delivered")
+            let purged = waited.compactMap { result -> String? in
+                guard case .failure(let error) = result else { return nil }
+                return error.code
+            }
+            #expect(purged.allSatisfy { $0.hasPrefix("_PURGE") }, "\(purged)")
+            let filled = await filling.outcomes()
+            #expect(filled.allSatisfy { (try? $0.get()) == nil }, "a record queued while the broker was frozen was reported delivered")
         }
     }
 }

@@ -122,7 +122,7 @@ public final class InboxConsumer: Service, Sendable {
 
     /// Whether to stop retrying: the consumer is stopping or the partition is no longer ours.
     private func mustGiveUp(_ message: KafkaMessage, _ consumer: KafkaConsumer) -> Bool {
-        stopping.withLockedValue { $0 } || !consumer.assignedPartitions.contains(message.topicPartition)
+        stopping.withLockedValue { $0 } || !consumer.owns(message)
     }
 
     /// Sleeps `delay`, waking early when the consumer stops or the partition is revoked.
