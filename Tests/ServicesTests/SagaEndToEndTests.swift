@@ -4,6 +4,9 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
 import TestSupport
 import Testing
 
@@ -339,6 +342,16 @@ extension LiveServices {
             let customer = try await fleet.newCustomer("Patient")
             _ = try await fleet.walletBalance(of: customer)
 
+            // A step's wait starts when its command is written, not when its transaction began:
+            // the order's transaction waits on the mug's row, which the test holds. users is
+            // frozen, so validate_customer's deadline is still the one that transaction wrote
+            // when the test reads it.
+            let delayed = try await placeBehindLock(fleet, customer)
+            #expect(delayed.deadline.timeIntervalSince(delayed.released) >= 2.999, """
+                validate_customer's deadline \(delayed.deadline) is less than its 3 s wait after the row was released at \(delayed.released)
+                """)
+            #expect(try await fleet.settled(delayed.order, for: customer)["status"] as? String == "approved")
+
             // Back within the retry budget (3 s + 6 s + 12 s): approved, charged once.
             try await fleet.payments.crash()
             let (_, retried) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
@@ -361,10 +374,54 @@ extension LiveServices {
             let order = try await fleet.settled(abandoned, for: customer)
             #expect(order["status"] as? String == "rejected")
             #expect(order["rejection_reason"] as? String == "timed_out")
-            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
-            try await SagaInvariants.check(orders: [retried, abandoned])
-            try await fleet.checkSagaCounters(orders: [retried, abandoned])  // one succeeded, one compensated by the deadline scan
+            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 2 * 1_499)  // the delayed order and the retried one
+            try await SagaInvariants.check(orders: [delayed.order, retried, abandoned])
+            try await fleet.checkSagaCounters(orders: [delayed.order, retried, abandoned])  // two succeeded, one compensated by the deadline scan
             try await fleet.stop()
+        }
+
+        /// Places an order while the test holds the mug's row, with users frozen, and releases
+        /// the row once the order's transaction waits for it — half a second later, so that a
+        /// deadline counted from that transaction's start would fall visibly short. Returns the
+        /// order, when the row was released (by the database's clock), and the deadline its saga
+        /// wrote for validate_customer, read before users is let go.
+        private func placeBehindLock(_ fleet: SystemFleet, _ customer: Customer) async throws -> (order: String, released: Date, deadline: Date) {
+            let logger = Logger(label: "saga-deadline-test")
+            let mug = try #require(UUID(uuidString: SystemFleet.mug))
+            // orders loads users' keys on its first token: before users stops answering.
+            let listed = try await fleet.api.request("GET", "/api/v1/orders", headers: customer.bearer)
+            try #require(listed.status == 200, "\(listed.status) \(listed.text)")
+            fleet.users.freeze()
+            defer { fleet.users.thaw() }
+            let placing = NIOLockedValueBox<Task<(ServiceProcess.Reply, String), any Error>?>(nil)
+            let released = try await AdminDatabase.with { client in
+                try await client.withTransaction(logger: logger) { connection -> Date in
+                    try await connection.query("SELECT 1 FROM orders.products WHERE id = \(mug) FOR UPDATE", logger: logger)
+                    placing.withLockedValue { $0 = Task { try await fleet.place(customer, [(SystemFleet.mug, 1)]) } }
+                    try await Poll.until("the order's transaction waits for the mug's row") {
+                        try await AdminDatabase.with { other in
+                            try await AdminDatabase.scalar("""
+                                SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%orders.%'
+                                """, on: other)
+                        } >= 1
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    for try await (now,) in try await connection.query("SELECT clock_timestamp()", logger: logger).decode((Date,).self) { return now }
+                    throw AdminDatabase.Missing()
+                }
+            }
+            let (_, order) = try await #require(placing.withLockedValue { $0 }).value
+            let orderID = try #require(UUID(uuidString: order))
+            let deadline = try await AdminDatabase.with { client -> Date in
+                for try await (phase, deadline) in try await client.query("""
+                    SELECT phase, deadline FROM orders.saga_instances WHERE order_id = \(orderID)
+                    """).decode((String, Date?).self) {
+                    try #require(phase == "forward:1", "the saga should wait for validate_customer while users is frozen, but is at \(phase)")
+                    return try #require(deadline)
+                }
+                throw AdminDatabase.Missing()
+            }
+            return (order, released, deadline)
         }
 
         @Test("a saga that cannot take input is postponed and counted at its deadline, and a reply for it is dead-lettered; the sagas and replies after it go on")

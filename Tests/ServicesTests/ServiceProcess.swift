@@ -77,6 +77,16 @@ final class ServiceProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
     }
 
+    /// Stops the process (SIGSTOP) until ``thaw()``: it keeps its sockets and answers nothing.
+    func freeze() {
+        if process.isRunning { kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    /// Lets a process stopped by ``freeze()`` go on (SIGCONT).
+    func thaw() {
+        if process.isRunning { kill(process.processIdentifier, SIGCONT) }
+    }
+
     /// Sends SIGKILL (no shutdown at all, as a crash) and waits for the exit.
     func crash() async throws {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -30,7 +30,7 @@ struct SagaStore: Sendable {
                 INSERT INTO orders.saga_instances (id, saga_type, order_id, state, phase, data, deadline, version, finished_at)
                 VALUES (\(instance.id), \(instance.kind.rawValue), \(instance.data.orderID), \(try Self.json(state))::jsonb,
                         \(Self.phaseName(state.phase)), \(try Self.json(instance.data))::jsonb,
-                        now() + make_interval(secs => \(wait)::float8), \(instance.version),
+                        clock_timestamp() + make_interval(secs => \(wait)::float8), \(instance.version),
                         CASE WHEN \(finished) THEN now() ELSE NULL END)
                 RETURNING id
             )
@@ -54,8 +54,11 @@ struct SagaStore: Sendable {
     }
 
     /// What a transition does to the saga's deadline. A new deadline is a wait, turned into a
-    /// time by the database's clock (`now()`), the one the deadline scan compares it with: an
-    /// orders instance whose own clock ran behind would otherwise write deadlines already past.
+    /// time by the database's clock, the one the deadline scan compares it with: an orders
+    /// instance whose own clock ran behind would otherwise write deadlines already past. The
+    /// wait starts at the write (`clock_timestamp()`), not when the transaction began (`now()`):
+    /// a transaction that first waited on a lock (a busy product row, a saga row the scan
+    /// holds) would otherwise leave its command less than its wait, and time it out early.
     enum DeadlineUpdate: Sendable {
         case keep
         /// Due `after` from now; nil for none.
@@ -72,7 +75,7 @@ struct SagaStore: Sendable {
             WITH \(timelineOf: timeline), saga AS (
                 UPDATE orders.saga_instances
                 SET state = \(try Self.json(state))::jsonb, phase = \(Self.phaseName(state.phase)),
-                    deadline = CASE WHEN \(keep) THEN deadline ELSE now() + make_interval(secs => \(wait)::float8) END,
+                    deadline = CASE WHEN \(keep) THEN deadline ELSE clock_timestamp() + make_interval(secs => \(wait)::float8) END,
                     version = version + 1, updated_at = now(), finished_at = CASE WHEN \(finished) THEN coalesce(finished_at, now()) ELSE NULL END
                 WHERE id = \(instance.id) AND version = \(instance.version) RETURNING id
             ), appended AS (
@@ -147,7 +150,7 @@ struct SagaStore: Sendable {
     /// Moves the deadline of saga `id` `wait` into the future (by the database's clock).
     func postponeDeadline(_ id: UUID, by wait: Duration, on connection: PostgresConnection) async throws {
         try await connection.query("""
-            UPDATE orders.saga_instances SET deadline = now() + make_interval(secs => \(Double(wait.components.seconds))::float8)
+            UPDATE orders.saga_instances SET deadline = clock_timestamp() + make_interval(secs => \(Double(wait.components.seconds))::float8)
             WHERE id = \(id) AND deadline IS NOT NULL
             """, logger: logger)
     }
