@@ -79,16 +79,19 @@ public final class KafkaConsumer: Service, Sendable {
     /// own progress must not be set back) or the consumer is closed.
     public func markDone(_ message: KafkaMessage) throws(KafkaError) {
         let core = self.core
+        // Checked and stored under the assignment lock, which the poll thread's rebalance takes
+        // to release a partition: it cannot be released and assigned again in between.
         let error = core.withHandle { handle -> rd_kafka_resp_err_t in
-            if let generation = message.assignmentGeneration,
-               !core.assignment.withLockedValue({ $0.mayStore(message.topicPartition, generation: generation) }) {
-                return RD_KAFKA_RESP_ERR__STATE
+            core.assignment.withLockedValue { state -> rd_kafka_resp_err_t in
+                if let generation = message.assignmentGeneration, !state.mayStore(message.topicPartition, generation: generation) {
+                    return RD_KAFKA_RESP_ERR__STATE
+                }
+                let list = TopicPartitionList.make([(message.topicPartition, message.offset + 1)])
+                defer { rd_kafka_topic_partition_list_destroy(list) }
+                let error = rd_kafka_offsets_store(handle, list)
+                guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { return error }
+                return TopicPartitionList.read(list).first?.2 ?? RD_KAFKA_RESP_ERR_NO_ERROR
             }
-            let list = TopicPartitionList.make([(message.topicPartition, message.offset + 1)])
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let error = rd_kafka_offsets_store(handle, list)
-            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { return error }
-            return TopicPartitionList.read(list).first?.2 ?? RD_KAFKA_RESP_ERR_NO_ERROR
         }
         guard let error else { throw KafkaError.closed }
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error) }

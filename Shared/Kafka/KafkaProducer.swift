@@ -70,8 +70,11 @@ public final class KafkaProducer: Service, Sendable {
     /// Enqueues `records` (in order, waiting only while librdkafka's local queue is full) and
     /// returns a handle to await their delivery later. Lets one task keep a window of batches in
     /// flight without enqueuing from several threads at once. `ordering` says what a refused
-    /// record does to the records after it (``EnqueueOrdering``). Once the producer is closing,
-    /// a full queue is no longer waited for: the records not yet queued fail with `_PURGE_QUEUE`.
+    /// record does to the records after it (``EnqueueOrdering``). Once the producer is closing
+    /// (or its handle is replaced), or the calling task is cancelled, a full queue is no longer
+    /// waited for: the records not yet queued fail with `_PURGE_QUEUE`, in order (with
+    /// ``EnqueueOrdering/gapless(replacingFailedClient:)``, ``PendingDeliveries/firstRefused``
+    /// is the first of them).
     public func enqueue(_ records: [ProducerRecord], ordering: EnqueueOrdering = .independent) async throws(KafkaError) -> PendingDeliveries {
         let handle: ProducerHandle
         switch ordering {
@@ -122,16 +125,17 @@ public final class KafkaProducer: Service, Sendable {
                 generationAtFull = handle.queueSpace.generation
                 handle.serveReadyReports()
                 retriedAfterFull = true
-            } else if handle.queueSpace.isClosed {
-                // Still full and the handle is shutting down (the broker may never free room):
-                // what is left fails as purged, in order, and the shutdown stops waiting for us.
+            } else if handle.queueSpace.isClosed || Task.isCancelled {
+                // Still full, and the handle is shutting down or the caller was cancelled (the
+                // broker may never free room): what is left fails as purged, in order, and a
+                // shutdown waiting for this enqueuer (or a task group waiting for this task) ends.
                 if stopsAtRefusal { firstRefused = stoppedAt }
                 for index in stoppedAt..<records.count { batch.complete(index, .init(error: RD_KAFKA_RESP_ERR__PURGE_QUEUE)) }
                 break
             } else {
-                // Still full on the retry: wait (not cancellable — the rest of the batch must
-                // still go out in order) until reports applied since then free room, or the
-                // handle shuts down. The poll thread, or another enqueuer, serves them meanwhile.
+                // Still full on the retry: wait until reports applied since then free room, the
+                // handle shuts down or the task is cancelled. The poll thread, or another
+                // enqueuer, serves them meanwhile.
                 handle.enqueuers.leave()
                 await handle.queueSpace.wait(after: generationAtFull)
                 handle.enqueuers.enter()
@@ -148,7 +152,9 @@ public final class KafkaProducer: Service, Sendable {
         fileprivate let records: [ProducerRecord]
         fileprivate let handle: ProducerHandle
         /// With ``EnqueueOrdering/gapless(replacingFailedClient:)``: the index of the record
-        /// librdkafka refused, after which nothing was attempted; `nil` when all were queued.
+        /// librdkafka refused, or of the first one left unqueued because the producer closed or
+        /// the caller was cancelled while the queue was full; nothing after it was attempted.
+        /// `nil` when all were queued.
         public let firstRefused: Int?
 
         /// Waits for every report; each record's outcome, in order.

@@ -49,15 +49,22 @@ final class QueueSpaceSignal: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    /// Returns once reports were applied after `generation` was read (at once if they already were).
+    /// Returns once reports were applied after `generation` was read (at once if they already
+    /// were), once the signal is closed, or once the calling task is cancelled (which wakes the
+    /// other waiters too; they find the queue still full and wait again).
     func wait(after generation: UInt64) async {
-        await withCheckedContinuation { continuation in
-            let alreadyAdvanced = state.withLockedValue { state -> Bool in
-                guard state.generation == generation, !state.closed else { return true }
-                state.waiters.append(continuation)
-                return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let alreadyAdvanced = state.withLockedValue { state -> Bool in
+                    guard state.generation == generation, !state.closed else { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if alreadyAdvanced { continuation.resume() }
             }
-            if alreadyAdvanced { continuation.resume() }
+        } onCancel: {
+            // Bumps the generation: a wait registering after this returns at once.
+            wake { _ in }
         }
     }
 }

@@ -19,14 +19,7 @@ struct BrokerOutageTests {
             let pid = try stack.pid("tansu")
             let brokers = try stack.value("ORDERFLOW_KAFKA_BROKERS")
             defer { kill(pid, SIGCONT) }
-            let producer = try KafkaProducer(
-                configuration: try KafkaTestKit.producerConfiguration(brokers: [brokers], ["message.timeout.ms": "3000"]),
-                logger: KafkaTestKit.logger
-            )
-            let admin = try KafkaAdmin(configuration: try KafkaTestKit.configuration(brokers: [brokers]), logger: KafkaTestKit.logger)
-            try await admin.createTopics(["outage"], partitions: 1)
-            _ = try await producer.send(ProducerRecord(topic: "outage", value: "before".bytes))
-
+            let producer = try await Self.producer(brokers, topic: "outage", ["message.timeout.ms": "3000"])
             try await stack.freeze("tansu")
             do {
                 let report = try await producer.send(ProducerRecord(topic: "outage", value: "during".bytes))
@@ -46,27 +39,36 @@ struct BrokerOutageTests {
         }
     }
 
-    @Test("close returns while a batch waits for room in a full queue the frozen broker never drains")
+    @Test("a batch waiting for room in a full queue the frozen broker never drains stops waiting when its task is cancelled, and when the producer closes")
     func closeWithFullQueue() async throws {
         try await PrivateStack.start("kafka").use { stack in
             let pid = try stack.pid("tansu")
             let brokers = try stack.value("ORDERFLOW_KAFKA_BROKERS")
             defer { kill(pid, SIGCONT) }
             // As the relay runs it: no delivery timeout, so nothing ever frees room on its own.
-            let producer = try KafkaProducer(
-                configuration: try KafkaTestKit.producerConfiguration(
-                    brokers: [brokers], ["message.timeout.ms": "0", "queue.buffering.max.messages": "5"]
-                ),
-                logger: KafkaTestKit.logger
-            )
-            let admin = try KafkaAdmin(configuration: try KafkaTestKit.configuration(brokers: [brokers]), logger: KafkaTestKit.logger)
-            try await admin.createTopics(["full"], partitions: 1)
-            _ = try await producer.send(ProducerRecord(topic: "full", value: "before".bytes))
-
+            let producer = try await Self.producer(brokers, topic: "full", ["message.timeout.ms": "0", "queue.buffering.max.messages": "5"])
             try await stack.freeze("tansu")
             let filling = try await producer.enqueue((0..<5).map { ProducerRecord(topic: "full", value: "fill-\($0)".bytes) })
             let waiting = Task { try await producer.enqueue((0..<10).map { ProducerRecord(topic: "full", value: "wait-\($0)".bytes) }) }
             try await Poll.until("the second batch waits for room") { producer.enqueuersWaitingForRoom == 1 }
+
+            // A waiting enqueuer whose task is cancelled stops waiting (a relay's campaign is
+            // cancelled at the end of its term and must end): its records fail unqueued.
+            let cutShort = NIOLockedValueBox(false)
+            let cancelled = Task {
+                defer { cutShort.withLockedValue { $0 = true } }
+                return try await producer.enqueue([ProducerRecord(topic: "full", value: "cancelled".bytes)], ordering: .gapless(replacingFailedClient: false))
+            }
+            try await Poll.until("the third batch waits for room too") { producer.enqueuersWaitingForRoom == 2 }
+            cancelled.cancel()
+            try await Poll.until("the cancelled batch stops waiting", deadline: .seconds(60)) { cutShort.withLockedValue { $0 } }
+            let cut = try await cancelled.value
+            #expect(cut.firstRefused == 0)
+            let cutCodes = await cut.outcomes().map { result -> String in
+                if case .failure(let error) = result { return error.code } else { return "delivered" }
+            }
+            #expect(cutCodes == ["_PURGE_QUEUE"])
+            try await Poll.until("the second batch waits again") { producer.enqueuersWaitingForRoom == 1 }
 
             let closed = NIOLockedValueBox(false)
             let closing = Task {
@@ -88,5 +90,17 @@ struct BrokerOutageTests {
             let filled = await filling.outcomes()
             #expect(filled.allSatisfy { (try? $0.get()) == nil }, "a record queued while the broker was frozen was reported delivered")
         }
+    }
+
+    /// A producer for the private broker at `brokers` (with `extra` settings) that has already
+    /// delivered one record to the fresh one-partition `topic`, so the topic's metadata is known.
+    private static func producer(_ brokers: String, topic: String, _ extra: [String: String]) async throws -> KafkaProducer {
+        let producer = try KafkaProducer(
+            configuration: try KafkaTestKit.producerConfiguration(brokers: [brokers], extra), logger: KafkaTestKit.logger
+        )
+        let admin = try KafkaAdmin(configuration: try KafkaTestKit.configuration(brokers: [brokers]), logger: KafkaTestKit.logger)
+        try await admin.createTopics([topic], partitions: 1)
+        _ = try await producer.send(ProducerRecord(topic: topic, value: "before".bytes))
+        return producer
     }
 }

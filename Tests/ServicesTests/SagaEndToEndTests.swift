@@ -396,12 +396,16 @@ extension LiveServices {
             let placing = NIOLockedValueBox<Task<(ServiceProcess.Reply, String), any Error>?>(nil)
             let released = try await AdminDatabase.with { client in
                 try await client.withTransaction(logger: logger) { connection -> Date in
-                    try await connection.query("SELECT 1 FROM orders.products WHERE id = \(mug) FOR UPDATE", logger: logger)
+                    var holder: Int32 = 0
+                    for try await (pid,) in try await connection.query("""
+                        SELECT pg_backend_pid() FROM orders.products WHERE id = \(mug) FOR UPDATE
+                        """, logger: logger).decode((Int32,).self) { holder = pid }
+                    let blocker = holder
                     placing.withLockedValue { $0 = Task { try await fleet.place(customer, [(SystemFleet.mug, 1)]) } }
                     try await Poll.until("the order's transaction waits for the mug's row") {
                         try await AdminDatabase.with { other in
                             try await AdminDatabase.scalar("""
-                                SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%orders.%'
+                                SELECT count(*) FROM pg_stat_activity WHERE \(blocker) = ANY(pg_blocking_pids(pid))
                                 """, on: other)
                         } >= 1
                     }
