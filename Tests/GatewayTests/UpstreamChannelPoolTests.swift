@@ -33,6 +33,38 @@ struct UpstreamChannelPoolTests {
         if let failure { throw failure }
     }
 
+    @Test("a connection idle for longer than maxIdleTime is closed instead of reused; a younger one is reused")
+    func expiresLongIdleConnections() async throws {
+        let upstream = try await CountingUpstream.start()
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = loops.next()
+        let pool = UpstreamChannelPool(
+            group: loops, targets: [.users: .init(host: "127.0.0.1", port: upstream.port)],
+            connectTimeout: .seconds(5), maxIdlePerUpstream: 4, maxIdleTime: .milliseconds(300),
+            wholeBodyLimit: 1_024, bodyIdleTimeout: .seconds(10)
+        )
+
+        var failure: (any Error)?
+        do {
+            let exchange = { try await pool.exchange(self.request, with: .users, on: loop, deadline: .now() + .seconds(10)).get() }
+            #expect(try await exchange().head.status == .ok)
+            #expect(try await exchange().head.status == .ok)
+            #expect(upstream.counts.accepted == 1, "back to back, the connection is reused")
+            // The expiry is by the clock alone: after this pause the kept connection is older
+            // than maxIdleTime however fast the machine is.
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await exchange().head.status == .ok)
+            #expect(upstream.counts.accepted == 2, "the long-idle connection should have been replaced")
+            try await Poll.until("the upstream sees the long-idle connection closed", deadline: .seconds(30)) { upstream.counts.open == 1 }
+            await pool.closeIdleConnections()
+        } catch {
+            failure = error
+        }
+        try await upstream.stop()
+        try await loops.shutdownGracefully()
+        if let failure { throw failure }
+    }
+
     private func exercise(_ pool: UpstreamChannelPool, on loop: any EventLoop, against upstream: CountingUpstream) async throws {
         for _ in 0..<2 {
             let reply = try await pool.exchange(request, with: .users, on: loop, deadline: .now() + .seconds(10)).get()

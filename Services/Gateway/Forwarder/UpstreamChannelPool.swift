@@ -11,7 +11,10 @@ import NIOPosix
 /// its loop's idle list when the answer has ended with keep-alive; at most `maxIdlePerUpstream`
 /// idle connections are kept per loop and upstream. A request that meets a reused connection
 /// already closed by the upstream before any answer is sent once more on a new connection
-/// (the pool only carries bodiless GET requests, so this is safe). At graceful shutdown
+/// (the pool only carries bodiless GET requests, so this is safe). A connection idle for longer
+/// than `maxIdleTime` is closed instead of reused when the pool next looks for one, and sockets
+/// have TCP keep-alive on: a peer gone without a FIN (a host lost, a NAT entry dropped) would
+/// otherwise cost the next request its whole deadline. At graceful shutdown
 /// ``closeIdleConnections()`` closes the idle connections, and none is kept from then on.
 final class UpstreamChannelPool: Sendable {
     /// Where an upstream listens.
@@ -24,14 +27,19 @@ final class UpstreamChannelPool: Sendable {
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>]
     private let connectTimeout: TimeAmount
     private let maxIdlePerUpstream: Int
+    private let maxIdleTime: TimeAmount
     private let wholeBodyLimit: Int
     private let bodyIdleTimeout: TimeAmount
 
+    /// How long a connection may wait idle and still be reused, as async-http-client's pool
+    /// (the router path's) keeps its connections by default.
+    static let defaultMaxIdleTime: Duration = .seconds(60)
+
     /// `bodyIdleTimeout`: how long a streamed body may stay silent while the client takes more
-    /// (see ``UpstreamExchangeHandler``).
+    /// (see ``UpstreamExchangeHandler``). `maxIdleTime`: how long an idle connection may be reused.
     init(
         group: any EventLoopGroup, targets: [UpstreamName: Target], connectTimeout: Duration,
-        maxIdlePerUpstream: Int, wholeBodyLimit: Int, bodyIdleTimeout: Duration
+        maxIdlePerUpstream: Int, maxIdleTime: Duration = defaultMaxIdleTime, wholeBodyLimit: Int, bodyIdleTimeout: Duration
     ) {
         var pools: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>] = [:]
         for loop in group.makeIterator() {
@@ -41,6 +49,7 @@ final class UpstreamChannelPool: Sendable {
         self.targets = targets
         self.connectTimeout = .nanoseconds(connectTimeout.nanoseconds)
         self.maxIdlePerUpstream = maxIdlePerUpstream
+        self.maxIdleTime = .nanoseconds(maxIdleTime.nanoseconds)
         self.wholeBodyLimit = wholeBodyLimit
         self.bodyIdleTimeout = .nanoseconds(bodyIdleTimeout.nanoseconds)
     }
@@ -74,7 +83,7 @@ final class UpstreamChannelPool: Sendable {
         guard eventLoop.inEventLoop else {
             return eventLoop.flatSubmit { self.exchange(request, with: upstream, on: eventLoop, deadline: deadline) }
         }
-        guard let reused = pool.value.takeIdle(upstream) else {
+        guard let reused = pool.value.takeIdle(upstream, idleSince: .now() - maxIdleTime) else {
             return exchangeOnNewConnection(request, to: target, upstream: upstream, pool: pool, deadline: deadline)
         }
         return reused.send(request, deadline: deadline).flatMapError { error in
@@ -95,6 +104,7 @@ final class UpstreamChannelPool: Sendable {
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(max(connectTimeout, .milliseconds(1)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -122,23 +132,34 @@ final class UpstreamChannelPool: Sendable {
     }
 }
 
-/// One event loop's idle connections, per upstream. Used only on that loop.
+/// One event loop's idle connections, per upstream, oldest first. Used only on that loop.
 private final class LoopPool {
-    private var idle: [UpstreamName: [UpstreamExchangeHandler]] = [:]
+    private struct Idle {
+        let handler: UpstreamExchangeHandler
+        let since: NIODeadline
+    }
+
+    private var idle: [UpstreamName: [Idle]] = [:]
     /// Set at shutdown: connections are closed instead of kept.
     private var closed = false
 
-    /// The most recently used idle connection that is still open.
-    func takeIdle(_ upstream: UpstreamName) -> UpstreamExchangeHandler? {
-        while let handler = idle[upstream]?.popLast() {
-            if handler.isIdle { return handler }
+    /// The most recently used idle connection that is still open, after closing those idle
+    /// since before `idleSince`.
+    func takeIdle(_ upstream: UpstreamName, idleSince oldest: NIODeadline) -> UpstreamExchangeHandler? {
+        guard var kept = idle[upstream] else { return nil }
+        let stale = kept.prefix { $0.since < oldest }
+        stale.forEach { _ = $0.handler.close() }
+        kept.removeFirst(stale.count)
+        defer { idle[upstream] = kept }
+        while let last = kept.popLast() {
+            if last.handler.isIdle { return last.handler }
         }
         return nil
     }
 
     func putIdle(_ handler: UpstreamExchangeHandler, for upstream: UpstreamName, keepingAtMost limit: Int) {
         if !closed, idle[upstream, default: []].count < limit {
-            idle[upstream, default: []].append(handler)
+            idle[upstream, default: []].append(Idle(handler: handler, since: .now()))
         } else {
             handler.close()
         }
@@ -147,7 +168,7 @@ private final class LoopPool {
     /// Closes the idle connections and keeps none from now on; the futures complete as they close.
     func closeAll() -> [EventLoopFuture<Void>] {
         closed = true
-        let handlers = idle.values.flatMap { $0 }
+        let handlers = idle.values.flatMap { $0 }.map(\.handler)
         idle.removeAll()
         return handlers.map { $0.close() }
     }
