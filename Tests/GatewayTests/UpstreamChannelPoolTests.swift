@@ -14,38 +14,14 @@ struct UpstreamChannelPoolTests {
 
     @Test("an idle connection is reused, closed at shutdown, and none is kept afterwards")
     func closesIdleConnectionsAtShutdown() async throws {
-        let upstream = try await CountingUpstream.start()
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = loops.next()
-        let pool = UpstreamChannelPool(
-            group: loops, targets: [.users: .init(host: "127.0.0.1", port: upstream.port)],
-            connectTimeout: .seconds(5), maxIdlePerUpstream: 4, wholeBodyLimit: 1_024, bodyIdleTimeout: .seconds(10)
-        )
-
-        var failure: (any Error)?
-        do {
+        try await withPool { pool, loop, upstream in
             try await exercise(pool, on: loop, against: upstream)
-        } catch {
-            failure = error
         }
-        try await upstream.stop()
-        try await loops.shutdownGracefully()
-        if let failure { throw failure }
     }
 
     @Test("a connection idle for longer than maxIdleTime is closed instead of reused; a younger one is reused")
     func expiresLongIdleConnections() async throws {
-        let upstream = try await CountingUpstream.start()
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = loops.next()
-        let pool = UpstreamChannelPool(
-            group: loops, targets: [.users: .init(host: "127.0.0.1", port: upstream.port)],
-            connectTimeout: .seconds(5), maxIdlePerUpstream: 4, maxIdleTime: .milliseconds(300),
-            wholeBodyLimit: 1_024, bodyIdleTimeout: .seconds(10)
-        )
-
-        var failure: (any Error)?
-        do {
+        try await withPool(maxIdleTime: .milliseconds(300)) { pool, loop, upstream in
             let exchange = { try await pool.exchange(self.request, with: .users, on: loop, deadline: .now() + .seconds(10)).get() }
             #expect(try await exchange().head.status == .ok)
             #expect(try await exchange().head.status == .ok)
@@ -57,6 +33,25 @@ struct UpstreamChannelPoolTests {
             #expect(upstream.counts.accepted == 2, "the long-idle connection should have been replaced")
             try await Poll.until("the upstream sees the long-idle connection closed", deadline: .seconds(30)) { upstream.counts.open == 1 }
             await pool.closeIdleConnections()
+        }
+    }
+
+    /// Runs `body` with a pool of one event loop in front of a fresh ``CountingUpstream``, then
+    /// stops both, whether `body` threw or not.
+    private func withPool(
+        maxIdleTime: Duration = UpstreamChannelPool.defaultMaxIdleTime,
+        _ body: (UpstreamChannelPool, any EventLoop, CountingUpstream) async throws -> Void
+    ) async throws {
+        let upstream = try await CountingUpstream.start()
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = UpstreamChannelPool(
+            group: loops, targets: [.users: .init(host: "127.0.0.1", port: upstream.port)],
+            connectTimeout: .seconds(5), maxIdlePerUpstream: 4, maxIdleTime: maxIdleTime,
+            wholeBodyLimit: 1_024, bodyIdleTimeout: .seconds(10)
+        )
+        var failure: (any Error)?
+        do {
+            try await body(pool, loops.next(), upstream)
         } catch {
             failure = error
         }

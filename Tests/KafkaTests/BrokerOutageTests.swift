@@ -15,10 +15,7 @@ import Glibc
 struct BrokerOutageTests {
     @Test("send fails with _MSG_TIMED_OUT while the broker is frozen and succeeds after it resumes")
     func frozenBroker() async throws {
-        try await PrivateStack.start("kafka").use { stack in
-            let pid = try stack.pid("tansu")
-            let brokers = try stack.value("ORDERFLOW_KAFKA_BROKERS")
-            defer { kill(pid, SIGCONT) }
+        try await Self.withPrivateBroker { stack, pid, brokers in
             let producer = try await Self.producer(brokers, topic: "outage", ["message.timeout.ms": "3000"])
             try await stack.freeze("tansu")
             do {
@@ -41,10 +38,7 @@ struct BrokerOutageTests {
 
     @Test("a batch waiting for room in a full queue the frozen broker never drains stops waiting when its task is cancelled, and when the producer closes")
     func closeWithFullQueue() async throws {
-        try await PrivateStack.start("kafka").use { stack in
-            let pid = try stack.pid("tansu")
-            let brokers = try stack.value("ORDERFLOW_KAFKA_BROKERS")
-            defer { kill(pid, SIGCONT) }
+        try await Self.withPrivateBroker { stack, _, brokers in
             // As the relay runs it: no delivery timeout, so nothing ever frees room on its own.
             let producer = try await Self.producer(brokers, topic: "full", ["message.timeout.ms": "0", "queue.buffering.max.messages": "5"])
             try await stack.freeze("tansu")
@@ -89,6 +83,16 @@ struct BrokerOutageTests {
             #expect(purged.allSatisfy { $0.hasPrefix("_PURGE") }, "\(purged)")
             let filled = await filling.outcomes()
             #expect(filled.allSatisfy { (try? $0.get()) == nil }, "a record queued while the broker was frozen was reported delivered")
+        }
+    }
+
+    /// Runs `body` with a private Tansu (its stack, pid and address), resumed afterwards if the
+    /// body left it frozen.
+    private static func withPrivateBroker(_ body: (PrivateStack, pid_t, String) async throws -> Void) async throws {
+        try await PrivateStack.start("kafka").use { stack in
+            let pid = try stack.pid("tansu")
+            defer { kill(pid, SIGCONT) }
+            try await body(stack, pid, try stack.value("ORDERFLOW_KAFKA_BROKERS"))
         }
     }
 

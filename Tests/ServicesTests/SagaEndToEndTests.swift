@@ -5,7 +5,6 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
-import NIOConcurrencyHelpers
 import PostgresNIO
 import TestSupport
 import Testing
@@ -393,15 +392,14 @@ extension LiveServices {
             try #require(listed.status == 200, "\(listed.status) \(listed.text)")
             fleet.users.freeze()
             defer { fleet.users.thaw() }
-            let placing = NIOLockedValueBox<Task<(ServiceProcess.Reply, String), any Error>?>(nil)
-            let released = try await AdminDatabase.with { client in
-                try await client.withTransaction(logger: logger) { connection -> Date in
+            let (released, placing) = try await AdminDatabase.with { client in
+                try await client.withTransaction(logger: logger) { connection -> (Date, Task<(ServiceProcess.Reply, String), any Error>) in
                     var holder: Int32 = 0
                     for try await (pid,) in try await connection.query("""
                         SELECT pg_backend_pid() FROM orders.products WHERE id = \(mug) FOR UPDATE
                         """, logger: logger).decode((Int32,).self) { holder = pid }
                     let blocker = holder
-                    placing.withLockedValue { $0 = Task { try await fleet.place(customer, [(SystemFleet.mug, 1)]) } }
+                    let placing = Task { try await fleet.place(customer, [(SystemFleet.mug, 1)]) }
                     try await Poll.until("the order's transaction waits for the mug's row") {
                         try await AdminDatabase.with { other in
                             try await AdminDatabase.scalar("""
@@ -410,11 +408,11 @@ extension LiveServices {
                         } >= 1
                     }
                     try await Task.sleep(for: .milliseconds(500))
-                    for try await (now,) in try await connection.query("SELECT clock_timestamp()", logger: logger).decode((Date,).self) { return now }
+                    for try await (now,) in try await connection.query("SELECT clock_timestamp()", logger: logger).decode((Date,).self) { return (now, placing) }
                     throw AdminDatabase.Missing()
                 }
             }
-            let (_, order) = try await #require(placing.withLockedValue { $0 }).value
+            let (_, order) = try await placing.value
             let orderID = try #require(UUID(uuidString: order))
             let deadline = try await AdminDatabase.with { client -> Date in
                 for try await (phase, deadline) in try await client.query("""
