@@ -19,15 +19,17 @@ struct UpstreamChannelPoolTests {
         }
     }
 
-    @Test("a connection idle for longer than maxIdleTime is closed instead of reused; a younger one is reused")
+    /// Reuse of a younger connection is the test above's (with the default limit): a short limit
+    /// here cannot promise two exchanges close enough together on a busy machine.
+    @Test("a connection idle for longer than maxIdleTime is closed instead of reused")
     func expiresLongIdleConnections() async throws {
         try await withPool(maxIdleTime: .milliseconds(300)) { pool, loop, upstream in
             let exchange = { try await pool.exchange(self.request, with: .users, on: loop, deadline: .now() + .seconds(10)).get() }
             #expect(try await exchange().head.status == .ok)
-            #expect(try await exchange().head.status == .ok)
-            #expect(upstream.counts.accepted == 1, "back to back, the connection is reused")
+            #expect(upstream.counts.accepted == 1)
+            try await Poll.until("the connection is kept at the upstream", deadline: .seconds(30)) { upstream.counts.open == 1 }
             // The expiry is by the clock alone: after this pause the kept connection is older
-            // than maxIdleTime however fast the machine is.
+            // than maxIdleTime however fast or slow the machine is.
             try await Task.sleep(for: .milliseconds(600))
             #expect(try await exchange().head.status == .ok)
             #expect(upstream.counts.accepted == 2, "the long-idle connection should have been replaced")
