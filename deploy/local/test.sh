@@ -30,4 +30,13 @@ swift build --build-tests ${SWIFT_BUILD_FLAGS:-}
 export ORDERFLOW_BIN_DIR="$(swift build ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
 export ORDERFLOW_ROOT
 log "running tests against the stack in $STACK_DIR"
-swift test --skip-build ${SWIFT_BUILD_FLAGS:-} ${SWIFT_TEST_FLAGS:-}
+# The output is kept, so that a failure's details can be repeated last: a CI log shown only by
+# its tail still says which test failed and why.
+if swift test --skip-build ${SWIFT_BUILD_FLAGS:-} ${SWIFT_TEST_FLAGS:-} 2>&1 | tee "$STACK_DIR/swift-test.log"; then
+  exit 0
+else
+  status=$?
+  warn "what failed (repeated from above):"
+  grep -a -E '✘|↳|Fatal error|crashed|with signal' "$STACK_DIR/swift-test.log" | grep -a -v -E 'Testing Library Version|Target Platform' | tail -40 || true
+  exit $status
+fi
