@@ -10,8 +10,9 @@ import Glibc
 
 /// A broker that stops answering: `send` fails with a typed timeout, then works again without
 /// restarting the process once the broker is back. Uses a Tansu of its own so that freezing it
-/// does not disturb other tests.
-@Suite("Kafka producer across a broker outage")
+/// does not disturb other tests. The tests run one after the other: two private brokers starting
+/// at once on a busy machine slowed a first delivery past a 3 s delivery timeout.
+@Suite("Kafka producer across a broker outage", .serialized)
 struct BrokerOutageTests {
     @Test("send fails with _MSG_TIMED_OUT while the broker is frozen and succeeds after it resumes")
     func frozenBroker() async throws {
@@ -98,13 +99,17 @@ struct BrokerOutageTests {
 
     /// A producer for the private broker at `brokers` (with `extra` settings) that has already
     /// delivered one record to the fresh one-partition `topic`, so the topic's metadata is known.
+    /// That first delivery is tried again while it fails: with a short `message.timeout.ms`, a
+    /// fresh broker on a busy machine may take longer than that to answer it.
     private static func producer(_ brokers: String, topic: String, _ extra: [String: String]) async throws -> KafkaProducer {
         let producer = try KafkaProducer(
             configuration: try KafkaTestKit.producerConfiguration(brokers: [brokers], extra), logger: KafkaTestKit.logger
         )
         let admin = try KafkaAdmin(configuration: try KafkaTestKit.configuration(brokers: [brokers]), logger: KafkaTestKit.logger)
         try await admin.createTopics([topic], partitions: 1)
-        _ = try await producer.send(ProducerRecord(topic: topic, value: "before".bytes))
+        try await Poll.until("the fresh broker acknowledges a first record", deadline: .seconds(90)) {
+            (try? await producer.send(ProducerRecord(topic: topic, value: "before".bytes))) != nil
+        }
         return producer
     }
 }
