@@ -191,6 +191,43 @@ class Dockerfile(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(ROOT, source)), source)
 
 
+class RuntimeLibraries(unittest.TestCase):
+    """The run stage installs every shared library the built programs (and librdkafka) link.
+
+    Reads the programs `make test` just built (ORDERFLOW_BIN_DIR, else .build/debug) with readelf
+    and names each library's Debian package with dpkg: this machine is Debian 12, the release the
+    images are built on. Skipped where either tool or the programs are missing."""
+
+    # Provided by the run stage's base image (the Swift runtime and what it depends on) or copied
+    # into it from the build stage (librdkafka).
+    FROM_BASE = re.compile(r"^(libswift.*|libFoundation.*|lib_Foundation.*|libdispatch|libBlocksRuntime|libc|libm|ld-linux-x86-64|ld-linux-aarch64|libgcc_s|libstdc\+\+|libpthread|libdl|librt)\.so")
+
+    def test_every_linked_library_is_installed_or_copied(self):
+        bin_dir = os.environ.get("ORDERFLOW_BIN_DIR") or os.path.join(ROOT, ".build", "debug")
+        programs = [os.path.join(bin_dir, p) for p in PROGRAMS]
+        if not all(os.path.isfile(p) for p in programs) or not shutil.which("readelf") or not shutil.which("dpkg"):
+            self.skipTest(f"no built programs in {bin_dir}, or no readelf/dpkg: linked libraries not checked")
+        dockerfile = read("deploy/docker/Dockerfile")
+        run_stage = dockerfile.split("\nFROM ")[-1]
+        installed = set(re.search(r"--no-install-recommends\s+([^&]+)&&", run_stage).group(1).split()) - {"\\"}
+        self.assertIn("cp -P .deps/librdkafka/lib/librdkafka*.so* /out/lib/", dockerfile)
+        rdkafka = os.path.join(ROOT, ".deps", "librdkafka", "lib", "librdkafka.so.1")
+        needed = set()
+        for binary in programs + ([rdkafka] if os.path.isfile(rdkafka) else []):
+            dynamic = subprocess.run(["readelf", "-d", binary], check=True, capture_output=True, text=True).stdout
+            needed |= set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic))
+        self.assertIn("librdkafka.so.1", needed)
+        missing = {}
+        for library in sorted(needed - {"librdkafka.so.1"}):
+            if self.FROM_BASE.match(library):
+                continue
+            owner = subprocess.run(["dpkg", "-S", f"*/{library}"], capture_output=True, text=True).stdout
+            packages = {line.split(":")[0] for line in owner.splitlines() if line}
+            if not packages & installed:
+                missing[library] = sorted(packages) or ["no Debian package"]
+        self.assertEqual(missing, {}, "the run stage lacks these libraries (library: packages that provide it)")
+
+
 def containers(doc):
     if not doc or doc.get("kind") not in ("Deployment", "StatefulSet"):
         return []

@@ -1,20 +1,14 @@
 #!/usr/bin/env bash
 # `make test`: a throwaway stack on its own free ports, then `swift test` against it.
-# The saga console scripts' Python unit tests and the static checks of the container and Kubernetes
-# files run first. The stack is torn down whatever the outcome; the
-# exit status is theirs if they fail, else swift test's.
+# The saga console scripts' Python unit tests run first; the static checks of the container and
+# Kubernetes files once the programs are built (they read what the programs link). The stack is
+# torn down whatever the outcome; the exit status is theirs if they fail, else swift test's.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$ORDERFLOW_ROOT/deploy/local/setup.sh"
 log "unit tests of the saga console scripts (Python, no system needed)…"
 python3 -m unittest discover -s "$ORDERFLOW_ROOT/deploy/demo" -p 'test_*.py'
-log "static checks of the compose file, the Dockerfile and the Kubernetes manifests (no Docker engine here)…"
-if ! python3 -c 'import yaml' 2>/dev/null; then  # PyYAML, from PyPI into .deps when this Python lacks it
-  python3 -m pip install --quiet --disable-pip-version-check --target "$DEPS_DIR/python-yaml" PyYAML 2>&1 | grep -v 'Running pip as the' || true
-  export PYTHONPATH="$DEPS_DIR/python-yaml${PYTHONPATH:+:$PYTHONPATH}"
-fi
-python3 -m unittest discover -s "$ORDERFLOW_ROOT/deploy/docker" -p 'test_*.py'
 STACK_DIR="$ORDERFLOW_ROOT/.run/test-$$"
 cleanup() {
   local status=$?
@@ -36,6 +30,12 @@ log "building tests…"
 swift build --build-tests ${SWIFT_BUILD_FLAGS:-}
 export ORDERFLOW_BIN_DIR="$(swift build ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
 export ORDERFLOW_ROOT
+log "static checks of the compose file, the Dockerfile and the Kubernetes manifests (no Docker engine here), and the run image against the libraries the programs link…"
+if ! python3 -c 'import yaml' 2>/dev/null; then  # PyYAML, from PyPI into .deps when this Python lacks it
+  python3 -m pip install --quiet --disable-pip-version-check --target "$DEPS_DIR/python-yaml" PyYAML 2>&1 | grep -v 'Running pip as the' || true
+  export PYTHONPATH="$DEPS_DIR/python-yaml${PYTHONPATH:+:$PYTHONPATH}"
+fi
+python3 -m unittest discover -s "$ORDERFLOW_ROOT/deploy/docker" -p 'test_*.py'
 log "running tests against the stack in $STACK_DIR"
 # The output is kept, so that a failure's details can be repeated last: a CI log shown only by
 # its tail still says which test failed and why.
