@@ -9,7 +9,7 @@ the Postgres bootstrap are the ones the services use, the image builds every pro
 start, and the generated secrets (make-secrets.sh, the compose key writer — both run here) have
 the shape the services parse. What they cannot tell: whether the images pull and start.
 """
-import base64, glob, os, re, shutil, subprocess, tempfile, unittest
+import base64, glob, json, os, re, shutil, subprocess, tempfile, unittest
 
 import yaml
 
@@ -70,6 +70,13 @@ class SettingNames(unittest.TestCase):
             self.assertTrue(is_setting(name), name)
         for name in ["DATABASE_URI", "KAFKA_BROKER", "GATEWAY_ORDERS", "PORT"]:
             self.assertFalse(is_setting(name), name)
+
+
+class PromQL(unittest.TestCase):
+    def test_series_names(self):
+        self.assertEqual(series_names("max by (upstream) (gateway_circuit_breaker_state)"), {"gateway_circuit_breaker_state"})
+        self.assertEqual(series_names('histogram_quantile(0.99, sum by (le, instance) (rate(x_bucket{a=~"5.."}[1m])))'), {"x_bucket"})
+        self.assertEqual(series_names("sum(rate(a[1m])) / sum(rate(b_total[1m]))"), {"a", "b_total"})
 
 
 class Compose(unittest.TestCase):
@@ -145,6 +152,27 @@ class Compose(unittest.TestCase):
         targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
         self.assertEqual(targets, {f"{p}:{port}" for p, port in PROGRAMS.items()})
 
+    def test_the_dashboard_queries_series_the_services_export(self):
+        exported = exported_metrics()
+        grafana = self.services["grafana"]
+        mounts = dict(v.split(":")[:2] for v in grafana["volumes"])
+        self.assertEqual(mounts["./deploy/grafana/dashboards"], "/var/lib/grafana/dashboards")
+        provider = yaml.safe_load(read("deploy/grafana/provisioning/dashboards/orderflow.yml"))
+        self.assertEqual(provider["providers"][0]["options"]["path"], "/var/lib/grafana/dashboards")
+        source = yaml.safe_load(read("deploy/grafana/provisioning/datasources/prometheus.yml"))["datasources"][0]
+        self.assertEqual(url_host_port(source["url"]), ("prometheus", 9090))
+        dashboard = json.loads(read("deploy/grafana/dashboards/orderflow.json"))
+        self.assertTrue(dashboard["panels"])
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                with self.subTest(panel=panel["title"]):
+                    self.assertEqual(target["datasource"]["uid"], source["uid"])
+                    names = series_names(target["expr"])
+                    self.assertTrue(names, target["expr"])
+                    for name in names:
+                        base = re.sub(r"_(bucket|sum|count)$", "", name)
+                        self.assertIn(base, exported, f"{name} is not a series any service exports")
+
     def test_the_key_writer_writes_a_key_users_can_parse(self):
         command = self.services["jwt-keys"]["command"][0].replace("$$", "$")
         with tempfile.TemporaryDirectory() as keys:
@@ -154,6 +182,24 @@ class Compose(unittest.TestCase):
             subprocess.run(["sh", "-c", script], check=True)
             self.assertEqual(read(os.path.join(keys, "jwt-signing-keys")), first, "an existing key is kept")
         assert_signing_keys(self, first.strip())
+
+
+def exported_metrics():
+    """Metric names the services register (swift-metrics labels in the Swift sources) and the RED
+    series Hummingbird's MetricsMiddleware records."""
+    names = {"hb_requests", "http_server_request_duration", "http_server_active_requests"}
+    for path in glob.glob(os.path.join(ROOT, "Shared", "**", "*.swift"), recursive=True) + \
+            glob.glob(os.path.join(ROOT, "Services", "**", "*.swift"), recursive=True):
+        names |= set(re.findall(r'(?:Counter|Gauge|Timer|Recorder|Meter)\(\s*label: "([a-z_]+)"', read(path)))
+    return names
+
+
+def series_names(expr):
+    """The series a PromQL expression reads: identifiers that are not functions, aggregation
+    labels, label matchers or ranges."""
+    bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "", expr)
+    bare = re.sub(r"\b(by|without)\s*\([^)]*\)", "", bare)
+    return set(re.findall(r"\b([a-z_][a-z0-9_]*)\b(?!\s*\()", bare))
 
 
 def assert_signing_keys(test, value):
