@@ -202,7 +202,7 @@ final class GatewayFastPathHandler: ChannelDuplexHandler, RemovableChannelHandle
             if enabled, !closeAsked, forwarder.takes(head) {
                 mode = .reading(head)
             } else {
-                if head.headerFields[values: .connection].contains(where: { $0.lowercased().contains("close") }) { closeAsked = true }
+                if ConnectionHeader.asksToClose(head.headerFields) { closeAsked = true }
                 mode = .passing
                 owedByRouter += 1
                 context.fireChannelRead(wrapInboundOut(part))

@@ -97,7 +97,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         case .head(let head):
             guard head.status.kind != .informational else { return }
             guard case .awaitingHead(let promise, let timeout) = state else { return fail(context, .brokeOff) }
-            if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { keepAlive = false }
+            if ConnectionHeader.asksToClose(head.headerFields) { keepAlive = false }
             if let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length <= wholeBodyLimit {
                 state = .collecting(promise, head, context.channel.allocator.buffer(capacity: length), timeout)
             } else {
