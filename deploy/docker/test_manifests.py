@@ -9,7 +9,7 @@ the Postgres bootstrap are the ones the services use, the image builds every pro
 start, and the generated secrets (make-secrets.sh, the compose key writer — both run here) have
 the shape the services parse. What they cannot tell: whether the images pull and start.
 """
-import base64, glob, json, os, re, shutil, subprocess, tempfile, unittest
+import base64, glob, importlib.util, json, os, re, shutil, subprocess, tempfile, unittest
 
 import yaml
 
@@ -272,6 +272,56 @@ class RuntimeLibraries(unittest.TestCase):
             if not packages & installed:
                 missing[library] = sorted(packages) or ["no Debian package"]
         self.assertEqual(missing, {}, "the run stage lacks these libraries (library: packages that provide it)")
+
+
+def schema_tools():
+    """(compose-spec JSON schema path, kubernetes_validate module), or a reason they are missing.
+    `make test` installs both into .deps/python-manifests and requires them
+    (ORDERFLOW_REQUIRE_SCHEMAS=1); a bare `python3 -m unittest` skips these checks instead."""
+    compose = importlib.util.find_spec("compose")
+    try:
+        import kubernetes_validate
+    except ImportError:
+        kubernetes_validate = None
+    spec = compose and os.path.join(compose.submodule_search_locations[0], "config", "compose_spec.json")
+    if not spec or not os.path.isfile(spec) or kubernetes_validate is None:
+        return None, None, "the compose-spec schema (docker-compose 1.29.2) or kubernetes-validate is not installed"
+    return spec, kubernetes_validate, None
+
+
+class PublishedSchemas(unittest.TestCase):
+    """docker-compose.yml against the compose specification's JSON schema, every Kubernetes
+    resource against the API's own schema (strict: an unknown field is an error)."""
+
+    KUBERNETES_VERSION = "1.30.0"  # the oldest API the manifests promise to fit
+
+    def setUp(self):
+        self.compose_schema, self.kubernetes, missing = schema_tools()
+        if missing:
+            if os.environ.get("ORDERFLOW_REQUIRE_SCHEMAS"):
+                self.fail(missing)
+            self.skipTest(missing)
+
+    def test_compose_file_fits_the_compose_specification(self):
+        import jsonschema
+        with open(self.compose_schema) as f:
+            schema = json.load(f)
+        errors = [f"{'/'.join(map(str, e.path))}: {e.message}"
+                  for e in jsonschema.Draft201909Validator(schema).iter_errors(yaml.safe_load(read("docker-compose.yml")))]
+        self.assertEqual(errors, [])
+
+    def test_kubernetes_resources_fit_the_api(self):
+        for path in sorted(glob.glob(os.path.join(ROOT, "deploy", "k8s", "*.yaml"))):
+            if path.endswith("kustomization.yaml"):
+                continue
+            for doc in yaml.safe_load_all(read(path)):
+                if not doc:
+                    continue
+                with self.subTest(file=os.path.basename(path), kind=doc["kind"]):
+                    try:
+                        self.kubernetes.validate(doc, self.KUBERNETES_VERSION, strict=True)
+                    except self.kubernetes.ValidationError as error:
+                        self.fail(str(error).splitlines()[0])
 
 
 def containers(doc):
