@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # librdkafka >= 2.6 may live in .deps (built by setup.sh): link with an rpath so binaries find it.
 export SWIFT_BUILD_FLAGS ?= -Xlinker -rpath -Xlinker $(ROOT)/.deps/librdkafka/lib
 
-.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga bench-gateway load demo sagas sagas-web crash revive fuzz contracts dlq
+.PHONY: help run test stop clean setup build stack-start stack-stop bench-kafka bench-relay bench-saga bench-gateway load demo sagas sagas-web crash revive fuzz contracts dlq manifests
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -14,6 +14,9 @@ run: ## Install what is missing, start the local stack and all five services, fo
 
 test: ## Run every test against a throwaway local stack on free ports
 	@deploy/local/test.sh
+
+manifests: ## Static checks of docker-compose.yml, the Dockerfile and deploy/k8s against schemas and the code (no Docker needed; also in `make test`)
+	@deploy/docker/check.sh
 
 stop: ## Stop the services and the local stack started by `make run`
 	@deploy/local/services.sh stop $(ROOT)/.run/stack

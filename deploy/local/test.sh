@@ -31,21 +31,7 @@ swift build --build-tests ${SWIFT_BUILD_FLAGS:-}
 export ORDERFLOW_BIN_DIR="$(swift build ${SWIFT_BUILD_FLAGS:-} --show-bin-path)"
 export ORDERFLOW_ROOT
 log "static checks of the compose file, the Dockerfile and the Kubernetes manifests (no Docker engine here), and the run image against the libraries the programs link…"
-# Published schemas, from PyPI into .deps: Kubernetes' (kubernetes-validate, with PyYAML and
-# jsonschema) and the compose specification's (the JSON file inside docker-compose 1.29.2; the
-# program itself is not used and not installed with its dependencies).
-MANIFEST_TOOLS="$DEPS_DIR/python-manifests"
-if [ ! -f "$MANIFEST_TOOLS/.complete" ]; then
-  rm -rf "$MANIFEST_TOOLS"
-  python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --target "$MANIFEST_TOOLS" \
-    kubernetes-validate==1.37.0 2>&1 | grep -v 'Running pip as the' || true
-  python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --no-deps --target "$MANIFEST_TOOLS" \
-    docker-compose==1.29.2 2>&1 | grep -v 'Running pip as the' || true
-  PYTHONPATH="$MANIFEST_TOOLS" python3 -c 'import importlib.util as u, kubernetes_validate; assert u.find_spec("compose")' 2>/dev/null \
-    && touch "$MANIFEST_TOOLS/.complete" || warn "could not install the manifest schemas from PyPI; their checks will fail"
-fi
-PYTHONPATH="$MANIFEST_TOOLS${PYTHONPATH:+:$PYTHONPATH}" ORDERFLOW_REQUIRE_SCHEMAS=1 \
-  python3 -m unittest discover -s "$ORDERFLOW_ROOT/deploy/docker" -p 'test_*.py'
+"$ORDERFLOW_ROOT/deploy/docker/check.sh"
 log "running tests against the stack in $STACK_DIR"
 # The output is kept, so that a failure's details can be repeated last: a CI log shown only by
 # its tail still says which test failed and why.
