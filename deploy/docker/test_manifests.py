@@ -34,20 +34,26 @@ def read(path):
         return f.read()
 
 
-def known_settings():
-    """Environment variable patterns of every SettingKey in the Swift sources (`a.b` → `A_B`;
-    an interpolation such as `gateway.\\(upstream.rawValue).url` matches any word)."""
+def known_settings(*folders):
+    """Environment variable patterns of the SettingKeys in the Swift sources under `folders`
+    (`a.b` → `A_B`; an interpolation such as `gateway.\\(upstream.rawValue).url` matches any word)."""
     patterns = set()
-    for path in glob.glob(os.path.join(ROOT, "Shared", "**", "*.swift"), recursive=True) + \
-            glob.glob(os.path.join(ROOT, "Services", "**", "*.swift"), recursive=True):
-        with open(path) as f:
-            for key in re.findall(r'SettingKey\(\s*"([^"]+)"', f.read()):
-                parts = re.split(r"\\\([^)]*\)", key)
-                patterns.add("[A-Z]+".join(re.escape(p.replace(".", "_").upper()) for p in parts))
+    for folder in folders:
+        for path in glob.glob(os.path.join(ROOT, folder, "**", "*.swift"), recursive=True):
+            with open(path) as f:
+                for key in re.findall(r'SettingKey\(\s*"([^"]+)"', f.read()):
+                    parts = re.split(r"\\\([^)]*\)", key)
+                    patterns.add("[A-Z]+".join(re.escape(p.replace(".", "_").upper()) for p in parts))
     return [re.compile(p + "$") for p in patterns]
 
 
-SETTINGS = known_settings()
+SETTINGS = known_settings("Shared", "Services")
+# A program reads the shared settings (some of them) and its own service's, never another's.
+PROGRAM_SETTINGS = {program: known_settings("Shared", os.path.join("Services", program.capitalize())) for program in PROGRAMS}
+
+
+def is_setting_of(program, name):
+    return any(p.match(name) for p in PROGRAM_SETTINGS[program])
 
 
 def is_setting(name):
@@ -70,6 +76,9 @@ class SettingNames(unittest.TestCase):
             self.assertTrue(is_setting(name), name)
         for name in ["DATABASE_URI", "KAFKA_BROKER", "GATEWAY_ORDERS", "PORT"]:
             self.assertFalse(is_setting(name), name)
+        self.assertTrue(is_setting_of("orders", "SAGA_STEP_TIMEOUT_MS"))
+        self.assertFalse(is_setting_of("gateway", "SAGA_STEP_TIMEOUT_MS"))
+        self.assertTrue(is_setting_of("gateway", "GATEWAY_USERS_URL") and is_setting_of("gateway", "REDIS_URL"))
 
 
 class PromQL(unittest.TestCase):
@@ -96,8 +105,8 @@ class Compose(unittest.TestCase):
                 self.assertEqual(service["image"], "orderflow:dev")
                 env = self.env(program)
                 self.assertEqual(int(env["HTTP_PORT"]), port)
-                unknown = sorted(name for name in env if not is_setting(name))
-                self.assertEqual(unknown, [], f"{program} is given variables no SettingKey reads")
+                unknown = sorted(name for name in env if not is_setting_of(program, name))
+                self.assertEqual(unknown, [], f"{program} is given variables no SettingKey of its code reads")
                 missing = sorted(REQUIRED[program] - set(env))
                 self.assertEqual(missing, [], f"{program} lacks settings it cannot start without")
         self.assertTrue(SIGNING_KEY_SETTINGS & set(self.env("users")), "users has no signing key")
@@ -177,6 +186,8 @@ class Compose(unittest.TestCase):
         command = self.services["jwt-keys"]["command"][0].replace("$$", "$")
         with tempfile.TemporaryDirectory() as keys:
             script = command.replace("/keys/", keys + "/")
+            if os.geteuid() != 0:  # the container runs as root; here only root may give the file away
+                script = script.replace("chown 10001", "true")
             subprocess.run(["sh", "-c", script], check=True)
             first = read(os.path.join(keys, "jwt-signing-keys"))
             subprocess.run(["sh", "-c", script], check=True)
@@ -225,6 +236,21 @@ class Dockerfile(unittest.TestCase):
                     if container["image"] == "orderflow:dev":
                         started.add(container["command"][0])
         self.assertTrue(started <= products, started - products)
+
+    def test_the_run_stage_gets_every_program_and_listens_on_every_interface(self):
+        dockerfile = read("deploy/docker/Dockerfile")
+        products = set(re.search(r"for product in ([a-z -]+); do", dockerfile).group(1).split())
+        copied = set(re.findall(r'"\$bin"/([a-z-]+)', dockerfile))
+        self.assertEqual(copied, products)
+        build, run = re.findall(r"^FROM swift:(\S+?)(?: AS \w+)?$", dockerfile, re.M)
+        self.assertEqual(run, build + "-slim", "the run stage's Swift runtime is not the build stage's")
+        # Other containers reach a program by its service name: loopback would answer only itself.
+        self.assertRegex(dockerfile, r"\bHTTP_HOST=0\.0\.0\.0\b")
+        compose = yaml.safe_load(read("docker-compose.yml"))["services"]
+        for program in PROGRAMS:
+            self.assertNotIn("HTTP_HOST", compose[program].get("environment") or {})
+        for path in glob.glob(os.path.join(ROOT, "deploy", "k8s", "*.yaml")):
+            self.assertNotIn("HTTP_HOST", read(path))
 
     def test_the_build_stage_uses_the_install_script_and_the_toolchain_line(self):
         dockerfile = read("deploy/docker/Dockerfile")
@@ -388,13 +414,20 @@ class Kubernetes(unittest.TestCase):
             with self.subTest(program=program):
                 container, env = self.program_env(program)
                 own = [e["name"] for e in container.get("env", [])] + list(self.config())
-                unknown = sorted(n for n in own if not is_setting(n) and not re.match(r"^[A-Z]+_DB_PASSWORD$", n))
+                unknown = sorted(n for n in own if not is_setting_of(program, n) and not re.match(r"^[A-Z]+_DB_PASSWORD$", n))
                 self.assertEqual(unknown, [])
                 self.assertEqual(sorted(REQUIRED[program] - set(env)), [])
                 self.assertEqual(int(env["HTTP_PORT"]), port)
                 self.assertEqual(service_ports[program], port)
                 self.assertEqual(container["ports"][0]["containerPort"], port)
-                self.assertEqual(container["readinessProbe"]["httpGet"]["path"], "/health/ready")
+                # The gateway's /health/ready aggregates its upstreams: as a readiness probe it would
+                # take every gateway out of the Service when one upstream restarts.
+                expected = "/health" if program == "gateway" else "/health/ready"
+                self.assertEqual(container["readinessProbe"]["httpGet"]["path"], expected)
+                if "KAFKA_BROKERS" in env:
+                    for broker in env["KAFKA_BROKERS"].split(","):
+                        host, port = broker.split(":")
+                        self.assertEqual(service_ports.get(host), int(port), broker)
                 for value in env.values():
                     target = url_host_port(value) if "://" in value else None
                     if target:
@@ -419,6 +452,29 @@ class Kubernetes(unittest.TestCase):
         self.assertEqual(self.secrets_mode, 0o600)
         assert_signing_keys(self, self.secrets["JWT_SIGNING_KEYS"])
         self.assertGreaterEqual(len(self.secrets["USERS_ADMIN_PASSWORD"]), 10)  # users' minimum
+
+    def test_database_urls_use_the_passwords_postgres_is_given(self):
+        postgres = next(w for w in self.workloads() if w["metadata"]["name"] == "postgres")
+        given = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in containers(postgres)[0]["env"] if "valueFrom" in e}
+        init = read("deploy/docker/postgres-init.sh")
+        for service in DATA_SERVICES:
+            with self.subTest(service=service):
+                variable = f"{service.upper()}_DB_PASSWORD"
+                self.assertIn(f'-v {service}_password="${variable}"', init)
+                container, env = self.program_env(service)
+                own = {e["name"]: e for e in container["env"]}
+                self.assertEqual(own[variable]["valueFrom"]["secretKeyRef"]["key"], given[variable])
+                self.assertIn(f"postgres://{service}:$({variable})@postgres:5432/orderflow", env["DATABASE_URL"])
+
+    def test_kafka_keeps_its_data_on_the_volume(self):
+        kafka = next(w for w in self.workloads() if w["metadata"]["name"] == "kafka")
+        container = containers(kafka)[0]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        self.assertIn(env["KAFKA_LOG_DIRS"], mounts)
+        claims = {c["metadata"]["name"] for c in kafka["spec"]["volumeClaimTemplates"]}
+        self.assertIn(mounts[env["KAFKA_LOG_DIRS"]], claims)
+        self.assertIs(kafka["spec"]["template"]["spec"]["enableServiceLinks"], False)
 
     def test_postgres_mounts_what_apply_creates(self):
         apply = read("deploy/k8s/apply.sh")

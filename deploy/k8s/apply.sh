@@ -14,4 +14,8 @@ kubectl -n orderflow create configmap postgres-bootstrap \
   --from-file=10-orderflow.sh="$root/deploy/docker/postgres-init.sh" \
   --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -k "$here"
-kubectl -n orderflow rollout status deployment/gateway --timeout=300s
+# On a fresh cluster the services may restart a few times (crash-loop backoff) until Postgres and
+# Kafka answer: give them time.
+for deployment in users orders payments notifications gateway; do
+  kubectl -n orderflow rollout status "deployment/$deployment" --timeout=600s
+done
