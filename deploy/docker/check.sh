@@ -13,9 +13,9 @@ MANIFEST_TOOLS="$DEPS_DIR/python-manifests"
 if [ ! -f "$MANIFEST_TOOLS/.complete" ]; then
   rm -rf "$MANIFEST_TOOLS"
   python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --target "$MANIFEST_TOOLS" \
-    kubernetes-validate==1.37.0 2>&1 | grep -v 'Running pip as the' || true
+    kubernetes-validate==1.37.0 2>&1 | grep -v -E 'Running pip as the|WARNING: Target directory' || true
   python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --no-deps --target "$MANIFEST_TOOLS" \
-    docker-compose==1.29.2 2>&1 | grep -v 'Running pip as the' || true
+    docker-compose==1.29.2 2>&1 | grep -v -E 'Running pip as the|WARNING: Target directory' || true
   PYTHONPATH="$MANIFEST_TOOLS" python3 -c 'import importlib.util as u, kubernetes_validate; assert u.find_spec("compose")' 2>/dev/null \
     && touch "$MANIFEST_TOOLS/.complete" || warn "could not install the manifest schemas from PyPI; their checks will fail"
 fi
