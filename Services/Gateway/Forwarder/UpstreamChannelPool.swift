@@ -145,13 +145,14 @@ private final class LoopPool {
 
     /// The most recently used idle connection that is still open, after closing those idle
     /// since before `idleSince`.
+    /// The list is changed in place in the dictionary (no copy of it on this per-request path).
     func takeIdle(_ upstream: UpstreamName, idleSince oldest: NIODeadline) -> UpstreamExchangeHandler? {
-        guard var kept = idle[upstream] else { return nil }
-        let stale = kept.prefix { $0.since < oldest }
-        stale.forEach { _ = $0.handler.close() }
-        kept.removeFirst(stale.count)
-        defer { idle[upstream] = kept }
-        while let last = kept.popLast() {
+        let staleCount = idle[upstream]?.prefix { $0.since < oldest }.count ?? 0
+        if staleCount > 0 {
+            idle[upstream]?.prefix(staleCount).forEach { _ = $0.handler.close() }
+            idle[upstream]?.removeFirst(staleCount)
+        }
+        while let last = idle[upstream]?.popLast() {
             if last.handler.isIdle { return last.handler }
         }
         return nil
