@@ -1,26 +1,65 @@
-/// A saga as data: its name and ordered steps. The engine (``SagaStateMachine``) walks the
-/// steps forward and, on a failure or an exhausted timeout, the compensations backward.
+/// A saga as data: its name, ordered steps and, optionally, its pivot. The engine
+/// (``SagaStateMachine``) walks the steps forward and, on a failure or an exhausted timeout, the
+/// compensations backward — but never back across the pivot.
+///
+/// The steps fall into Garcia-Molina and Salem's three kinds:
+/// - **compensatable**, before the pivot: undone (newest first) when a later step fails;
+/// - the **pivot**, the point of no return: its success commits the saga to finishing;
+/// - **retriable**, after the pivot: they must happen, so none of them is compensated. A failure
+///   of one, or of the pivot's outcome to arrive within its attempts, ends the saga
+///   ``SagaPhase/halted(step:)``: nothing can be undone any more, so an operator decides.
+///
+/// A definition without a pivot compensates from wherever it fails.
 public struct SagaDefinition: Sendable, Equatable {
     /// For example `place_order`.
     public let name: String
     /// The steps, in order.
     public let steps: [SagaStep]
+    /// The index of the pivot step in ``steps``, or nil when every step can be compensated.
+    public let pivot: Int?
 
-    /// Creates a definition; it needs at least one step.
-    public init(name: String, steps: [SagaStep]) {
+    /// Creates a definition; it needs at least one step. `pivot` names the step after whose
+    /// success the saga no longer compensates: neither it nor any step after it may have a
+    /// compensation, since none of those would ever run.
+    public init(name: String, steps: [SagaStep], pivot: String? = nil) {
         precondition(!steps.isEmpty, "a saga needs at least one step")
         self.name = name
         self.steps = steps
+        if let pivot {
+            guard let index = steps.firstIndex(where: { $0.name == pivot }) else {
+                preconditionFailure("the pivot \(pivot) is not a step of \(name)")
+            }
+            precondition(steps[index...].allSatisfy { $0.compensation == nil },
+                         "\(name): the pivot \(pivot) and the steps after it are never compensated, so none may have a compensation")
+            self.pivot = index
+        } else {
+            self.pivot = nil
+        }
+    }
+
+    /// Whether step `step` comes after the pivot (a retriable step): its failure halts the saga.
+    public func isPastPivot(_ step: Int) -> Bool {
+        guard let pivot else { return false }
+        return step > pivot
+    }
+
+    /// Whether step `step` is the pivot or after it: a timeout that exhausts its attempts leaves
+    /// its effect unknown and nothing after the pivot can be undone, so the saga halts.
+    public func isAtOrPastPivot(_ step: Int) -> Bool {
+        guard let pivot else { return false }
+        return step >= pivot
     }
 
     /// Whether `phase` names a step this definition has (and, while compensating, one with a
-    /// compensation). A stored saga written under another definition — a release that removed
-    /// or reordered steps — may not; ``SagaStateMachine`` only takes phases this admits.
+    /// compensation; halted, one at or past the pivot). A stored saga written under another
+    /// definition — a release that removed or reordered steps — may not; ``SagaStateMachine``
+    /// only takes phases this admits.
     public func admits(_ phase: SagaPhase) -> Bool {
         switch phase {
         case .notStarted, .succeeded, .compensated: true
         case .forward(let step, let attempt): steps.indices.contains(step) && attempt >= 1
         case .compensating(let step, let attempt): steps.indices.contains(step) && steps[step].compensation != nil && attempt >= 1
+        case .halted(let step): steps.indices.contains(step) && isAtOrPastPivot(step)
         }
     }
 }
@@ -68,8 +107,8 @@ public struct SagaCompensation: Sendable, Equatable {
 
 /// Attempts and backoff for a step whose reply does not arrive. Each attempt waits twice as
 /// long as the one before, up to ``maximumTimeout``. Compensations are retried without limit
-/// (they must eventually happen); forward steps give up after ``maximumAttempts`` and compensate,
-/// unless they are retried ``untilAnswered(maximumTimeout:)``.
+/// (they must eventually happen); forward steps give up after ``maximumAttempts`` and compensate
+/// (or, from the pivot on, halt the saga), unless they are retried ``untilAnswered(maximumTimeout:)``.
 public struct SagaRetryPolicy: Sendable, Equatable {
     /// Attempts in all (1 = no retry); nil for a step re-sent until it is answered.
     public let maximumAttempts: Int?
@@ -88,10 +127,10 @@ public struct SagaRetryPolicy: Sendable, Equatable {
         self.maximumTimeout = maximumTimeout
     }
 
-    /// Never gives up: for a step past the saga's point of no return, which has to happen as a
-    /// compensation has to. A step whose effect cannot be undone (no compensation) but may have
-    /// happened when its reply is late — CancelOrder's refund — must not be abandoned: the
-    /// saga would compensate around a refund that payments still makes.
+    /// Never gives up: for the pivot or a step past it, which has to happen as a compensation
+    /// has to. A step whose effect cannot be undone (no compensation) but may have happened when
+    /// its reply is late — CancelOrder's refund — should not be abandoned: with a limit, the
+    /// saga would halt for an operator after the last attempt.
     public static func untilAnswered(maximumTimeout: Duration = .seconds(60)) -> SagaRetryPolicy {
         SagaRetryPolicy(unlimitedWithMaximumTimeout: maximumTimeout)
     }

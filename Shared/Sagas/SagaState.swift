@@ -12,11 +12,14 @@ public enum SagaPhase: Sendable, Equatable, Codable {
     case succeeded
     /// A step failed; every completed step with a compensation was compensated.
     case compensated
+    /// Step `step`, the pivot or one after it, failed or never answered: the saga is past its
+    /// point of no return, so nothing was undone and it stopped there for an operator.
+    case halted(step: Int)
 
     /// Whether the saga is over.
     public var isTerminal: Bool {
         switch self {
-        case .succeeded, .compensated: true
+        case .succeeded, .compensated, .halted: true
         case .notStarted, .forward, .compensating: false
         }
     }

@@ -11,6 +11,9 @@ public import Foundation
 /// - A passed deadline re-sends the same command id (attempt + 1, longer wait) until the
 ///   step's retry policy is exhausted; then the step itself is compensated too, since it may
 ///   have taken effect without the reply reaching us, and those before it.
+/// - Never back across the pivot (``SagaDefinition/pivot``): the failure of a step after it, or
+///   the exhausted timeout of the pivot or a step after it, finishes `halted` at that step with
+///   the reason, undoing nothing.
 /// - Compensations are re-sent until they answer; their failure is recorded and the walk goes on.
 /// - An outcome or deadline for any other command id (a duplicate, a late reply to an
 ///   earlier attempt that was already answered, a stale deadline) changes nothing.
@@ -31,11 +34,11 @@ public struct SagaStateMachine: Sendable {
             enterForward(0, &builder, newCommandID)
         case (.notStarted, .outcome), (.notStarted, .deadlinePassed):
             builder.record(.ignored, detail: "the saga has not started")
-        case (.forward, .start), (.compensating, .start), (.succeeded, .start), (.compensated, .start):
+        case (.forward, .start), (.compensating, .start), (.succeeded, .start), (.compensated, .start), (.halted, .start):
             builder.record(.ignored, detail: "the saga has already started")
-        case (.succeeded, .outcome(let id, _)), (.compensated, .outcome(let id, _)):
+        case (.succeeded, .outcome(let id, _)), (.compensated, .outcome(let id, _)), (.halted, .outcome(let id, _)):
             builder.record(.ignored, commandID: id, detail: "the saga is over; a late or duplicate reply")
-        case (.succeeded, .deadlinePassed(let id)), (.compensated, .deadlinePassed(let id)):
+        case (.succeeded, .deadlinePassed(let id)), (.compensated, .deadlinePassed(let id)), (.halted, .deadlinePassed(let id)):
             builder.record(.ignored, commandID: id, detail: "the saga is over; a stale deadline")
         case (.forward(let step, let attempt), .outcome(let id, let outcome)):
             guard id == state.awaitedCommandID else { builder.ignoreUnexpected(id); break }
@@ -45,8 +48,12 @@ public struct SagaStateMachine: Sendable {
                 enterForward(step + 1, &builder, newCommandID)
             case .failed(let reason):
                 builder.record(.failed, step: definition.steps[step].name, commandID: id, attempt: attempt, detail: reason)
-                builder.state.failureReason = reason
-                enterCompensation(from: step - 1, &builder, newCommandID)
+                if definition.isPastPivot(step) {
+                    halt(at: step, reason: reason, &builder)
+                } else {
+                    builder.state.failureReason = reason
+                    enterCompensation(from: step - 1, &builder, newCommandID)
+                }
             }
         case (.compensating(let step, let attempt), .outcome(let id, let outcome)):
             guard id == state.awaitedCommandID else { builder.ignoreUnexpected(id); break }
@@ -66,6 +73,8 @@ public struct SagaStateMachine: Sendable {
                 builder.record(.retried, step: definition.name, commandID: id, attempt: attempt + 1)
                 builder.execute(step: step, name: definition.name, direction: .forward, action: definition.action, attempt: attempt + 1,
                                 commandID: id, timeout: definition.retry.timeout(base: definition.timeout, attempt: attempt + 1))
+            } else if self.definition.isAtOrPastPivot(step) {
+                halt(at: step, reason: "\(definition.name) timed out after \(attempt) attempt\(attempt == 1 ? "" : "s"); whether it happened is unknown", &builder)
             } else {
                 builder.state.failureReason = "\(definition.name) timed out after \(attempt) attempt\(attempt == 1 ? "" : "s")"
                 enterCompensation(from: step, &builder, newCommandID)
@@ -114,6 +123,15 @@ public struct SagaStateMachine: Sendable {
         builder.record(compensation.action == .local ? .localRun : .compensationSent, step: compensation.name, commandID: id, attempt: 1)
         builder.execute(step: index, name: compensation.name, direction: .compensation, action: compensation.action, attempt: 1,
                         commandID: id, timeout: definition.steps[index].timeout)
+    }
+
+    /// Ends the saga at `step`, at or past the pivot, without undoing anything.
+    private func halt(at step: Int, reason: String, _ builder: inout Builder) {
+        let name = definition.steps[step].name
+        let place = if let pivot = definition.pivot, pivot != step { "past the pivot \(definition.steps[pivot].name)" } else { "at the pivot" }
+        builder.state = SagaState(phase: .halted(step: step), awaitedCommandID: nil, failureReason: reason)
+        builder.record(.finished, step: name, detail: "halted: \(reason) (\(place): nothing is undone, an operator decides)")
+        builder.effects.append(.finished(.halted(step: name, reason: reason)))
     }
 
     private struct Builder {

@@ -335,6 +335,71 @@ extension LiveServices {
             try await fleet.stop()
         }
 
+        @Test("a step past the pivot fails (the order left `cancelling` while payments refunded): the saga halts there — the refund and the released stock stand, nothing is walked back — for an operator")
+        func haltedPastPivot() async throws {
+            let fleet = try await SystemFleet.start()
+            let customer = try await fleet.newCustomer("Overridden")
+            let (_, id) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
+            #expect(try await fleet.settled(id, for: customer)["status"] as? String == "approved")
+            #expect(try await fleet.walletBalance(of: customer) == 10_000 - 1_499)
+            let orderID = try #require(UUID(uuidString: id))
+            // With payments stopped the refund waits, and the order is moved out of `cancelling`
+            // as no flow of this system does (an administrator's override, say).
+            fleet.payments.freeze()
+            let cancel: ServiceProcess.Reply
+            let overridden: Int64
+            do {
+                cancel = try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
+                overridden = try await AdminDatabase.with { client in
+                    try await AdminDatabase.scalar("""
+                        WITH moved AS (UPDATE orders.orders SET status = 'approved' WHERE id = \(orderID) AND status = 'cancelling' RETURNING 1)
+                        SELECT count(*) FROM moved
+                        """, on: client)
+                }
+            } catch {
+                fleet.payments.thaw()
+                throw error
+            }
+            fleet.payments.thaw()
+            #expect(cancel.status == 202)
+            try #require(overridden == 1, "the order was not cancelling after the 202")
+            let holder = OrderHolder()
+            try await Poll.until("the cancellation halts", deadline: .seconds(120)) {
+                let reply = try await fleet.api.request("GET", "/api/v1/orders/\(id)/saga", headers: customer.bearer)
+                let sagas = (try? reply.json()["sagas"] as? [[String: Any]]) ?? []
+                guard let cancel = sagas.first(where: { $0["type"] as? String == "cancel_order" }), cancel["finished_at"] is String else { return false }
+                holder.value = cancel
+                return true
+            }
+            let saga = try #require(holder.value)
+            #expect(saga["phase"] as? String == "halted", "\(saga)")
+            let steps = saga["steps"] as? [[String: Any]] ?? []
+            for done in ["refund_payment", "release_stock"] {
+                #expect(SystemFleet.entries(steps, "step_succeeded", of: done).count == 1, "\(done): \(steps)")
+            }
+            #expect(SystemFleet.entries(steps, "step_failed", of: "mark_cancelled").first?["detail"] as? String == "order is no longer being cancelled")
+            let finished = SystemFleet.entries(steps, "finished", of: "mark_cancelled").first?["detail"] as? String ?? ""
+            #expect(finished.contains("past the pivot refund_payment"), "\(steps)")
+            #expect(!steps.contains { ["compensation_sent", "compensated"].contains($0["kind"] as? String ?? "") }, "nothing is walked back: \(steps)")
+            // The saga left the order as the override put it; the refund happened once, the stock came back.
+            #expect(try await fleet.settled(id, for: customer)["status"] as? String == "approved")
+            #expect(try await fleet.walletBalance(of: customer) == 10_000)
+            let (refunds, held) = try await AdminDatabase.with { client in
+                (try await AdminDatabase.scalar("SELECT count(*) FROM payments.ledger_transactions WHERE kind = 'refund' AND reference = \("order:" + id)", on: client),
+                 try await AdminDatabase.scalar("SELECT count(*) FROM orders.stock_reservations WHERE order_id = \(orderID) AND released_at IS NULL", on: client))
+            }
+            #expect(refunds == 1)
+            #expect(held == 0)
+            #expect(fleet.orders.log.contains("saga halted past its pivot"), "logged for an operator")
+            // Settled as an operator would (refunded and restocked: cancelled), every invariant holds.
+            _ = try await AdminDatabase.with { client in
+                try await client.query("UPDATE orders.orders SET status = 'cancelled' WHERE id = \(orderID)")
+            }
+            try await SagaInvariants.check(orders: [id])
+            try await fleet.checkSagaCounters(orders: [id])  // PlaceOrder succeeded, CancelOrder halted
+            try await fleet.stop()
+        }
+
         @Test("payments killed mid-saga: the step times out and retries; back in time the saga finishes, too late it compensates — never both")
         func participantDown() async throws {
             var fleet = try await SystemFleet.start(orders: ["SAGA_STEP_TIMEOUT_MS": "3000", "SAGA_STEP_ATTEMPTS": "3"])

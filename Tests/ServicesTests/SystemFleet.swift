@@ -115,7 +115,7 @@ struct SystemFleet {
                 expected["started \(kind)"] = try await AdminDatabase.scalar("""
                     SELECT count(*) FROM orders.saga_instances WHERE order_id = ANY(\(orderIDs)) AND saga_type = \(kind)
                     """, on: client)
-                for ending in ["succeeded", "compensated"] {
+                for ending in ["succeeded", "compensated", "halted"] {
                     expected["\(ending) \(kind)"] = try await AdminDatabase.scalar("""
                         SELECT count(*) FROM orders.saga_instances WHERE order_id = ANY(\(orderIDs)) AND saga_type = \(kind) AND phase = \(ending)
                         """, on: client)
@@ -128,7 +128,7 @@ struct SystemFleet {
             var counted: [String: Int64] = [:]
             for kind in ["place_order", "cancel_order"] {
                 counted["started \(kind)"] = Int64(try await orders.metric("sagas_started_total", labels: [#"saga="\#(kind)""#]))
-                for ending in ["succeeded", "compensated"] {
+                for ending in ["succeeded", "compensated", "halted"] {
                     counted["\(ending) \(kind)"] = Int64(try await orders.metric(
                         "sagas_finished_total", labels: [#"saga="\#(kind)""#, #"outcome="\#(ending)""#]))
                 }

@@ -161,6 +161,24 @@ class Compose(unittest.TestCase):
         targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
         self.assertEqual(targets, {f"{p}:{port}" for p, port in PROGRAMS.items()})
 
+    def test_alert_rules_are_mounted_and_query_series_the_services_export(self):
+        exported = exported_metrics()
+        config = yaml.safe_load(read("deploy/prometheus/prometheus.yml"))
+        mounts = dict(v.split(":")[:2] for v in self.services["prometheus"]["volumes"])
+        self.assertTrue(config.get("rule_files"))
+        for name in config["rule_files"]:
+            source = next((host for host, inside in mounts.items() if inside == f"/etc/prometheus/{name}"), None)
+            self.assertIsNotNone(source, f"{name} is not mounted next to prometheus.yml")
+            rules = [rule for group in yaml.safe_load(read(source.removeprefix("./")))["groups"] for rule in group["rules"]]
+            self.assertTrue(rules)
+            for rule in rules:
+                with self.subTest(alert=rule.get("alert")):
+                    self.assertTrue(rule.get("alert") and rule.get("annotations", {}).get("summary"))
+                    names = series_names(rule["expr"])
+                    self.assertTrue(names, rule["expr"])
+                    for series in names:
+                        self.assertIn(re.sub(r"_(bucket|sum|count)$", "", series), exported, f"{series} is not a series any service exports")
+
     def test_the_dashboard_queries_series_the_services_export(self):
         exported = exported_metrics()
         grafana = self.services["grafana"]

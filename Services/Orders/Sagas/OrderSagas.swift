@@ -4,7 +4,8 @@ import Sagas
 /// The two sagas orders runs. Read them top to bottom: that is the flow.
 enum OrderSagas {
     /// PlaceOrder: reserve stock → validate customer → authorize payment → approve; on a failure
-    /// the completed steps are undone newest first (void payment, release stock).
+    /// the completed steps are undone newest first (void payment, release stock). Approving is
+    /// the pivot: once the order is approved (and `order_approved` published) nothing is undone.
     static func placeOrder(_ timing: SagaTiming) -> SagaDefinition {
         SagaDefinition(name: SagaKind.placeOrder.rawValue, steps: [
             SagaStep(name: "reserve_stock", action: .local,
@@ -15,20 +16,22 @@ enum OrderSagas {
                      compensation: SagaCompensation(name: "void_payment", action: .command(participant: "payments")),
                      timeout: timing.stepTimeout, retry: timing.retry),
             SagaStep(name: "approve_order", action: .local),
-        ])
+        ], pivot: "approve_order")
     }
 
-    /// CancelOrder (an approved order): refund → release stock → cancelled. The refund is
-    /// re-sent until payments answers: a refund whose reply is late may still happen, and it
-    /// cannot be undone, so giving up would put the order back to approved while payments later
-    /// refunds it. A cancellation waits for payments instead.
+    /// CancelOrder (an approved order): refund → release stock → cancelled. The refund is the
+    /// pivot: it cannot be undone, so it is re-sent until payments answers (a refund whose reply
+    /// is late may still happen; giving up would put the order back to approved while payments
+    /// later refunds it). Refused, nothing has moved and the order is approved again; done, the
+    /// steps after it must happen, and if one fails the saga halts for an operator instead of
+    /// walking back over a refund.
     static func cancelOrder(_ timing: SagaTiming) -> SagaDefinition {
         SagaDefinition(name: SagaKind.cancelOrder.rawValue, steps: [
             SagaStep(name: "refund_payment", action: .command(participant: "payments"), timeout: timing.stepTimeout,
                      retry: .untilAnswered(maximumTimeout: timing.retry.maximumTimeout)),
             SagaStep(name: "release_stock", action: .local),
             SagaStep(name: "mark_cancelled", action: .local),
-        ])
+        ], pivot: "refund_payment")
     }
 }
 

@@ -163,6 +163,14 @@ struct SagaOrchestrator: Sendable {
             logger.error("cancellation gave up; the order stays approved", metadata: ["order.id": "\(data.orderID)", "reason": "\(reason)"])
             _ = try await orders.transition(data.orderID, from: .cancelling, to: .approved, on: connection)
             return .compensated
+        case (_, .halted(let step, let reason)):
+            // Past the pivot nothing is undone and the order is left as it is: what the saga did
+            // (a refund, released stock) stands, and only a person can say what the order is now.
+            logger.critical("saga halted past its pivot; an operator must settle the order", metadata: [
+                "saga.id": "\(instance.id)", "saga.type": "\(instance.kind.rawValue)", "order.id": "\(data.orderID)",
+                "saga.step": "\(step)", "reason": "\(reason)",
+            ])
+            return .halted
         }
     }
 

@@ -168,6 +168,7 @@ struct SagaStore: Sendable {
         case .compensating(let step, _): "compensating:\(step)"
         case .succeeded: "succeeded"
         case .compensated: "compensated"
+        case .halted: "halted"
         }
     }
 

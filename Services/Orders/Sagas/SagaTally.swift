@@ -9,6 +9,8 @@ struct SagaTally: Sendable {
     enum Ending: String, Sendable {
         case succeeded
         case compensated
+        /// Stopped past its pivot for an operator (``SagaPhase/halted(step:)``).
+        case halted
     }
 
     private(set) var started: [SagaKind] = []

@@ -1,0 +1,163 @@
+import Foundation
+import Sagas
+import Testing
+
+/// The pivot, without I/O: a saga shaped like a booking — hold a seat (compensatable), charge
+/// (the pivot), send the ticket and mark it done (retriable) — against every way a step can end.
+@Suite("Saga pivot")
+struct SagaPivotTests {
+    static let definition = SagaDefinition(name: "book_seat", steps: [
+        SagaStep(name: "hold_seat", action: .command(participant: "seats"),
+                 compensation: SagaCompensation(name: "release_seat", action: .command(participant: "seats")),
+                 timeout: .seconds(5), retry: SagaRetryPolicy(maximumAttempts: 2)),
+        SagaStep(name: "charge", action: .command(participant: "payments"), timeout: .seconds(5), retry: SagaRetryPolicy(maximumAttempts: 2)),
+        SagaStep(name: "send_ticket", action: .command(participant: "mail"), timeout: .seconds(5), retry: SagaRetryPolicy(maximumAttempts: 2)),
+        SagaStep(name: "mark_done", action: .local),
+    ], pivot: "charge")
+
+    /// Drives the machine with sequential ids, like ``SagaStateMachineTests/Driver``.
+    struct Driver {
+        let machine = SagaStateMachine(definition: SagaPivotTests.definition)
+        var state = SagaState.initial
+        var nextID = 0
+
+        mutating func apply(_ input: SagaInput) -> SagaTransition {
+            var counter = nextID
+            let transition = machine.transition(state, input) {
+                counter += 1
+                return UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", counter))!
+            }
+            nextID = counter
+            state = transition.state
+            return transition
+        }
+
+        var awaited: UUID { state.awaitedCommandID! }
+        mutating func succeed() -> SagaTransition { apply(.outcome(commandID: awaited, .succeeded)) }
+        mutating func fail(_ reason: String) -> SagaTransition { apply(.outcome(commandID: awaited, .failed(reason: reason))) }
+        mutating func timeOut() -> SagaTransition { apply(.deadlinePassed(commandID: awaited)) }
+
+        /// Started, with the first `steps` steps succeeded.
+        static func past(_ steps: Int) -> Driver {
+            var driver = Driver()
+            _ = driver.apply(.start)
+            for _ in 0..<steps { _ = driver.succeed() }
+            return driver
+        }
+    }
+
+    static func executions(_ transition: SagaTransition) -> [String] {
+        transition.effects.compactMap { effect in
+            if case .execute(let execution) = effect { return "\(execution.name)#\(execution.attempt)" }
+            return nil
+        }
+    }
+
+    @Test("the definition knows its pivot: the steps at and after it")
+    func pivotIndex() {
+        let definition = Self.definition
+        #expect(definition.pivot == 1)
+        #expect((0..<4).map(definition.isPastPivot) == [false, false, true, true])
+        #expect((0..<4).map(definition.isAtOrPastPivot) == [false, true, true, true])
+        let plain = SagaDefinition(name: "plain", steps: definition.steps.map {
+            SagaStep(name: $0.name, action: $0.action, compensation: $0.compensation, timeout: $0.timeout, retry: $0.retry)
+        })
+        #expect(plain.pivot == nil && !(0..<4).contains(where: plain.isAtOrPastPivot))
+    }
+
+    @Test("every step succeeds: succeeded, the pivot changes nothing")
+    func success() {
+        var driver = Driver.past(3)
+        #expect(driver.succeed().effects == [.finished(.succeeded)])
+        #expect(driver.state.phase == .succeeded)
+    }
+
+    @Test("the pivot fails: the steps before it are compensated, as without a pivot")
+    func pivotFails() {
+        var driver = Driver.past(1)
+        #expect(Self.executions(driver.fail("card_declined")) == ["release_seat#1"])
+        #expect(driver.succeed().effects == [.finished(.compensated(reason: "card_declined"))])
+        #expect(driver.state.phase == .compensated)
+    }
+
+    @Test("a step after the pivot fails: halted at that step, nothing compensated, the reason kept", arguments: [2, 3])
+    func pastPivotFails(_ step: Int) {
+        var driver = Driver.past(step)
+        let name = Self.definition.steps[step].name
+        let halted = driver.fail("mailbox gone")
+        #expect(halted.effects == [.finished(.halted(step: name, reason: "mailbox gone"))], "no compensation is executed")
+        #expect(driver.state.phase == .halted(step: step))
+        #expect(driver.state.phase.isTerminal)
+        #expect(driver.state.awaitedCommandID == nil)
+        #expect(driver.state.failureReason == "mailbox gone")
+        #expect(halted.timeline.map(\.kind) == [.failed, .finished])
+        let finished = halted.timeline.last
+        #expect(finished?.step == name)
+        #expect(finished?.detail?.contains("past the pivot charge") == true, "\(String(describing: finished?.detail))")
+        #expect(!halted.timeline.contains { $0.kind == .compensationSent || $0.kind == .compensated })
+    }
+
+    @Test("the pivot's attempts run out: halted at the pivot (whether it happened is unknown), the steps before it kept")
+    func pivotTimesOut() {
+        var driver = Driver.past(1)
+        #expect(Self.executions(driver.timeOut()) == ["charge#2"], "retried first, as any step")
+        let halted = driver.timeOut()
+        #expect(Self.executions(halted).isEmpty, "the seat is not released: the charge may have happened")
+        #expect(driver.state.phase == .halted(step: 1))
+        guard case .finished(.halted(let step, let reason)) = halted.effects.first else {
+            Issue.record("not halted: \(halted.effects)")
+            return
+        }
+        #expect(step == "charge")
+        #expect(reason.contains("timed out after 2 attempts") && reason.contains("unknown"))
+        #expect(halted.timeline.last?.detail?.contains("at the pivot") == true)
+    }
+
+    @Test("a step after the pivot runs out of attempts: halted there")
+    func pastPivotTimesOut() {
+        var driver = Driver.past(2)
+        #expect(Self.executions(driver.timeOut()) == ["send_ticket#2"])
+        #expect(driver.timeOut().effects.count == 1)
+        #expect(driver.state.phase == .halted(step: 2))
+    }
+
+    @Test("a step before the pivot runs out of attempts: compensated as without a pivot")
+    func beforePivotTimesOut() {
+        var driver = Driver.past(0)
+        _ = driver.timeOut()
+        #expect(Self.executions(driver.timeOut()) == ["release_seat#1"], "the timed-out hold may have happened: released")
+        #expect(driver.succeed().effects.first == .finished(.compensated(reason: "hold_seat timed out after 2 attempts")))
+    }
+
+    @Test("a halted saga ignores late replies, stale deadlines and a second start")
+    func haltedIsOver() {
+        var driver = Driver.past(2)
+        let ticket = driver.awaited
+        _ = driver.fail("mailbox gone")
+        let halted = driver.state
+        for input in [SagaInput.outcome(commandID: ticket, .succeeded), .deadlinePassed(commandID: ticket), .start] {
+            let transition = driver.apply(input)
+            #expect(transition.effects.isEmpty)
+            #expect(transition.timeline.map(\.kind) == [.ignored])
+            #expect(driver.state == halted)
+        }
+    }
+
+    @Test("halted phases are admitted at and after the pivot only; a definition without a pivot admits none")
+    func admitted() {
+        #expect([1, 2, 3].allSatisfy { Self.definition.admits(.halted(step: $0)) })
+        #expect(!Self.definition.admits(.halted(step: 0)), "before the pivot a saga compensates")
+        #expect(!Self.definition.admits(.halted(step: 4)))
+        #expect(!SagaStateMachineTests.definition.admits(.halted(step: 3)))
+        var driver = Driver.past(3)
+        _ = driver.fail("x")
+        #expect(Self.definition.admits(driver.state.phase))
+    }
+
+    @Test("a halted state survives its JSON (as saga_instances stores it)")
+    func haltedRoundTrip() throws {
+        let state = SagaState(phase: .halted(step: 2), awaitedCommandID: nil, failureReason: "mailbox gone")
+        let decoded = try JSONDecoder().decode(SagaState.self, from: JSONEncoder().encode(state))
+        #expect(decoded == state)
+    }
+}
