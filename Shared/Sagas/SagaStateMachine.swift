@@ -130,7 +130,7 @@ public struct SagaStateMachine: Sendable {
         let name = definition.steps[step].name
         let place = if let pivot = definition.pivot, pivot != step { "past the pivot \(definition.steps[pivot].name)" } else { "at the pivot" }
         builder.state = SagaState(phase: .halted(step: step), awaitedCommandID: nil, failureReason: reason)
-        builder.record(.finished, step: name, detail: "halted: \(reason) (\(place): nothing is undone, an operator decides)")
+        builder.record(.finished, detail: "halted at \(name): \(reason) (\(place): nothing is undone, an operator decides)")
         builder.effects.append(.finished(.halted(step: name, reason: reason)))
     }
 

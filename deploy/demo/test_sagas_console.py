@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import sagas_html
 import sagas_web
 from orderflow_api import answer_detail, timeline_rows
-from saga_view import step_states
+from saga_view import saga_cells, step_states
 
 START = datetime(2026, 11, 23, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -88,6 +88,18 @@ class StepStatesTests(unittest.TestCase):
         strip = sagas_html.strip(saga("place_order", entries))
         self.assertIn("undone in 3 attempts", strip)
         self.assertIn("↺×3", strip)
+
+    def test_a_cancellation_halted_past_its_pivot_shows_the_failed_step_and_nothing_undone(self):
+        # The refund is CancelOrder's pivot: mark_cancelled failing after it halts the saga.
+        entries = [(0, "started", None, None), (1, "command_sent", "refund_payment", 1), (5, "step_succeeded", "refund_payment", 1),
+                   (6, "local_run", "release_stock", 1), (6, "step_succeeded", "release_stock", 1),
+                   (6, "local_run", "mark_cancelled", 1), (6, "step_failed", "mark_cancelled", 1), (6, "finished", None, None)]
+        halted = dict(saga("cancel_order", entries, finished_ms=6), phase="halted")
+        self.assertEqual(step_states(halted), [
+            ("refund_payment", "done", 1, 0), ("release_stock", "done", 1, 0), ("mark_cancelled", "failed", 1, 0)])
+        mark, kind, phase, event, resent, compensated, took = saga_cells(halted, START)
+        self.assertEqual((mark, phase, compensated), ("", "halted", "0"))
+        self.assertTrue(event.startswith("mark_cancelled") and event.endswith("step_failed"), event)
 
     def test_a_failed_compensation_is_not_shown_in_progress(self):
         entries = [(0, "command_sent", "authorize_payment", 1), (5, "step_succeeded", "authorize_payment", 1),
