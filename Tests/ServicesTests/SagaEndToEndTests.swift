@@ -441,6 +441,12 @@ extension LiveServices {
             #expect(try await fleet.walletBalance(of: customer) == 10_000 - 2 * 1_499)  // the delayed order and the retried one
             try await SagaInvariants.check(orders: [delayed.order, retried, abandoned])
             try await fleet.checkSagaCounters(orders: [delayed.order, retried, abandoned])  // two succeeded, one compensated by the deadline scan
+            // Their run times, by the database's clock: the retried saga waited out one 3 s attempt,
+            // the abandoned one three (3 + 6 + 12 s) before its void.
+            let placeOrder = #"saga="place_order""#
+            let succeededFor = try await fleet.orders.metric("saga_duration_seconds_sum", labels: [placeOrder, #"outcome="succeeded""#])
+            let compensatedFor = try await fleet.orders.metric("saga_duration_seconds_sum", labels: [placeOrder, #"outcome="compensated""#])
+            #expect(succeededFor >= 3 && compensatedFor >= 21, "saga_duration_seconds_sum: succeeded \(succeededFor) s, compensated \(compensatedFor) s")
             try await fleet.stop()
         }
 

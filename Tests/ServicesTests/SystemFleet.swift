@@ -103,9 +103,10 @@ struct SystemFleet {
         timeline.filter { $0["kind"] as? String == kind && $0["step"] as? String == step }
     }
 
-    /// Checks orders' saga counters against the database: `sagas_started_total{saga}` and
-    /// `sagas_finished_total{saga,outcome}` on this fleet's orders process equal the sagas of
-    /// `ids`, by kind and ending, which must be every saga that process ran. Polled: the
+    /// Checks orders' saga counters against the database: `sagas_started_total{saga}`,
+    /// `sagas_finished_total{saga,outcome}` and the count of `saga_duration_seconds{saga,outcome}`
+    /// on this fleet's orders process equal the sagas of `ids`, by kind and ending, which must be
+    /// every saga that process ran. Polled: the
     /// counters are recorded just after each transaction commits.
     func checkSagaCounters(orders ids: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let orderIDs = ids.compactMap(UUID.init(uuidString:))
@@ -116,9 +117,11 @@ struct SystemFleet {
                     SELECT count(*) FROM orders.saga_instances WHERE order_id = ANY(\(orderIDs)) AND saga_type = \(kind)
                     """, on: client)
                 for ending in ["succeeded", "compensated", "halted"] {
-                    expected["\(ending) \(kind)"] = try await AdminDatabase.scalar("""
+                    let finished = try await AdminDatabase.scalar("""
                         SELECT count(*) FROM orders.saga_instances WHERE order_id = ANY(\(orderIDs)) AND saga_type = \(kind) AND phase = \(ending)
                         """, on: client)
+                    expected["\(ending) \(kind)"] = finished
+                    expected["timed \(ending) \(kind)"] = finished  // each finished saga's run time, in saga_duration_seconds
                 }
             }
             return expected
@@ -129,8 +132,9 @@ struct SystemFleet {
             for kind in ["place_order", "cancel_order"] {
                 counted["started \(kind)"] = Int64(try await orders.metric("sagas_started_total", labels: [#"saga="\#(kind)""#]))
                 for ending in ["succeeded", "compensated", "halted"] {
-                    counted["\(ending) \(kind)"] = Int64(try await orders.metric(
-                        "sagas_finished_total", labels: [#"saga="\#(kind)""#, #"outcome="\#(ending)""#]))
+                    let labels = [#"saga="\#(kind)""#, #"outcome="\#(ending)""#]
+                    counted["\(ending) \(kind)"] = Int64(try await orders.metric("sagas_finished_total", labels: labels))
+                    counted["timed \(ending) \(kind)"] = Int64(try await orders.metric("saga_duration_seconds_count", labels: labels))
                 }
             }
             return counted

@@ -33,6 +33,7 @@ struct SagaOrchestrator: Sendable {
         var advanced = try await advance(instance, by: .start, on: connection)
         try await sagas.insert(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection)
         advanced.tally.start(kind)
+        advanced.tally.ran(.zero)  // one that ended at once (out of stock) started and finished in this transaction
         return advanced.tally
     }
 
@@ -40,8 +41,10 @@ struct SagaOrchestrator: Sendable {
     /// The caller records the returned tally once its transaction has committed.
     func apply(_ input: SagaInput, to id: UUID, on connection: PostgresConnection) async throws -> SagaTally? {
         guard let instance = try await sagas.lock(id, on: connection) else { return nil }
-        let advanced = try await advance(instance, by: input, on: connection)
-        try await sagas.save(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection)
+        var advanced = try await advance(instance, by: input, on: connection)
+        if let ran = try await sagas.save(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection) {
+            advanced.tally.ran(ran)
+        }
         return advanced.tally
     }
 

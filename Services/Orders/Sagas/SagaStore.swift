@@ -68,7 +68,10 @@ struct SagaStore: Sendable {
     /// Writes the new state (checking the version read) and appends the timeline, in one
     /// statement: the timeline is written only when the version matched. A finished saga keeps
     /// its `finished_at`: a late reply it ignores is saved too, and must not move it.
-    func save(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws {
+    /// - Returns: For a finished saga, how long it ran (`finished_at − created_at`, both by the
+    ///   database's clock); nil while it runs.
+    @discardableResult
+    func save(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws -> Duration? {
         let (finished, wait) = Self.settle(state, deadline)
         let keep = if case .keep = deadline { true } else { false }
         let rows = try await connection.query("""
@@ -77,15 +80,17 @@ struct SagaStore: Sendable {
                 SET state = \(try Self.json(state))::jsonb, phase = \(Self.phaseName(state.phase)),
                     deadline = CASE WHEN \(keep) THEN deadline ELSE clock_timestamp() + make_interval(secs => \(wait)::float8) END,
                     version = version + 1, updated_at = now(), finished_at = CASE WHEN \(finished) THEN coalesce(finished_at, now()) ELSE NULL END
-                WHERE id = \(instance.id) AND version = \(instance.version) RETURNING id
+                WHERE id = \(instance.id) AND version = \(instance.version)
+                RETURNING id, extract(epoch FROM finished_at - created_at)::float8 AS ran
             ), appended AS (
                 \(unescaped: Self.insertTimeline)
             )
-            SELECT 1 FROM saga
+            SELECT ran FROM saga
             """, logger: logger)
-        var updated = false
-        for try await _ in rows { updated = true }
-        guard updated else { throw ConcurrentModification() }
+        for try await ran in rows.decode(Double?.self) {
+            return ran.map { .milliseconds(max(0, $0) * 1_000) }
+        }
+        throw ConcurrentModification()
     }
 
     /// Inserts the rows of the `timeline` CTE for the saga in the `saga` CTE, in order (a

@@ -1,11 +1,12 @@
 import Metrics
 
-/// What one transaction did to sagas — started, finished — for `sagas_started_total{saga}` and
-/// `sagas_finished_total{saga,outcome}`. Recorded only once that transaction has committed: a
+/// What one transaction did to sagas — started, finished, and how long a finished one ran — for
+/// `sagas_started_total{saga}`, `sagas_finished_total{saga,outcome}` and
+/// `saga_duration_seconds{saga,outcome}`. Recorded only once that transaction has committed: a
 /// transaction that rolls back (and an inbox message that is then retried) would otherwise
 /// count the same saga twice.
 struct SagaTally: Sendable {
-    /// How a finished saga ended, as the metric's `outcome` label.
+    /// How a finished saga ended, as the metrics' `outcome` label.
     enum Ending: String, Sendable {
         case succeeded
         case compensated
@@ -13,20 +14,36 @@ struct SagaTally: Sendable {
         case halted
     }
 
+    /// A saga that finished in the transaction; `ran` is known once its row is written.
+    struct Finish: Sendable {
+        let kind: SagaKind
+        let ending: Ending
+        var ran: Duration?
+    }
+
     private(set) var started: [SagaKind] = []
-    private(set) var finished: [(kind: SagaKind, ending: Ending)] = []
+    private(set) var finished: [Finish] = []
 
     mutating func start(_ kind: SagaKind) { started.append(kind) }
 
-    mutating func finish(_ kind: SagaKind, _ ending: Ending) { finished.append((kind, ending)) }
+    mutating func finish(_ kind: SagaKind, _ ending: Ending) { finished.append(Finish(kind: kind, ending: ending)) }
+
+    /// How long the saga that finished in this transaction ran (a transaction advances one saga).
+    mutating func ran(_ duration: Duration) {
+        for index in finished.indices where finished[index].ran == nil { finished[index].ran = duration }
+    }
 
     /// Counts what the committed transaction did.
     func record() {
         for kind in started {
             Counter(label: "sagas_started_total", dimensions: [("saga", kind.rawValue)]).increment()
         }
-        for (kind, ending) in finished {
-            Counter(label: "sagas_finished_total", dimensions: [("saga", kind.rawValue), ("outcome", ending.rawValue)]).increment()
+        for finish in finished {
+            let dimensions = [("saga", finish.kind.rawValue), ("outcome", finish.ending.rawValue)]
+            Counter(label: "sagas_finished_total", dimensions: dimensions).increment()
+            if let ran = finish.ran {
+                Timer(label: "saga_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds).record(duration: ran)
+            }
         }
     }
 }
