@@ -36,6 +36,7 @@ func buildApplication(settings: Settings, common: ServiceSettings, logger: Logge
                               middlewares: ContractServer.middlewares(prechecks: OrdersAPI.prechecks, gate: authenticator.gate(OrdersAPI.access)))
     }
     let orchestrator = orchestrator(parts)
+    SagaTally.registerSeries()
     var handlers = MessageHandlers()
     SagaReplyHandlers(orchestrator: orchestrator).register(in: &handlers)
     try app.addConsumer("orders", topics: [.sagaReplies], handlers: handlers, parts: parts, logger: logger)

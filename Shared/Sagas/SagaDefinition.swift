@@ -5,9 +5,10 @@
 /// The steps fall into Garcia-Molina and Salem's three kinds:
 /// - **compensatable**, before the pivot: undone (newest first) when a later step fails;
 /// - the **pivot**, the point of no return: its success commits the saga to finishing;
-/// - **retriable**, after the pivot: they must happen, so none of them is compensated. A failure
-///   of one, or of the pivot's outcome to arrive within its attempts, ends the saga
-///   ``SagaPhase/halted(step:)``: nothing can be undone any more, so an operator decides.
+/// - **retriable**, after the pivot: they must happen, so none of them is compensated. The
+///   failure of one, or the pivot or one of them running out of attempts (whether it happened is
+///   then unknown), ends the saga ``SagaPhase/halted(step:)``: nothing can be undone any more, so
+///   an operator decides.
 ///
 /// A definition without a pivot compensates from wherever it fails.
 public struct SagaDefinition: Sendable, Equatable {
@@ -15,8 +16,8 @@ public struct SagaDefinition: Sendable, Equatable {
     public let name: String
     /// The steps, in order.
     public let steps: [SagaStep]
-    /// The index of the pivot step in ``steps``, or nil when every step can be compensated.
-    public let pivot: Int?
+    /// The index in ``steps`` of the step named as the pivot, or nil when every step can be compensated.
+    public let pivotIndex: Int?
 
     /// Creates a definition; it needs at least one step. `pivot` names the step after whose
     /// success the saga no longer compensates: neither it nor any step after it may have a
@@ -31,35 +32,35 @@ public struct SagaDefinition: Sendable, Equatable {
             }
             precondition(steps[index...].allSatisfy { $0.compensation == nil },
                          "\(name): the pivot \(pivot) and the steps after it are never compensated, so none may have a compensation")
-            self.pivot = index
+            self.pivotIndex = index
         } else {
-            self.pivot = nil
+            self.pivotIndex = nil
         }
     }
 
     /// Whether step `step` comes after the pivot (a retriable step): its failure halts the saga.
     public func isPastPivot(_ step: Int) -> Bool {
-        guard let pivot else { return false }
-        return step > pivot
+        guard let pivotIndex else { return false }
+        return step > pivotIndex
     }
 
     /// Whether step `step` is the pivot or after it: a timeout that exhausts its attempts leaves
     /// its effect unknown and nothing after the pivot can be undone, so the saga halts.
     public func isAtOrPastPivot(_ step: Int) -> Bool {
-        guard let pivot else { return false }
-        return step >= pivot
+        guard let pivotIndex else { return false }
+        return step >= pivotIndex
     }
 
     /// Whether `phase` names a step this definition has (and, while compensating, one with a
-    /// compensation; halted, one at or past the pivot). A stored saga written under another
-    /// definition — a release that removed or reordered steps — may not; ``SagaStateMachine``
-    /// only takes phases this admits.
+    /// compensation). A stored saga written under another definition — a release that removed
+    /// or reordered steps — may not; ``SagaStateMachine`` only takes phases this admits. A
+    /// finished saga is always admitted, whatever step it halted at: nothing looks the step up
+    /// again, and a late reply to it must be ignored, not refused, after a release moved the pivot.
     public func admits(_ phase: SagaPhase) -> Bool {
         switch phase {
-        case .notStarted, .succeeded, .compensated: true
+        case .notStarted, .succeeded, .compensated, .halted: true
         case .forward(let step, let attempt): steps.indices.contains(step) && attempt >= 1
         case .compensating(let step, let attempt): steps.indices.contains(step) && steps[step].compensation != nil && attempt >= 1
-        case .halted(let step): steps.indices.contains(step) && isAtOrPastPivot(step)
         }
     }
 }
@@ -115,7 +116,8 @@ public struct SagaRetryPolicy: Sendable, Equatable {
     /// The longest wait for one attempt.
     public let maximumTimeout: Duration
 
-    /// Gives up after `maximumAttempts` (at least 1), then the saga compensates.
+    /// Gives up after `maximumAttempts` (at least 1); then the saga compensates, or, from the
+    /// pivot on, halts.
     public init(maximumAttempts: Int = 3, maximumTimeout: Duration = .seconds(60)) {
         precondition(maximumAttempts >= 1)
         self.maximumAttempts = maximumAttempts

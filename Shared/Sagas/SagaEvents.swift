@@ -50,8 +50,9 @@ public struct SagaExecution: Sendable, Equatable {
 public enum SagaOutcome: Sendable, Equatable {
     case succeeded
     case compensated(reason: String)
-    /// `step` (at or past the pivot) failed or never answered; nothing was undone.
-    case halted(step: String, reason: String)
+    /// The step named `stepName` came after the pivot and failed, or was the pivot or after it
+    /// and never answered; nothing was undone.
+    case halted(stepName: String, reason: String)
 }
 
 /// A line of the saga's timeline, for `GET /orders/{id}/saga` and for people studying the flow.

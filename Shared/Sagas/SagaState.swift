@@ -12,8 +12,8 @@ public enum SagaPhase: Sendable, Equatable, Codable {
     case succeeded
     /// A step failed; every completed step with a compensation was compensated.
     case compensated
-    /// Step `step`, the pivot or one after it, failed or never answered: the saga is past its
-    /// point of no return, so nothing was undone and it stopped there for an operator.
+    /// Step `step` (an index) came after the pivot and failed, or was the pivot or after it and
+    /// never answered: nothing was undone and the saga stopped there for an operator.
     case halted(step: Int)
 
     /// Whether the saga is over.
@@ -32,7 +32,7 @@ public struct SagaState: Sendable, Equatable, Codable {
     /// The command (or local action) whose outcome is awaited; the same across retries, so
     /// participants can recognise a re-send.
     public var awaitedCommandID: UUID?
-    /// Why it compensates, once it does.
+    /// Why it compensates, or halted, once it does.
     public var failureReason: String?
 
     /// A saga not started yet.

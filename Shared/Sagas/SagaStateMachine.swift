@@ -11,7 +11,7 @@ public import Foundation
 /// - A passed deadline re-sends the same command id (attempt + 1, longer wait) until the
 ///   step's retry policy is exhausted; then the step itself is compensated too, since it may
 ///   have taken effect without the reply reaching us, and those before it.
-/// - Never back across the pivot (``SagaDefinition/pivot``): the failure of a step after it, or
+/// - Never back across the pivot (``SagaDefinition/pivotIndex``): the failure of a step after it, or
 ///   the exhausted timeout of the pivot or a step after it, finishes `halted` at that step with
 ///   the reason, undoing nothing.
 /// - Compensations are re-sent until they answer; their failure is recorded and the walk goes on.
@@ -66,17 +66,20 @@ public struct SagaStateMachine: Sendable {
             enterCompensation(from: step - 1, &builder, newCommandID)
         case (.forward(let step, let attempt), .deadlinePassed(let id)):
             guard id == state.awaitedCommandID else { builder.ignoreUnexpected(id); break }
-            let definition = self.definition.steps[step]
-            builder.record(.timedOut, step: definition.name, commandID: id, attempt: attempt)
-            if definition.retry.retries(after: attempt) {
+            let current = definition.steps[step]
+            builder.record(.timedOut, step: current.name, commandID: id, attempt: attempt)
+            if current.retry.retries(after: attempt) {
                 builder.state.phase = .forward(step: step, attempt: attempt + 1)
-                builder.record(.retried, step: definition.name, commandID: id, attempt: attempt + 1)
-                builder.execute(step: step, name: definition.name, direction: .forward, action: definition.action, attempt: attempt + 1,
-                                commandID: id, timeout: definition.retry.timeout(base: definition.timeout, attempt: attempt + 1))
-            } else if self.definition.isAtOrPastPivot(step) {
-                halt(at: step, reason: "\(definition.name) timed out after \(attempt) attempt\(attempt == 1 ? "" : "s"); whether it happened is unknown", &builder)
+                builder.record(.retried, step: current.name, commandID: id, attempt: attempt + 1)
+                builder.execute(step: step, name: current.name, direction: .forward, action: current.action, attempt: attempt + 1,
+                                commandID: id, timeout: current.retry.timeout(base: current.timeout, attempt: attempt + 1))
+                break
+            }
+            let exhausted = "\(current.name) timed out after \(attempt) attempt\(attempt == 1 ? "" : "s")"
+            if definition.isAtOrPastPivot(step) {
+                halt(at: step, reason: "\(exhausted); whether it happened is unknown", &builder)
             } else {
-                builder.state.failureReason = "\(definition.name) timed out after \(attempt) attempt\(attempt == 1 ? "" : "s")"
+                builder.state.failureReason = exhausted
                 enterCompensation(from: step, &builder, newCommandID)
             }
         case (.compensating(let step, let attempt), .deadlinePassed(let id)):
@@ -128,10 +131,10 @@ public struct SagaStateMachine: Sendable {
     /// Ends the saga at `step`, at or past the pivot, without undoing anything.
     private func halt(at step: Int, reason: String, _ builder: inout Builder) {
         let name = definition.steps[step].name
-        let place = if let pivot = definition.pivot, pivot != step { "past the pivot \(definition.steps[pivot].name)" } else { "at the pivot" }
+        let place = if let pivot = definition.pivotIndex, pivot != step { "past the pivot \(definition.steps[pivot].name)" } else { "at the pivot" }
         builder.state = SagaState(phase: .halted(step: step), awaitedCommandID: nil, failureReason: reason)
         builder.record(.finished, detail: "halted at \(name): \(reason) (\(place): nothing is undone, an operator decides)")
-        builder.effects.append(.finished(.halted(step: name, reason: reason)))
+        builder.effects.append(.finished(.halted(stepName: name, reason: reason)))
     }
 
     private struct Builder {

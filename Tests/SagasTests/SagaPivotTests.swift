@@ -56,13 +56,13 @@ struct SagaPivotTests {
     @Test("the definition knows its pivot: the steps at and after it")
     func pivotIndex() {
         let definition = Self.definition
-        #expect(definition.pivot == 1)
+        #expect(definition.pivotIndex == 1)
         #expect((0..<4).map(definition.isPastPivot) == [false, false, true, true])
         #expect((0..<4).map(definition.isAtOrPastPivot) == [false, true, true, true])
         let plain = SagaDefinition(name: "plain", steps: definition.steps.map {
             SagaStep(name: $0.name, action: $0.action, compensation: $0.compensation, timeout: $0.timeout, retry: $0.retry)
         })
-        #expect(plain.pivot == nil && !(0..<4).contains(where: plain.isAtOrPastPivot))
+        #expect(plain.pivotIndex == nil && !(0..<4).contains(where: plain.isAtOrPastPivot))
     }
 
     @Test("every step succeeds: succeeded, the pivot changes nothing")
@@ -85,7 +85,7 @@ struct SagaPivotTests {
         var driver = Driver.past(step)
         let name = Self.definition.steps[step].name
         let halted = driver.fail("mailbox gone")
-        #expect(halted.effects == [.finished(.halted(step: name, reason: "mailbox gone"))], "no compensation is executed")
+        #expect(halted.effects == [.finished(.halted(stepName: name, reason: "mailbox gone"))], "no compensation is executed")
         #expect(driver.state.phase == .halted(step: step))
         #expect(driver.state.phase.isTerminal)
         #expect(driver.state.awaitedCommandID == nil)
@@ -143,15 +143,37 @@ struct SagaPivotTests {
         }
     }
 
-    @Test("halted phases are admitted at and after the pivot only; a definition without a pivot admits none")
+    @Test("a halted saga is admitted under any definition (it is over), so a late reply to it is ignored, not refused")
     func admitted() {
-        #expect([1, 2, 3].allSatisfy { Self.definition.admits(.halted(step: $0)) })
-        #expect(!Self.definition.admits(.halted(step: 0)), "before the pivot a saga compensates")
-        #expect(!Self.definition.admits(.halted(step: 4)))
-        #expect(!SagaStateMachineTests.definition.admits(.halted(step: 3)))
         var driver = Driver.past(3)
+        let last = driver.awaited
         _ = driver.fail("x")
         #expect(Self.definition.admits(driver.state.phase))
+        // A release that moved the pivot, or dropped it: the stored halted saga still takes a late reply.
+        let moved = SagaDefinition(name: "book_seat", steps: Self.definition.steps, pivot: "mark_done")
+        let none = SagaDefinition(name: "book_seat", steps: Self.definition.steps)
+        for definition in [moved, none] {
+            #expect(definition.admits(.halted(step: 2)) && definition.admits(.halted(step: 9)))
+            let late = SagaStateMachine(definition: definition).transition(driver.state, .outcome(commandID: last, .succeeded)) { UUID() }
+            #expect(late.effects.isEmpty && late.timeline.map(\.kind) == [.ignored] && late.state == driver.state)
+        }
+    }
+
+    @Test("a pivot re-sent until answered never halts: 30 timeouts re-send it, then its reply goes on")
+    func untilAnsweredPivot() {
+        let definition = SagaDefinition(name: "cancel", steps: [
+            SagaStep(name: "refund", action: .command(participant: "payments"), timeout: .seconds(5), retry: .untilAnswered(maximumTimeout: .seconds(20))),
+            SagaStep(name: "mark_done", action: .local),
+        ], pivot: "refund")
+        let machine = SagaStateMachine(definition: definition)
+        var transition = machine.transition(.initial, .start) { UUID() }
+        let refund = transition.state.awaitedCommandID!
+        for attempt in 2...31 {
+            transition = machine.transition(transition.state, .deadlinePassed(commandID: refund)) { UUID() }
+            #expect(transition.state.phase == .forward(step: 0, attempt: attempt))
+        }
+        transition = machine.transition(transition.state, .outcome(commandID: refund, .succeeded)) { UUID() }
+        #expect(transition.state.phase == .forward(step: 1, attempt: 1))
     }
 
     @Test("a halted state survives its JSON (as saga_instances stores it)")

@@ -36,7 +36,7 @@ enum OrderSagas {
 }
 
 /// The kinds of saga, as stored in `saga_instances.saga_type`.
-enum SagaKind: String, Sendable, Codable {
+enum SagaKind: String, Sendable, Codable, CaseIterable {
     case placeOrder = "place_order"
     case cancelOrder = "cancel_order"
 }

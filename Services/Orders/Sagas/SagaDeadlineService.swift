@@ -21,6 +21,7 @@ struct SagaDeadlineService: Service {
     let logger: Logger
 
     func run() async throws {
+        Counter(label: "saga_deadline_failures_total").increment(by: 0)  // from zero, so the first failure is an increase
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {

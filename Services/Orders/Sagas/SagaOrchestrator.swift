@@ -166,10 +166,11 @@ struct SagaOrchestrator: Sendable {
             logger.error("cancellation gave up; the order stays approved", metadata: ["order.id": "\(data.orderID)", "reason": "\(reason)"])
             _ = try await orders.transition(data.orderID, from: .cancelling, to: .approved, on: connection)
             return .compensated
-        case (_, .halted(let step, let reason)):
-            // Past the pivot nothing is undone and the order is left as it is: what the saga did
-            // (a refund, released stock) stands, and only a person can say what the order is now.
-            logger.critical("saga halted past its pivot; an operator must settle the order", metadata: [
+        case (.placeOrder, .halted(let step, let reason)), (.cancelOrder, .halted(let step, let reason)):
+            // From the pivot on nothing is undone and the order is left as it is: what the saga
+            // did (a payment, a refund, reserved or released stock) stands, and only a person can
+            // say what the order is now.
+            logger.critical("saga halted at or past its pivot; an operator must settle the order", metadata: [
                 "saga.id": "\(instance.id)", "saga.type": "\(instance.kind.rawValue)", "order.id": "\(data.orderID)",
                 "saga.step": "\(step)", "reason": "\(reason)",
             ])

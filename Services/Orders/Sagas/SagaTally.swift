@@ -7,7 +7,7 @@ import Metrics
 /// count the same saga twice.
 struct SagaTally: Sendable {
     /// How a finished saga ended, as the metrics' `outcome` label.
-    enum Ending: String, Sendable {
+    enum Ending: String, Sendable, CaseIterable {
         case succeeded
         case compensated
         /// Stopped past its pivot for an operator (``SagaPhase/halted(step:)``).
@@ -31,6 +31,17 @@ struct SagaTally: Sendable {
     /// How long the saga that finished in this transaction ran (a transaction advances one saga).
     mutating func ran(_ duration: Duration) {
         for index in finished.indices where finished[index].ran == nil { finished[index].ran = duration }
+    }
+
+    /// Creates every saga counter at zero, at start-up: a series that first appears at 1 has
+    /// no `increase` for Prometheus, so an alert on the first halted saga would never fire.
+    static func registerSeries() {
+        for kind in SagaKind.allCases {
+            Counter(label: "sagas_started_total", dimensions: [("saga", kind.rawValue)]).increment(by: 0)
+            for ending in Ending.allCases {
+                Counter(label: "sagas_finished_total", dimensions: [("saga", kind.rawValue), ("outcome", ending.rawValue)]).increment(by: 0)
+            }
+        }
     }
 
     /// Counts what the committed transaction did.

@@ -72,6 +72,8 @@ public final class InboxConsumer: Service, Sendable {
     /// Consumes until graceful shutdown (or cancellation); then finishes running handlers,
     /// commits and leaves the group.
     public func run() async throws {
+        // From zero, so that an alert on the first dead letter sees an increase.
+        Counter(label: "inbox_messages_total", dimensions: [("consumer", name), ("outcome", "dead_lettered")]).increment(by: 0)
         let consumer = try KafkaConsumer(configuration: kafka, groupID: groupID, topics: topics, logger: logger)
         await withDiscardingTaskGroup { group in
             group.addTask {
