@@ -15,42 +15,12 @@ struct SagaPivotTests {
         SagaStep(name: "mark_done", action: .local),
     ], pivot: "charge")
 
-    /// Drives the machine with sequential ids, like ``SagaStateMachineTests/Driver``.
-    struct Driver {
-        let machine = SagaStateMachine(definition: SagaPivotTests.definition)
-        var state = SagaState.initial
-        var nextID = 0
-
-        mutating func apply(_ input: SagaInput) -> SagaTransition {
-            var counter = nextID
-            let transition = machine.transition(state, input) {
-                counter += 1
-                return UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", counter))!
-            }
-            nextID = counter
-            state = transition.state
-            return transition
-        }
-
-        var awaited: UUID { state.awaitedCommandID! }
-        mutating func succeed() -> SagaTransition { apply(.outcome(commandID: awaited, .succeeded)) }
-        mutating func fail(_ reason: String) -> SagaTransition { apply(.outcome(commandID: awaited, .failed(reason: reason))) }
-        mutating func timeOut() -> SagaTransition { apply(.deadlinePassed(commandID: awaited)) }
-
-        /// Started, with the first `steps` steps succeeded.
-        static func past(_ steps: Int) -> Driver {
-            var driver = Driver()
-            _ = driver.apply(.start)
-            for _ in 0..<steps { _ = driver.succeed() }
-            return driver
-        }
-    }
-
-    static func executions(_ transition: SagaTransition) -> [String] {
-        transition.effects.compactMap { effect in
-            if case .execute(let execution) = effect { return "\(execution.name)#\(execution.attempt)" }
-            return nil
-        }
+    /// A driver past the start, with the first `steps` steps succeeded.
+    static func past(_ steps: Int) -> SagaDriver {
+        var driver = SagaDriver(definition)
+        _ = driver.apply(.start)
+        for _ in 0..<steps { _ = driver.succeed() }
+        return driver
     }
 
     @Test("the definition knows its pivot: the steps at and after it")
@@ -67,22 +37,22 @@ struct SagaPivotTests {
 
     @Test("every step succeeds: succeeded, the pivot changes nothing")
     func success() {
-        var driver = Driver.past(3)
+        var driver = Self.past(3)
         #expect(driver.succeed().effects == [.finished(.succeeded)])
         #expect(driver.state.phase == .succeeded)
     }
 
     @Test("the pivot fails: the steps before it are compensated, as without a pivot")
     func pivotFails() {
-        var driver = Driver.past(1)
-        #expect(Self.executions(driver.fail("card_declined")) == ["release_seat#1"])
+        var driver = Self.past(1)
+        #expect(SagaDriver.executions(driver.fail("card_declined")) == ["release_seat#1"])
         #expect(driver.succeed().effects == [.finished(.compensated(reason: "card_declined"))])
         #expect(driver.state.phase == .compensated)
     }
 
     @Test("a step after the pivot fails: halted at that step, nothing compensated, the reason kept", arguments: [2, 3])
     func pastPivotFails(_ step: Int) {
-        var driver = Driver.past(step)
+        var driver = Self.past(step)
         let name = Self.definition.steps[step].name
         let halted = driver.fail("mailbox gone")
         #expect(halted.effects == [.finished(.halted(stepName: name, reason: "mailbox gone"))], "no compensation is executed")
@@ -99,10 +69,10 @@ struct SagaPivotTests {
 
     @Test("the pivot's attempts run out: halted at the pivot (whether it happened is unknown), the steps before it kept")
     func pivotTimesOut() {
-        var driver = Driver.past(1)
-        #expect(Self.executions(driver.timeOut()) == ["charge#2"], "retried first, as any step")
+        var driver = Self.past(1)
+        #expect(SagaDriver.executions(driver.timeOut()) == ["charge#2"], "retried first, as any step")
         let halted = driver.timeOut()
-        #expect(Self.executions(halted).isEmpty, "the seat is not released: the charge may have happened")
+        #expect(SagaDriver.executions(halted).isEmpty, "the seat is not released: the charge may have happened")
         #expect(driver.state.phase == .halted(step: 1))
         guard case .finished(.halted(let step, let reason)) = halted.effects.first else {
             Issue.record("not halted: \(halted.effects)")
@@ -115,23 +85,23 @@ struct SagaPivotTests {
 
     @Test("a step after the pivot runs out of attempts: halted there")
     func pastPivotTimesOut() {
-        var driver = Driver.past(2)
-        #expect(Self.executions(driver.timeOut()) == ["send_ticket#2"])
+        var driver = Self.past(2)
+        #expect(SagaDriver.executions(driver.timeOut()) == ["send_ticket#2"])
         #expect(driver.timeOut().effects.count == 1)
         #expect(driver.state.phase == .halted(step: 2))
     }
 
     @Test("a step before the pivot runs out of attempts: compensated as without a pivot")
     func beforePivotTimesOut() {
-        var driver = Driver.past(0)
+        var driver = Self.past(0)
         _ = driver.timeOut()
-        #expect(Self.executions(driver.timeOut()) == ["release_seat#1"], "the timed-out hold may have happened: released")
+        #expect(SagaDriver.executions(driver.timeOut()) == ["release_seat#1"], "the timed-out hold may have happened: released")
         #expect(driver.succeed().effects.first == .finished(.compensated(reason: "hold_seat timed out after 2 attempts")))
     }
 
     @Test("a halted saga ignores late replies, stale deadlines and a second start")
     func haltedIsOver() {
-        var driver = Driver.past(2)
+        var driver = Self.past(2)
         let ticket = driver.awaited
         _ = driver.fail("mailbox gone")
         let halted = driver.state
@@ -145,7 +115,7 @@ struct SagaPivotTests {
 
     @Test("a halted saga is admitted under any definition (it is over), so a late reply to it is ignored, not refused")
     func admitted() {
-        var driver = Driver.past(3)
+        var driver = Self.past(3)
         let last = driver.awaited
         _ = driver.fail("x")
         #expect(Self.definition.admits(driver.state.phase))

@@ -14,45 +14,13 @@ struct SagaStateMachineTests {
         SagaStep(name: "approve_order", action: .local, timeout: .seconds(5)),
     ])
 
-    /// Drives the machine, handing out sequential ids and keeping the last transition.
-    struct Driver {
-        let machine = SagaStateMachine(definition: SagaStateMachineTests.definition)
-        var state = SagaState.initial
-        var nextID = 0
-        var last: SagaTransition?
-
-        mutating func apply(_ input: SagaInput) -> SagaTransition {
-            var counter = nextID
-            let transition = machine.transition(state, input) {
-                counter += 1
-                return UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", counter))!
-            }
-            nextID = counter
-            state = transition.state
-            last = transition
-            return transition
-        }
-
-        var awaited: UUID { state.awaitedCommandID! }
-        mutating func succeed() -> SagaTransition { apply(.outcome(commandID: awaited, .succeeded)) }
-        mutating func fail(_ reason: String) -> SagaTransition { apply(.outcome(commandID: awaited, .failed(reason: reason))) }
-        mutating func timeOut() -> SagaTransition { apply(.deadlinePassed(commandID: awaited)) }
-    }
-
-    static func executions(_ transition: SagaTransition) -> [String] {
-        transition.effects.compactMap { effect in
-            if case .execute(let execution) = effect { return "\(execution.name)#\(execution.attempt)" }
-            return nil
-        }
-    }
-
     @Test("success: every step in order, then succeeded")
     func success() {
-        var driver = Driver()
-        #expect(Self.executions(driver.apply(.start)) == ["reserve_stock#1"])
-        #expect(Self.executions(driver.succeed()) == ["validate_customer#1"])
-        #expect(Self.executions(driver.succeed()) == ["authorize_payment#1"])
-        #expect(Self.executions(driver.succeed()) == ["approve_order#1"])
+        var driver = SagaDriver(Self.definition)
+        #expect(SagaDriver.executions(driver.apply(.start)) == ["reserve_stock#1"])
+        #expect(SagaDriver.executions(driver.succeed()) == ["validate_customer#1"])
+        #expect(SagaDriver.executions(driver.succeed()) == ["authorize_payment#1"])
+        #expect(SagaDriver.executions(driver.succeed()) == ["approve_order#1"])
         let done = driver.succeed()
         #expect(done.effects == [.finished(.succeeded)])
         #expect(driver.state.phase == .succeeded)
@@ -61,7 +29,7 @@ struct SagaStateMachineTests {
 
     @Test("failure at step 1 (local): nothing to compensate before it")
     func failAtFirst() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start)
         let failed = driver.fail("out_of_stock")
         #expect(failed.effects == [.finished(.compensated(reason: "out_of_stock"))])
@@ -70,43 +38,43 @@ struct SagaStateMachineTests {
 
     @Test("failure at step 2: release stock, then compensated")
     func failAtSecond() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start); _ = driver.succeed()
-        #expect(Self.executions(driver.fail("customer_suspended")) == ["release_stock#1"])
+        #expect(SagaDriver.executions(driver.fail("customer_suspended")) == ["release_stock#1"])
         #expect(driver.state.phase == .compensating(step: 0, attempt: 1))
         #expect(driver.succeed().effects == [.finished(.compensated(reason: "customer_suspended"))])
     }
 
     @Test("failure at step 3: the step without compensation is skipped")
     func failAtThird() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start); _ = driver.succeed(); _ = driver.succeed()
-        #expect(Self.executions(driver.fail("insufficient_funds")) == ["release_stock#1"], "a declined payment took nothing: no void")
+        #expect(SagaDriver.executions(driver.fail("insufficient_funds")) == ["release_stock#1"], "a declined payment took nothing: no void")
         #expect(driver.succeed().effects == [.finished(.compensated(reason: "insufficient_funds"))])
     }
 
     @Test("failure at step 4: void the payment, then release stock")
     func failAtFourth() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start); _ = driver.succeed(); _ = driver.succeed(); _ = driver.succeed()
-        #expect(Self.executions(driver.fail("cancelled meanwhile")) == ["void_payment#1"])
-        #expect(Self.executions(driver.succeed()) == ["release_stock#1"])
+        #expect(SagaDriver.executions(driver.fail("cancelled meanwhile")) == ["void_payment#1"])
+        #expect(SagaDriver.executions(driver.succeed()) == ["release_stock#1"])
         #expect(driver.succeed().effects == [.finished(.compensated(reason: "cancelled meanwhile"))])
     }
 
     @Test("timeout at each step, every attempt spent: the timed-out step is compensated too", arguments: [1, 2, 3])
     func timeoutExhausted(_ step: Int) throws {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start)
         for _ in 0..<step { _ = driver.succeed() }
         let attempts = try #require(Self.definition.steps[step].retry.maximumAttempts)
         for attempt in 1..<attempts {
             let retry = driver.timeOut()
-            #expect(Self.executions(retry) == ["\(Self.definition.steps[step].name)#\(attempt + 1)"])
+            #expect(SagaDriver.executions(retry) == ["\(Self.definition.steps[step].name)#\(attempt + 1)"])
         }
         let exhausted = driver.timeOut()
         let expected = ["validate_customer": ["release_stock#1"], "authorize_payment": ["void_payment#1"], "approve_order": ["void_payment#1"]]
-        #expect(Self.executions(exhausted) == expected[Self.definition.steps[step].name])
+        #expect(SagaDriver.executions(exhausted) == expected[Self.definition.steps[step].name])
         #expect(driver.state.failureReason?.contains("timed out") == true)
         while !driver.state.phase.isTerminal { _ = driver.succeed() }
         #expect(driver.state.phase == .compensated)
@@ -114,7 +82,7 @@ struct SagaStateMachineTests {
 
     @Test("a timeout re-sends the same command id with a longer wait; the reply then continues the saga")
     func retryThenSuccess() throws {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start); _ = driver.succeed(); _ = driver.succeed()
         let first = driver.awaited
         let retried = driver.timeOut()
@@ -124,7 +92,7 @@ struct SagaStateMachineTests {
         #expect(execution.timeout == .seconds(10))
         _ = driver.timeOut()
         #expect(driver.state.phase == .forward(step: 2, attempt: 3))
-        #expect(Self.executions(driver.succeed()) == ["approve_order#1"])
+        #expect(SagaDriver.executions(driver.succeed()) == ["approve_order#1"])
     }
 
     @Test("a step retried until answered never compensates: 50 timeouts re-send the same command id, then its reply continues the saga")
@@ -162,26 +130,26 @@ struct SagaStateMachineTests {
 
     @Test("compensations are re-sent until they answer")
     func compensationRetries() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start); _ = driver.succeed(); _ = driver.succeed(); _ = driver.succeed()
         _ = driver.fail("cancelled")
-        for attempt in 2...6 { #expect(Self.executions(driver.timeOut()) == ["void_payment#\(attempt)"]) }
-        #expect(Self.executions(driver.succeed()) == ["release_stock#1"])
+        for attempt in 2...6 { #expect(SagaDriver.executions(driver.timeOut()) == ["void_payment#\(attempt)"]) }
+        #expect(SagaDriver.executions(driver.succeed()) == ["release_stock#1"])
     }
 
     @Test("a compensation that fails is recorded and the walk goes on")
     func compensationFailure() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start); _ = driver.succeed(); _ = driver.succeed(); _ = driver.succeed()
         _ = driver.fail("cancelled")
         let failed = driver.fail("nothing to void")
-        #expect(Self.executions(failed) == ["release_stock#1"])
+        #expect(SagaDriver.executions(failed) == ["release_stock#1"])
         #expect(failed.timeline.contains { $0.kind == .failed && $0.detail?.contains("nothing to void") == true })
     }
 
     @Test("duplicate and late replies, stale deadlines and replies after the end change nothing")
     func ignored() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start)
         let reserve = driver.awaited
         _ = driver.succeed()
@@ -202,16 +170,16 @@ struct SagaStateMachineTests {
 
     @Test("a late reply to an earlier attempt is the reply (same command id)")
     func lateReplyAfterRetry() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start); _ = driver.succeed(); _ = driver.succeed()
         let id = driver.awaited
         _ = driver.timeOut()
-        #expect(Self.executions(driver.apply(.outcome(commandID: id, .succeeded))) == ["approve_order#1"])
+        #expect(SagaDriver.executions(driver.apply(.outcome(commandID: id, .succeeded))) == ["approve_order#1"])
     }
 
     @Test("inputs before start are ignored; the timeline records each step")
     func beforeStartAndTimeline() {
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         #expect(driver.apply(.outcome(commandID: UUID(), .succeeded)).timeline.map(\.kind) == [.ignored])
         #expect(driver.apply(.start).timeline.map(\.kind) == [.started, .localRun])
         #expect(driver.succeed().timeline.map(\.kind) == [.succeeded, .commandSent])
@@ -229,7 +197,7 @@ struct SagaStateMachineTests {
         #expect(!definition.admits(.compensating(step: 1, attempt: 1)), "validate_customer has no compensation")
         #expect(!definition.admits(.compensating(step: 9, attempt: 1)))
         // Every phase the machine itself reaches is admitted.
-        var driver = Driver()
+        var driver = SagaDriver(Self.definition)
         _ = driver.apply(.start); _ = driver.succeed(); _ = driver.succeed()
         _ = driver.timeOut(); _ = driver.fail("declined")
         #expect(definition.admits(driver.state.phase), "\(driver.state.phase)")
