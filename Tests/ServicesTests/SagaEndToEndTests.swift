@@ -452,6 +452,9 @@ extension LiveServices {
             let succeededFor = try await fleet.orders.metric("saga_duration_seconds_sum", labels: [placeOrder, #"outcome="succeeded""#])
             let compensatedFor = try await fleet.orders.metric("saga_duration_seconds_sum", labels: [placeOrder, #"outcome="compensated""#])
             #expect(succeededFor >= 3 && compensatedFor >= 21, "saga_duration_seconds_sum: succeeded \(succeededFor) s, compensated \(compensatedFor) s")
+            // The histogram has orders' own buckets (up to an hour), not the library's default (up to 10 s).
+            let buckets = (await fleet.orders.get("metrics")?.body ?? "").split(separator: "\n").filter { $0.hasPrefix("saga_duration_seconds_bucket{") }
+            #expect(buckets.contains { $0.contains(#"le="3600"#) } && buckets.contains { $0.contains(#"le="0.01"#) }, "\(buckets.prefix(20))")
             try await fleet.stop()
         }
 

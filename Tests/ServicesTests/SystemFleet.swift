@@ -106,8 +106,8 @@ struct SystemFleet {
     /// Checks orders' saga counters against the database: `sagas_started_total{saga}`,
     /// `sagas_finished_total{saga,outcome}` and the count of `saga_duration_seconds{saga,outcome}`
     /// on this fleet's orders process equal the sagas of `ids`, by kind and ending, which must be
-    /// every saga that process ran. Polled: the
-    /// counters are recorded just after each transaction commits.
+    /// every saga that process ran. Polled: the counters are recorded just after each transaction
+    /// commits.
     func checkSagaCounters(orders ids: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let orderIDs = ids.compactMap(UUID.init(uuidString:))
         let expected = try await AdminDatabase.with { client in

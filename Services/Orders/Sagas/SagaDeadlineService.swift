@@ -20,8 +20,10 @@ struct SagaDeadlineService: Service {
     var failureBackoff: Duration = .seconds(60)
     let logger: Logger
 
+    private static var failures: Counter { Counter(label: "saga_deadline_failures_total") }
+
     func run() async throws {
-        Counter(label: "saga_deadline_failures_total").increment(by: 0)  // from zero, so the first failure is an increase
+        Self.failures.increment(by: 0)  // from zero, so the first failure is an increase
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -61,7 +63,7 @@ struct SagaDeadlineService: Service {
             try await client.withConnection { connection in
                 try await orchestrator.sagas.postponeDeadline(failed.sagaID, by: failureBackoff, on: connection)
             }
-            Counter(label: "saga_deadline_failures_total").increment()
+            Self.failures.increment()
             logger.error("saga deadline failed; postponed so the others go on", metadata: [
                 "saga.id": "\(failed.sagaID)", "retry_in": "\(failureBackoff)", "error": "\(String(reflecting: failed.underlying))",
             ])

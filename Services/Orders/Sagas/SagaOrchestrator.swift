@@ -33,7 +33,7 @@ struct SagaOrchestrator: Sendable {
         var advanced = try await advance(instance, by: .start, on: connection)
         try await sagas.insert(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection)
         advanced.tally.start(kind)
-        advanced.tally.ran(.zero)  // one that ended at once (out of stock) started and finished in this transaction
+        advanced.tally.setRunTime(.zero)  // one that ended at once (out of stock) started and finished in this transaction
         return advanced.tally
     }
 
@@ -42,8 +42,9 @@ struct SagaOrchestrator: Sendable {
     func apply(_ input: SagaInput, to id: UUID, on connection: PostgresConnection) async throws -> SagaTally? {
         guard let instance = try await sagas.lock(id, on: connection) else { return nil }
         var advanced = try await advance(instance, by: input, on: connection)
-        if let ran = try await sagas.save(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection) {
-            advanced.tally.ran(ran)
+        let ran = try await sagas.save(instance, state: advanced.state, deadline: advanced.deadline, timeline: advanced.timeline, on: connection)
+        if let ran, !instance.state.phase.isTerminal {  // finished now, not a late input to a saga already over
+            advanced.tally.setRunTime(ran)
         }
         return advanced.tally
     }

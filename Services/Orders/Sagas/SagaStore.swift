@@ -69,8 +69,7 @@ struct SagaStore: Sendable {
     /// statement: the timeline is written only when the version matched. A finished saga keeps
     /// its `finished_at`: a late reply it ignores is saved too, and must not move it.
     /// - Returns: For a finished saga, how long it ran (`finished_at − created_at`, both by the
-    ///   database's clock); nil while it runs.
-    @discardableResult
+    ///   database's clock) — also when it had finished before this save; nil while it runs.
     func save(_ instance: Instance, state: SagaState, deadline: DeadlineUpdate, timeline: [SagaTimelineEntry], on connection: PostgresConnection) async throws -> Duration? {
         let (finished, wait) = Self.settle(state, deadline)
         let keep = if case .keep = deadline { true } else { false }
@@ -88,7 +87,7 @@ struct SagaStore: Sendable {
             SELECT ran FROM saga
             """, logger: logger)
         for try await ran in rows.decode(Double?.self) {
-            return ran.map { .milliseconds(max(0, $0) * 1_000) }
+            return ran.map { .seconds(max(0, $0)) }
         }
         throw ConcurrentModification()
     }

@@ -10,7 +10,7 @@ struct SagaTally: Sendable {
     enum Ending: String, Sendable, CaseIterable {
         case succeeded
         case compensated
-        /// Stopped past its pivot for an operator (``SagaPhase/halted(step:)``).
+        /// Stopped at or past its pivot for an operator (``SagaPhase/halted(step:)``).
         case halted
     }
 
@@ -29,7 +29,7 @@ struct SagaTally: Sendable {
     mutating func finish(_ kind: SagaKind, _ ending: Ending) { finished.append(Finish(kind: kind, ending: ending)) }
 
     /// How long the saga that finished in this transaction ran (a transaction advances one saga).
-    mutating func ran(_ duration: Duration) {
+    mutating func setRunTime(_ duration: Duration) {
         for index in finished.indices where finished[index].ran == nil { finished[index].ran = duration }
     }
 
@@ -37,24 +37,32 @@ struct SagaTally: Sendable {
     /// no `increase` for Prometheus, so an alert on the first halted saga would never fire.
     static func registerSeries() {
         for kind in SagaKind.allCases {
-            Counter(label: "sagas_started_total", dimensions: [("saga", kind.rawValue)]).increment(by: 0)
-            for ending in Ending.allCases {
-                Counter(label: "sagas_finished_total", dimensions: [("saga", kind.rawValue), ("outcome", ending.rawValue)]).increment(by: 0)
-            }
+            Self.startedCounter(kind).increment(by: 0)
+            for ending in Ending.allCases { Self.finishedCounter(kind, ending).increment(by: 0) }
         }
     }
 
     /// Counts what the committed transaction did.
     func record() {
-        for kind in started {
-            Counter(label: "sagas_started_total", dimensions: [("saga", kind.rawValue)]).increment()
-        }
+        for kind in started { Self.startedCounter(kind).increment() }
         for finish in finished {
-            let dimensions = [("saga", finish.kind.rawValue), ("outcome", finish.ending.rawValue)]
-            Counter(label: "sagas_finished_total", dimensions: dimensions).increment()
+            Self.finishedCounter(finish.kind, finish.ending).increment()
             if let ran = finish.ran {
-                Timer(label: "saga_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds).record(duration: ran)
+                Timer(label: "saga_duration_seconds", dimensions: Self.endingDimensions(finish.kind, finish.ending),
+                      preferredDisplayUnit: .seconds).record(duration: ran)
             }
         }
+    }
+
+    private static func startedCounter(_ kind: SagaKind) -> Counter {
+        Counter(label: "sagas_started_total", dimensions: [("saga", kind.rawValue)])
+    }
+
+    private static func finishedCounter(_ kind: SagaKind, _ ending: Ending) -> Counter {
+        Counter(label: "sagas_finished_total", dimensions: endingDimensions(kind, ending))
+    }
+
+    private static func endingDimensions(_ kind: SagaKind, _ ending: Ending) -> [(String, String)] {
+        [("saga", kind.rawValue), ("outcome", ending.rawValue)]
     }
 }

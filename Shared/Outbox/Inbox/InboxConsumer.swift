@@ -73,7 +73,7 @@ public final class InboxConsumer: Service, Sendable {
     /// commits and leaves the group.
     public func run() async throws {
         // From zero, so that an alert on the first dead letter sees an increase.
-        Counter(label: "inbox_messages_total", dimensions: [("consumer", name), ("outcome", "dead_lettered")]).increment(by: 0)
+        outcomeCounter("dead_lettered").increment(by: 0)
         let consumer = try KafkaConsumer(configuration: kafka, groupID: groupID, topics: topics, logger: logger)
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -220,6 +220,10 @@ public final class InboxConsumer: Service, Sendable {
         case .deadLetter: outcome = "dead_lettered"
         case .retry: outcome = "retried"
         }
-        Counter(label: "inbox_messages_total", dimensions: [("consumer", name), ("outcome", outcome)]).increment()
+        outcomeCounter(outcome).increment()
+    }
+
+    private func outcomeCounter(_ outcome: String) -> Counter {
+        Counter(label: "inbox_messages_total", dimensions: [("consumer", name), ("outcome", outcome)])
     }
 }

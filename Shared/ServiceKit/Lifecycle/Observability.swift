@@ -36,10 +36,11 @@ public enum Observability {
                 var factory = PrometheusMetricsFactory(registry: MetricsRegistry.shared)
                 factory.valueHistogramBuckets["outbox_batch_size"] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_000]
                 // A saga takes milliseconds when every participant answers, minutes when one is
-                // down and its step is retried (waits double up to a minute).
+                // down and its step is retried (waits double up to a minute); a refund or a
+                // compensation is re-sent until answered, so the last bucket is an hour.
                 factory.durationHistogramBuckets["saga_duration_seconds"] = [
                     .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-                    .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+                    .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600), .seconds(1_800), .seconds(3_600),
                 ]
                 MetricsSystem.bootstrap(factory)
                 state.didBootstrapLoggingAndMetrics = true
