@@ -40,10 +40,13 @@ extension ServiceProcess {
     /// The sum of every sample on `/metrics` whose line starts with `prefix` and contains each
     /// of `labels` (0 when none does).
     func metric(_ prefix: String, labels: [String] = []) async throws -> Double {
+        try await metricLines(prefix, labels: labels).compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+    }
+
+    /// The lines of `/metrics` that start with `prefix` and contain each of `labels`.
+    func metricLines(_ prefix: String, labels: [String] = []) async throws -> [Substring] {
         let lines = try #require(await get("metrics"), "no /metrics answer").body.split(separator: "\n")
         return lines.filter { line in line.hasPrefix(prefix) && labels.allSatisfy { line.contains($0) } }
-            .compactMap { Double($0.split(separator: " ").last ?? "") }
-            .reduce(0, +)
     }
 
     /// GETs in progress (`http_server_active_requests`), the scrape itself included.

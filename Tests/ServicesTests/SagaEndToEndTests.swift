@@ -340,9 +340,7 @@ extension LiveServices {
             let fleet = try await SystemFleet.start()
             let customer = try await fleet.newCustomer("Overridden")
             // The halted series exists from the start, at 0, so the first halt is an increase (an alert can fire).
-            let before = (await fleet.orders.get("metrics")?.body ?? "").split(separator: "\n").filter {
-                $0.hasPrefix("sagas_finished_total{") && $0.contains(#"saga="cancel_order""#) && $0.contains(#"outcome="halted""#)
-            }
+            let before = try await fleet.orders.metricLines("sagas_finished_total{", labels: [#"saga="cancel_order""#, #"outcome="halted""#])
             #expect(before.count == 1 && before.first?.hasSuffix(" 0") == true, "\(before)")
             let (_, id) = try await fleet.place(customer, [(SystemFleet.mug, 1)])
             #expect(try await fleet.settled(id, for: customer)["status"] as? String == "approved")
@@ -350,22 +348,19 @@ extension LiveServices {
             let orderID = try #require(UUID(uuidString: id))
             // With payments stopped the refund waits, and the order is moved out of `cancelling`
             // as no flow of this system does (an administrator's override, say).
-            fleet.payments.freeze()
-            let cancel: ServiceProcess.Reply
-            let overridden: Int64
-            do {
-                cancel = try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
-                overridden = try await AdminDatabase.with { client in
+            func cancelAndOverride() async throws -> (ServiceProcess.Reply, Int64) {
+                fleet.payments.freeze()
+                defer { fleet.payments.thaw() }
+                let cancel = try await fleet.api.request("POST", "/api/v1/orders/\(id)/cancel", headers: customer.bearer)
+                let overridden = try await AdminDatabase.with { client in
                     try await AdminDatabase.scalar("""
                         WITH moved AS (UPDATE orders.orders SET status = 'approved' WHERE id = \(orderID) AND status = 'cancelling' RETURNING 1)
                         SELECT count(*) FROM moved
                         """, on: client)
                 }
-            } catch {
-                fleet.payments.thaw()
-                throw error
+                return (cancel, overridden)
             }
-            fleet.payments.thaw()
+            let (cancel, overridden) = try await cancelAndOverride()
             #expect(cancel.status == 202)
             try #require(overridden == 1, "the order was not cancelling after the 202")
             let holder = OrderHolder()
@@ -453,7 +448,7 @@ extension LiveServices {
             let compensatedFor = try await fleet.orders.metric("saga_duration_seconds_sum", labels: [placeOrder, #"outcome="compensated""#])
             #expect(succeededFor >= 3 && compensatedFor >= 21, "saga_duration_seconds_sum: succeeded \(succeededFor) s, compensated \(compensatedFor) s")
             // The histogram has orders' own buckets (up to an hour), not the library's default (up to 10 s).
-            let buckets = (await fleet.orders.get("metrics")?.body ?? "").split(separator: "\n").filter { $0.hasPrefix("saga_duration_seconds_bucket{") }
+            let buckets = try await fleet.orders.metricLines("saga_duration_seconds_bucket{")
             #expect(buckets.contains { $0.contains(#"le="3600"#) } && buckets.contains { $0.contains(#"le="0.01"#) }, "\(buckets.prefix(20))")
             try await fleet.stop()
         }

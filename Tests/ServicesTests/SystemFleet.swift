@@ -143,7 +143,7 @@ struct SystemFleet {
         do {
             try await Poll.until("orders' saga counters match the database: \(wanted)") { try await counted() == wanted }
         } catch {
-            let lines = (await orders.get("metrics")?.body ?? "").split(separator: "\n").filter { $0.hasPrefix("sagas_") }
+            let lines = (try? await orders.metricLines("sagas_")) ?? []
             Issue.record("saga counters \(try await counted()) against the database's \(wanted); orders' lines: \(lines)",
                          sourceLocation: sourceLocation)
         }
